@@ -1,0 +1,182 @@
+"""Load scenario files (TOML), resolve ``extend`` chains and report errors clearly.
+
+A scenario file may ``extend`` another (a built-in name such as ``"conghua"`` or a
+path relative to the file) and override any field: tables merge key by key; a quantity
+(``{ value = ..., source = ... }``), a target and every other value (numbers, strings,
+lists) replaces the parent's whole, so an overriding number never keeps a stale citation. ``extend`` composes:
+a what-if can extend a what-if.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from scenarios.schema import Scenario
+
+BUILTIN_DIR = Path(__file__).resolve().parent
+
+
+class ScenarioError(Exception):
+    """A scenario file is wrong. ``str()`` gives one line per problem: file, field, what was expected."""
+
+    def __init__(self, file: str | Path, problems: list[tuple[str, str]]):
+        self.file = str(file)
+        self.problems = problems
+        lines = [f"{self.file}: {field}: {msg}" if field else f"{self.file}: {msg}" for field, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios (files in scenarios/ not starting with '_')."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml") if not p.stem.startswith("_"))
+
+
+def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """Map a built-in name or a path to a scenario file."""
+    ref_s = str(ref)
+    if not ref_s.endswith(".toml") and "/" not in ref_s and "\\" not in ref_s:
+        candidate = BUILTIN_DIR / f"{ref_s}.toml"
+        if candidate.exists():
+            return candidate
+        raise ScenarioError(
+            ref_s,
+            [("", f"no built-in scenario named {ref_s!r}; expected one of {', '.join(builtin_names())} or a path to a .toml file")],
+        )
+    path = Path(ref_s)
+    if not path.is_absolute() and relative_to is not None:
+        path = relative_to / path
+    return path
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(path, [("", "file not found; expected a scenario .toml file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError(path, [("", "is a directory; expected a scenario .toml file")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, [("", f"not valid TOML ({exc})")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, [("", "not UTF-8 text; expected a TOML file")]) from None
+
+
+def _is_leaf_table(value: dict[str, Any]) -> bool:
+    """A quantity (``value = ...``) or a target (``expr = ...``) is replaced whole, never merged,
+    so an overriding number never inherits the parent's citation."""
+    return "value" in value or "expr" in value
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``: tables recursively, other values replaced.
+
+    Quantities and targets are replaced whole (see :func:`_is_leaf_table`).
+    """
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not _is_leaf_table(value):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
+    """Read a scenario file and everything it extends, merged; return (data, path)."""
+    path = resolve_path(ref, _chain[-1].parent if _chain else None)
+    key = path.resolve()
+    if key in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, key))
+        raise ScenarioError(path, [("extend", f"extends itself in a cycle ({cycle}); expected a chain that ends")])
+    data = _read_toml(path)
+    parent = data.pop("extend", None)
+    if parent is None:
+        return data, path
+    if not isinstance(parent, str):
+        raise ScenarioError(path, [("extend", f"expected a scenario name or path as a string, got {parent!r}")])
+    try:
+        base, _ = load_raw(parent, (*_chain, key))
+    except ScenarioError as exc:
+        if exc.file == str(parent):  # unknown built-in name: blame the extending file
+            raise ScenarioError(path, [("extend", msg) for _, msg in exc.problems]) from None
+        raise
+    return deep_merge(base, data), path
+
+
+def _unwrap(tp: Any) -> Any:
+    """Optional[X] / X | None -> X (the first model, dict or list among the union's arms)."""
+    if get_origin(tp) in (Union, UnionType):
+        for arm in get_args(tp):
+            if arm is not type(None):
+                return arm
+    return tp
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """Keys allowed at the parent of ``loc`` (for an 'unknown key' message)."""
+    current: Any = model
+    for part in loc[:-1]:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list:
+            current = get_args(current)[0]
+        else:
+            return None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return None
+
+
+def _describe(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    msg = str(err.get("msg", "invalid"))
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if kind == "missing":
+        return "missing; this field is required"
+    if kind == "literal_error":
+        return f"{msg[0].lower()}{msg[1:]}, got {err.get('input')!r}"
+    if kind in ("float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"):
+        return f"expected a number, got {err.get('input')!r}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"expected a value that is {msg[len('Input should be '):]}, got {err.get('input')!r}"
+    return msg
+
+
+def validate(data: dict[str, Any], file: str | Path) -> Scenario:
+    """Validate merged scenario data; raise :class:`ScenarioError` listing every problem."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if p != "[key]")
+            field = ".".join(str(p) for p in loc)
+            if err.get("type") == "extra_forbidden":
+                allowed = _allowed_keys(Scenario, loc)
+                hint = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+                problems.append((field, f"unknown key{hint}"))
+            else:
+                problems.append((field, _describe(err)))
+        raise ScenarioError(file, problems) from None
+
+
+def load(ref: str | Path) -> Scenario:
+    """Load a scenario by built-in name or path, with its ``extend`` chain resolved."""
+    data, path = load_raw(ref)
+    if "id" not in data:
+        data["id"] = path.stem
+    return validate(data, path)

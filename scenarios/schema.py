@@ -1,0 +1,324 @@
+"""Pydantic schema of a healthsim scenario file.
+
+Every number in a scenario is a :class:`Quantity`: a value plus either a ``source``
+(``seed file:line``, e.g. ``000_f481409494256020.txt:189``) or an ``assumption``
+(the reason, in words). The schema refuses a number that carries neither.
+
+Units: per-capita ratios are ``per_1000`` / ``per_10000`` / ``per_100000`` residents;
+rates are per 1,000 residents per year; money is CNY; times are years.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scenarios.targets import Target as ParsedTarget
+from scenarios.targets import parse_target
+
+SEED_SOURCE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt:\d+(?:[-,]\d+)*$")
+
+
+def check_seed_citation(v: str | None) -> str | None:
+    """Validate a ``seed file:line`` citation such as ``000_f481409494256020.txt:189``."""
+    if v is not None and not SEED_SOURCE.match(v):
+        raise ValueError(
+            f"source must cite a seed as 'NNN_<16 hex>.txt:LINE' (lines may be '12-14' or '12,15'), got {v!r}"
+        )
+    return v
+
+Unit = Literal["per_1000", "per_10000", "per_100000"]
+UNIT_DIVISOR: dict[str, float] = {"per_1000": 1_000.0, "per_10000": 10_000.0, "per_100000": 100_000.0}
+
+ResourceKind = Literal[
+    "beds",
+    "physicians",
+    "nurses",
+    "gps",
+    "public_health_staff",
+    "pharmacists",
+    "tcm_physicians",
+    "psychiatrists",
+    "health_technicians",
+]
+RESOURCE_LABEL: dict[str, str] = {
+    "beds": "Beds",
+    "physicians": "Practising (assistant) physicians",
+    "nurses": "Registered nurses",
+    "gps": "General practitioners",
+    "public_health_staff": "Public-health staff",
+    "pharmacists": "Pharmacists",
+    "tcm_physicians": "TCM physicians",
+    "psychiatrists": "Psychiatrists",
+    "health_technicians": "Health technicians",
+}
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Quantity(Strict):
+    """A number with its provenance: a seed citation or a labelled assumption."""
+
+    value: float
+    source: str | None = None
+    assumption: str | None = None
+    note: str | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _seed_citation(cls, v: str | None) -> str | None:
+        return check_seed_citation(v)
+
+    @model_validator(mode="after")
+    def _has_provenance(self) -> Quantity:
+        if not self.source and not self.assumption:
+            raise ValueError("a number needs a 'source' (seed file:line) or an 'assumption' (its reason)")
+        return self
+
+
+class PositiveQuantity(Quantity):
+    value: float = Field(gt=0)
+
+
+class NonNegativeQuantity(Quantity):
+    value: float = Field(ge=0)
+
+
+class Fraction(Quantity):
+    value: float = Field(ge=0, le=1)
+
+
+class Rate(Quantity):
+    """A rate per 1,000 residents per year, optionally moving along ``path``.
+
+    ``path`` maps a year to the rate reached in that year; between anchors the rate
+    moves linearly, after the last anchor it stays constant.
+    """
+
+    value: float = Field(ge=-1000, le=1000)
+    path: dict[int, float] = Field(default_factory=dict)
+
+    @field_validator("path")
+    @classmethod
+    def _path_in_range(cls, v: dict[int, float]) -> dict[int, float]:
+        for year, rate in v.items():
+            if not -1000 <= rate <= 1000:
+                raise ValueError(f"path[{year}] must be a rate per 1,000 within [-1000, 1000], got {rate}")
+        return v
+
+
+class VitalRate(Rate):
+    value: float = Field(ge=0, le=1000)
+
+    @field_validator("path")
+    @classmethod
+    def _path_nonnegative(cls, v: dict[int, float]) -> dict[int, float]:
+        for year, rate in v.items():
+            if rate < 0:
+                raise ValueError(f"path[{year}] must be a rate per 1,000 >= 0, got {rate}")
+        return v
+
+
+class AgeStructure(Strict):
+    """Base-year population by 5-year age group (0-4, 5-9, ..., last group open) and sex.
+
+    ``survival_*[i]`` is the 5-year survival ratio from group i to group i+1; the last
+    entry is the open group's own 5-year survival. ``birth_survival_*`` is the share of
+    births of a 5-year period alive in the 0-4 group at its end (5L0 / 5 l0).
+    ``fertility[i]`` is the age-specific fertility rate of women in group i (births per
+    woman per year). ``net_migrants_*[i]`` are net migrants per 5-year period.
+    """
+
+    male: list[float]
+    female: list[float]
+    survival_male: list[float]
+    survival_female: list[float]
+    birth_survival_male: float = Field(gt=0, le=1)
+    birth_survival_female: float = Field(gt=0, le=1)
+    fertility: list[float]
+    sex_ratio_at_birth: float = Field(gt=0, description="male births per 100 female births")
+    net_migrants_male: list[float] | None = None
+    net_migrants_female: list[float] | None = None
+    source: str | None = None
+    assumption: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AgeStructure:
+        n = len(self.female)
+        if n < 2:
+            raise ValueError("needs at least two age groups")
+        for name in ("male", "survival_male", "survival_female", "fertility"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"'{name}' has {len(getattr(self, name))} groups, expected {n} like 'female'")
+        for name in ("net_migrants_male", "net_migrants_female"):
+            vals = getattr(self, name)
+            if vals is not None and len(vals) != n:
+                raise ValueError(f"'{name}' has {len(vals)} groups, expected {n} like 'female'")
+        if any(x < 0 for x in self.male + self.female):
+            raise ValueError("population counts must be >= 0")
+        if any(not 0 <= s <= 1 for s in self.survival_male + self.survival_female):
+            raise ValueError("survival ratios must lie in [0, 1]")
+        if any(f < 0 for f in self.fertility):
+            raise ValueError("fertility rates must be >= 0")
+        if not self.source and not self.assumption:
+            raise ValueError("an age structure needs a 'source' or an 'assumption'")
+        return self
+
+
+class PopulationVariant(Strict):
+    """Overrides of the medium-variant rates for a low/high (or any named) variant."""
+
+    description: str | None = None
+    birth_rate: VitalRate | None = None
+    death_rate: VitalRate | None = None
+    net_migration_rate: Rate | None = None
+
+
+class Population(Strict):
+    """Resident population of the base year (persons, end of year) and its components."""
+
+    base: PositiveQuantity
+    birth_rate: VitalRate
+    death_rate: VitalRate
+    net_migration_rate: Rate
+    share_60plus: Fraction | None = None
+    share_65plus: Fraction | None = None
+    age_structure: AgeStructure | None = None
+    variants: dict[str, PopulationVariant] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _age_total_matches(self) -> Population:
+        ages = self.age_structure
+        if ages is not None:
+            total = sum(ages.male) + sum(ages.female)
+            if abs(total - self.base.value) > 0.005 * self.base.value:
+                raise ValueError(
+                    f"age_structure totals {total:,.0f} persons but base is {self.base.value:,.0f}; "
+                    "expected them to agree within 0.5%"
+                )
+        return self
+
+    @field_validator("variants")
+    @classmethod
+    def _no_medium_override(cls, v: dict[str, PopulationVariant]) -> dict[str, PopulationVariant]:
+        if "medium" in v:
+            raise ValueError("'medium' is the scenario's own rates; define only other variants (e.g. low, high)")
+        return v
+
+
+class TargetSpec(Strict):
+    """A plan target as printed: ``6.0``, ``>4.0``, ``<=7.0`` or ``+30%``."""
+
+    expr: str
+    nature: Literal["binding", "expected"]
+    year: int | None = None
+    source: str | None = None
+    assumption: str | None = None
+    note: str | None = None
+
+    @field_validator("expr")
+    @classmethod
+    def _parses(cls, v: str) -> str:
+        parse_target(v)  # raises ValueError with the expected forms
+        return v
+
+    @field_validator("source")
+    @classmethod
+    def _seed_citation(cls, v: str | None) -> str | None:
+        return check_seed_citation(v)
+
+    @model_validator(mode="after")
+    def _has_provenance(self) -> TargetSpec:
+        if not self.source and not self.assumption:
+            raise ValueError("a target needs a 'source' (seed file:line) or an 'assumption'")
+        return self
+
+    @property
+    def parsed(self) -> ParsedTarget:
+        return parse_target(self.expr)
+
+
+class Resource(Strict):
+    """Baseline and target of one resource (beds or a staff type)."""
+
+    unit: Unit
+    stock: NonNegativeQuantity | None = None
+    ratio: NonNegativeQuantity | None = None
+    primary_share: Fraction | None = None
+    target: TargetSpec | None = None
+    alternative_targets: list[TargetSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _baseline(self) -> Resource:
+        if self.stock is None and self.ratio is None:
+            raise ValueError("give the baseline as 'stock' (count) or 'ratio' (per-capita), or both")
+        if self.target is not None and self.target.parsed.relative and self.ratio is None and self.stock is None:
+            raise ValueError("a relative target needs a baseline")
+        return self
+
+
+class Indicator(Strict):
+    """A non-resource row of the plan's indicator table, kept for completeness."""
+
+    name: str
+    name_cn: str | None = None
+    unit: str | None = None
+    baseline: str | None = None
+    target: str
+    nature: Literal["binding", "expected"]
+    source: str
+
+    @field_validator("source")
+    @classmethod
+    def _seed_citation(cls, v: str) -> str:
+        return check_seed_citation(v)  # type: ignore[return-value]
+
+
+class Region(Strict):
+    name: str
+    name_cn: str
+    level: Literal["district", "county", "city", "province"]
+    province: str | None = None
+
+
+class Scenario(Strict):
+    """A complete, validated scenario: region, population, resources, targets."""
+
+    id: str
+    description: str | None = None
+    seed: str | None = None
+    base_year: int = Field(ge=1950, le=2100)
+    target_year: int = Field(ge=1950, le=2100)
+    region: Region
+    population: Population
+    resources: dict[ResourceKind, Resource]
+    indicators: list[Indicator] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _years(self) -> Scenario:
+        if self.target_year <= self.base_year:
+            raise ValueError(f"target_year ({self.target_year}) must be after base_year ({self.base_year})")
+        return self
+
+    # -- derived views -------------------------------------------------------------
+    def baseline_stock(self, kind: str) -> float:
+        """Baseline count of a resource (persons or beds); from the ratio when no count is given."""
+        res = self.resources[kind]
+        if res.stock is not None:
+            return res.stock.value
+        assert res.ratio is not None
+        return res.ratio.value * self.population.base.value / UNIT_DIVISOR[res.unit]
+
+    def baseline_ratio(self, kind: str) -> float:
+        """Baseline per-capita ratio in the resource's own unit."""
+        res = self.resources[kind]
+        if res.ratio is not None:
+            return res.ratio.value
+        assert res.stock is not None
+        return res.stock.value / self.population.base.value * UNIT_DIVISOR[res.unit]
