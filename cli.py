@@ -16,6 +16,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from optimize.problem import ProblemError, from_scenario
+from optimize.solve import LABELS, InfeasiblePlan, OptimizeError, export_model, solve
 from scenarios.loader import ScenarioError, builtin_names, load
 from sim.population import ProjectionError, project
 
@@ -34,7 +36,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, ProjectionError, UserError) as exc:
+        except (ScenarioError, ProjectionError, ProblemError, OptimizeError, UserError) as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             sys.exit(2)
 
@@ -48,6 +50,29 @@ def _fmt(x: Any, digits: int = 0) -> str:
         return f"{x:,.{digits}f}"
     except (TypeError, ValueError):
         return str(x)
+
+
+_MONEY_UNITS = {"亿": 1e8, "万": 1e4, "k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
+
+
+def parse_cny(text: str | None, option: str = "--budget") -> float | None:
+    """Parse an amount of CNY: '2.5e9', '2500000000', '25亿', '250000万', '2.5bn', '300m'."""
+    if text is None:
+        return None
+    raw = str(text).strip().replace(",", "").replace("_", "")
+    lower = raw.lower()
+    factor = 1.0
+    for suffix, f in _MONEY_UNITS.items():
+        if lower.endswith(suffix):
+            factor, lower = f, lower[: -len(suffix)]
+            break
+    try:
+        value = float(lower) * factor
+    except ValueError:
+        raise UserError(f"{option} {text!r}: expected an amount of CNY such as 2.5e9, 25亿 or 250000万") from None
+    if value < 0 or value != value:
+        raise UserError(f"{option} {text!r}: expected an amount >= 0 CNY")
+    return value
 
 
 @click.group()
@@ -114,6 +139,120 @@ def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str) -> N
         )
     console.print(table)
     console.print("Population: persons at year end; births, deaths, migration: flows during the year; shares in %.")
+
+
+def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None):
+    s = load(scenario)
+    proj = project(s, s.target_year, [variant])
+    return s, from_scenario(s, proj, variant, parse_cny(budget), parse_cny(per_year, "--budget-per-year"))
+
+
+@main.command("optimize")
+@click.argument("scenario", default="conghua")
+@click.option("--mode", type=click.Choice(["min-cost", "max-attainment"]), default=None,
+              help="Default: the scenario's plan.mode (min-cost).")
+@click.option("--budget", default=None, help="Plan-period budget, CNY (e.g. 2.5e9, 25亿).")
+@click.option("--budget-per-year", default=None, help="Yearly budget cap, CNY.")
+@click.option("--integer", is_flag=True, help="Whole beds and staff (MILP); reports the optimality gap.")
+@click.option("--variant", default="medium", show_default=True, help="Population variant to plan for.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write the tables as CSV here.")
+@click.option("--export-model", "export", type=click.Path(dir_okay=False), default=None,
+              help="Also write the model as FILE.lp or FILE.mps.")
+@friendly
+def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export) -> None:
+    """Allocate new beds and staff by year and tier to reach SCENARIO's targets."""
+    s, problem = _problem(scenario, variant, budget, budget_per_year)
+    mode = mode or s.plan.mode
+    if export:
+        path = export_model(problem, export, mode, integer)
+        console.print(f"model written to {path}")
+    try:
+        plan = solve(problem, mode=mode, integer=integer)
+    except InfeasiblePlan as exc:
+        err_console.print(f"[bold red]infeasible:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    _print_plan(s, plan, variant)
+    if out_dir:
+        paths = plan.to_csv(out_dir)
+        console.print(f"tables written: {', '.join(str(p) for p in paths)}")
+
+
+def _print_plan(s, plan, variant: str) -> None:
+    Y = s.target_year
+    head = f"{s.region.name}: {plan.mode} plan to {Y} ({variant} population)"
+    table = Table(title=head)
+    for col in ("resource", "target", "nature", f"{s.base_year}", f"{Y} achieved", "attainment", "shortfall", "met"):
+        table.add_column(col, justify="left" if col in ("resource", "nature") else "right")
+    base = plan.ratios[plan.ratios["year"] == s.base_year].set_index("kind")["ratio"]
+    for row in plan.attainment.itertuples(index=False):
+        table.add_row(
+            LABELS.get(row.kind, row.kind), f"{row.expr} {s.resources[row.kind].unit.replace('_', ' ')}", row.nature,
+            f"{base[row.kind]:.2f}", f"{row.achieved_ratio:.2f}", f"{row.attainment * 100:.1f}%",
+            "-" if row.met else f"{row.shortfall_ratio:.3f} ({row.shortfall_units:,.0f})",
+            "[green]yes[/]" if row.met else "[red]no[/]",
+        )
+    console.print(table)
+    adds = plan.additions.pivot_table(index="kind", columns="tier", values="added", aggfunc="sum")
+    t2 = Table(title=f"Additions {s.base_year + 1}-{Y} (units, incl. replacement of attrition)")
+    t2.add_column("resource")
+    for col in adds.columns:
+        t2.add_column(col, justify="right")
+    for kind, row in adds.iterrows():
+        t2.add_row(LABELS.get(kind, kind), *[f"{v:,.0f}" for v in row])
+    console.print(t2)
+    by_year = plan.costs.groupby("year")[["capital_cny", "running_cny", "total_cny"]].sum()
+    t3 = Table(title="Cost by year (CNY million)")
+    for col in ("year", "capital", "running", "total"):
+        t3.add_column(col, justify="right")
+    for year, row in by_year.iterrows():
+        t3.add_row(str(year), f"{row.capital_cny / 1e6:,.1f}", f"{row.running_cny / 1e6:,.1f}", f"{row.total_cny / 1e6:,.1f}")
+    console.print(t3)
+    budget = f" of a CNY {plan.budget_total:,.0f} budget" if plan.budget_total else ""
+    console.print(f"Total cost {s.base_year + 1}-{Y}: CNY {plan.total_cost:,.0f}{budget}.")
+    if plan.integer:
+        console.print(f"Integer plan (MILP): relative optimality gap {plan.mip_gap or 0:.2e}.")
+    for text in plan.duals["explanation"]:
+        console.print(f"  - {text}")
+    console.print(f"[dim]build {plan.build_seconds:.2f} s, solve {plan.solve_seconds:.2f} s, "
+                  f"{plan.n_variables} variables, {plan.n_constraints} constraints[/]")
+
+
+@main.command("sweep")
+@click.argument("scenario", default="conghua")
+@click.option("--budget-from", "b_from", required=True, help="Lowest budget, CNY.")
+@click.option("--budget-to", "b_to", required=True, help="Highest budget, CNY.")
+@click.option("--steps", type=click.IntRange(2, 200), default=6, show_default=True)
+@click.option("--variant", default="medium", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write sweep.csv and sweep.html (and sweep.png when kaleido is installed) here.")
+@friendly
+def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
+    """Attainment of each target of SCENARIO against the plan-period budget."""
+    import numpy as np
+
+    from optimize.sweep import budget_sweep, sweep_chart
+
+    lo, hi = parse_cny(b_from, "--budget-from"), parse_cny(b_to, "--budget-to")
+    if hi <= lo:
+        raise UserError(f"--budget-to ({hi:,.0f}) must be above --budget-from ({lo:,.0f})")
+    s, problem = _problem(scenario, variant, None, None)
+    table = budget_sweep(problem, np.linspace(lo, hi, steps))
+    wide = table.pivot_table(index="budget_cny", columns="kind", values="attainment", sort=False)
+    t = Table(title=f"{s.region.name}: attainment (%) of {s.target_year} targets by plan-period budget")
+    t.add_column("budget (CNY million)", justify="right")
+    for kind in wide.columns:
+        t.add_column(LABELS.get(kind, kind), justify="right")
+    t.add_column("weighted score", justify="right")
+    score = table.groupby("budget_cny")["score"].first()
+    for b, row in wide.iterrows():
+        t.add_row(f"{b / 1e6:,.0f}", *[f"{v * 100:.1f}" for v in row], f"{score[b] * 100:.1f}")
+    console.print(t)
+    if out_dir:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "sweep.csv", index=False)
+        files = sweep_chart(table, f"{s.region.name}: target attainment vs budget", out / "sweep.html", out / "sweep.png")
+        console.print(f"written: {out / 'sweep.csv'}, {', '.join(str(f) for f in files)}")
 
 
 if __name__ == "__main__":

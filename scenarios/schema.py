@@ -280,6 +280,70 @@ class Indicator(Strict):
         return check_seed_citation(v)  # type: ignore[return-value]
 
 
+class ResourceCost(Strict):
+    """Costs of one resource kind, CNY at base-year prices.
+
+    ``capital``: one-off per unit added (a new bed's construction and equipment; a new
+    staff member's recruitment or training). ``annual``: per unit in service per year
+    (staff salary and on-costs; a bed's non-staff running cost). ``primary_factor``
+    multiplies both for the primary-care tier (1.0 when absent).
+    """
+
+    capital: NonNegativeQuantity
+    annual: NonNegativeQuantity
+    primary_factor: PositiveQuantity | None = None
+
+
+class Switches(Strict):
+    """Which realism constraints the optimizer applies (all but disinvestment on by default)."""
+
+    hiring_limits: bool = True
+    nurse_physician_ratio: bool = True
+    hospital_nurses_per_bed: bool = True
+    gp_primary_share: bool = True
+    primary_share_band: bool = True
+    disinvestment: bool = False
+
+
+class Constraints(Strict):
+    """Realism constraints of the allocation LP.
+
+    ``attrition[kind]``: share of the stock lost each year (retirement, resignation;
+    0 for beds). ``max_additions_share[kind]``: most units added in one year, as a share
+    of the base-year stock (training pipeline, construction capacity).
+    ``nurse_physician_ratio_min``: nurses per physician in the target year.
+    ``hospital_nurses_per_bed_min``: hospital-tier nurses per hospital bed, target year.
+    ``gp_primary_share_min``: share of GPs working in primary care, every year.
+    ``primary_share_shift_max``: the primary-care share of each kind in the target year
+    stays within [base-year share, base-year share + this].
+    """
+
+    attrition: dict[ResourceKind, Fraction] = Field(default_factory=dict)
+    max_additions_share: dict[ResourceKind, NonNegativeQuantity] = Field(default_factory=dict)
+    nurse_physician_ratio_min: NonNegativeQuantity | None = None
+    hospital_nurses_per_bed_min: NonNegativeQuantity | None = None
+    gp_primary_share_min: Fraction | None = None
+    primary_share_shift_max: Fraction | None = None
+    enabled: Switches = Field(default_factory=Switches)
+
+
+class Weights(Strict):
+    """Weights of relative shortfalls in max-attainment mode."""
+
+    binding: float = Field(default=3.0, ge=0)
+    expected: float = Field(default=1.0, ge=0)
+    kinds: dict[ResourceKind, float] = Field(default_factory=dict)
+
+
+class PlanSettings(Strict):
+    """Budget (CNY over the plan period, optionally capped per year) and optimizer settings."""
+
+    budget_total: NonNegativeQuantity | None = None
+    budget_per_year: NonNegativeQuantity | None = None
+    mode: Literal["min-cost", "max-attainment"] = "min-cost"
+    weights: Weights = Field(default_factory=Weights)
+
+
 class Region(Strict):
     name: str
     name_cn: str
@@ -299,6 +363,10 @@ class Scenario(Strict):
     population: Population
     resources: dict[ResourceKind, Resource]
     indicators: list[Indicator] = Field(default_factory=list)
+    primary_share_defaults: dict[ResourceKind, Fraction] = Field(default_factory=dict)
+    costs: dict[ResourceKind, ResourceCost] = Field(default_factory=dict)
+    constraints: Constraints = Field(default_factory=Constraints)
+    plan: PlanSettings = Field(default_factory=PlanSettings)
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:
@@ -314,6 +382,15 @@ class Scenario(Strict):
             return res.stock.value
         assert res.ratio is not None
         return res.ratio.value * self.population.base.value / UNIT_DIVISOR[res.unit]
+
+    def primary_share(self, kind: str) -> float:
+        """Base-year share of a resource in primary care: the resource's own, else the default."""
+        own = self.resources[kind].primary_share
+        if own is not None:
+            return own.value
+        if kind in self.primary_share_defaults:
+            return self.primary_share_defaults[kind].value
+        raise KeyError(kind)
 
     def baseline_ratio(self, kind: str) -> float:
         """Baseline per-capita ratio in the resource's own unit."""
