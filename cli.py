@@ -20,6 +20,7 @@ from optimize.problem import ProblemError, from_scenario
 from optimize.solve import LABELS, InfeasiblePlan, OptimizeError, export_model, solve
 from scenarios.loader import ScenarioError, builtin_names, load
 from sim.population import ProjectionError, project
+from sim.referral.network import NetworkError
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
@@ -36,7 +37,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, ProjectionError, ProblemError, OptimizeError, UserError) as exc:
+        except (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, UserError) as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             sys.exit(2)
 
@@ -253,6 +254,89 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
         table.to_csv(out / "sweep.csv", index=False)
         files = sweep_chart(table, f"{s.region.name}: target attainment vs budget", out / "sweep.html", out / "sweep.png")
         console.print(f"written: {out / 'sweep.csv'}, {', '.join(str(f) for f in files)}")
+
+
+def parse_years(text: str | None, default: list[int]) -> list[int]:
+    """'2021-2025' or '2021,2023' or '2022' -> list of years."""
+    if not text:
+        return default
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+            years = list(range(a, b + 1))
+        else:
+            years = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise UserError(f"--years {text!r}: expected a range like 2021-2025 or a list like 2021,2023") from None
+    if not years:
+        raise UserError(f"--years {text!r}: expected at least one year (first <= last)")
+    return years
+
+
+SIM_KPIS = [
+    ("visits_total", "visits", 0), ("primary_share", "primary-care share of visits", 3),
+    ("up_referrals", "up-referrals", 0), ("down_referrals", "down-referrals", 0),
+    ("discharges", "discharges", 0), ("in_area_rate", "in-area care rate", 4), ("leakage", "leakage (patients)", 0),
+    ("wait_primary_mean_days", "primary wait, mean (days)", 3), ("wait_primary_p95_days", "primary wait, p95 (days)", 3),
+    ("wait_hospital_mean_days", "outpatient wait, mean (days)", 3), ("bed_wait_mean_days", "bed wait, mean (days)", 3),
+    ("bed_wait_p95_days", "bed wait, p95 (days)", 3), ("occupancy_hospital", "hospital bed occupancy", 3),
+    ("occupancy_primary", "primary-care bed occupancy", 3),
+]
+
+
+@main.command("simulate")
+@click.argument("scenario", default="conghua")
+@click.option("--plan", "plan_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder written by 'healthsim optimize --out': capacities by year from the plan.")
+@click.option("--years", default=None, help="Years to simulate, e.g. 2021-2025 (default: base year, or the plan's years).")
+@click.option("--replications", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option("--flows-only", is_flag=True, help="Simulate only admissions and referrals; count single consults (city scale).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write runs.csv and summary.csv here.")
+@friendly
+def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_dir) -> None:
+    """Simulate patient flows in SCENARIO's medical alliances (SimPy)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from sim.referral.experiment import networks_for_years, read_plan_capacities, simulate
+
+    s = load(scenario)
+    plan = read_plan_capacities(plan_dir) if plan_dir else None
+    default = sorted(y for y in plan if y > s.base_year) if plan else [s.base_year]
+    yrs = parse_years(years, default)
+    last = max(yrs)
+    proj = project(s, max(last, s.base_year + 1)) if last > s.base_year else None
+    if min(yrs) < s.base_year:
+        raise UserError(f"--years {years}: expected years from the base year {s.base_year} on")
+    nets = networks_for_years(s, yrs, proj, plan)
+    episodes = sum(a.arrivals_per_day for a in nets[0].alliances) * 365
+    if episodes > 20e6 and not flows_only:
+        flows_only = True
+        console.print(f"[yellow]{episodes / 1e6:,.0f} M episodes a year: simulating admissions and referrals only "
+                      "(--flows-only); single consults are counted, not queued.[/]")
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err_console) as bar:
+        task = bar.add_task(f"simulating {s.id}", total=len(nets) * replications)
+        result = simulate(nets, replications, seed, progress=lambda: bar.advance(task), flows_only=flows_only)
+    summary = result.summary()
+    table = Table(title=f"{s.region.name}: referral KPIs per year (mean and 95% CI over {replications} replications, seed {seed})")
+    table.add_column("KPI")
+    for y in yrs:
+        table.add_column(str(y), justify="right")
+    for key, label, digits in SIM_KPIS:
+        cells = []
+        for y in yrs:
+            row = summary[(summary["year"] == y) & (summary["kpi"] == key)].iloc[0]
+            half = "" if row.half_width != row.half_width else f" ± {row.half_width:,.{digits}f}"
+            cells.append(f"{row['mean']:,.{digits}f}{half}")
+        table.add_row(label, *cells)
+    console.print(table)
+    if out_dir:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        result.runs.to_csv(out / "runs.csv", index=False)
+        summary.to_csv(out / "summary.csv", index=False)
+        console.print(f"written: {out / 'runs.csv'}, {out / 'summary.csv'}")
 
 
 if __name__ == "__main__":

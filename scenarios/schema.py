@@ -344,6 +344,80 @@ class PlanSettings(Strict):
     weights: Weights = Field(default_factory=Weights)
 
 
+class Alliance(Strict):
+    """A medical alliance (医联体/医共体): a lead hospital and its primary-care members."""
+
+    name: str
+    lead: str
+    members: int = Field(ge=1, description="member township/community health centres")
+    population_share: float = Field(ge=0, le=1, description="share of the region's residents it serves")
+    source: str | None = None
+    assumption: str | None = None
+    note: str | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _seed_citation(cls, v: str | None) -> str | None:
+        return check_seed_citation(v)
+
+    @model_validator(mode="after")
+    def _has_provenance(self) -> Alliance:
+        if not self.source and not self.assumption:
+            raise ValueError("an alliance needs a 'source' (seed file:line) or an 'assumption'")
+        return self
+
+
+class ReferralSettings(Strict):
+    """Patient-flow parameters of the referral simulation (time in days, rates per resident per year).
+
+    ``visits_per_capita``: outpatient visits (both tiers) per resident per year.
+    ``admissions_per_capita``: inpatient admissions per resident per year.
+    ``primary_first_share``: share of first contacts made in primary care (the rest bypass to hospital).
+    ``p_up``: probability that a primary-care consult is referred up to hospital outpatient.
+    ``p_down``: probability that a hospital discharge is referred down to a primary-care bed.
+    ``primary_admission_share``: share of admissions to primary-care beds.
+    ``alos_hospital_days`` / ``alos_primary_days`` / ``recovery_days``: mean lengths of stay.
+    ``los_cv``: coefficient of variation of lengths of stay (lognormal).
+    ``consults_per_clinician_day``: outpatient consults one clinician can give in a working day.
+    ``clinic_days_share``: share of calendar days a clinician gives outpatient consults.
+    ``wait_tolerance_days``: a patient waiting longer for a consult leaves the area.
+    ``bed_wait_tolerance_days``: an admission waiting longer for a bed leaves the area.
+    ``congestion_uplift``: up-referral probability multiplier for a patient who waited more than
+    ``congestion_wait_days`` in primary care (capacity effect).
+    ``severe_share`` / ``severe_multiplier``: case mix; severe cases are referred up and admitted
+    ``severe_multiplier`` times as often as others (the mean probabilities are kept).
+    """
+
+    alliances: list[Alliance]
+    visits_per_capita: PositiveQuantity
+    admissions_per_capita: NonNegativeQuantity
+    primary_first_share: Fraction
+    p_up: Fraction
+    p_down: Fraction
+    primary_admission_share: Fraction
+    alos_hospital_days: PositiveQuantity
+    alos_primary_days: PositiveQuantity
+    recovery_days: PositiveQuantity
+    los_cv: NonNegativeQuantity
+    consults_per_clinician_day: PositiveQuantity
+    clinic_days_share: Fraction
+    wait_tolerance_days: PositiveQuantity
+    bed_wait_tolerance_days: PositiveQuantity
+    congestion_uplift: PositiveQuantity
+    congestion_wait_days: PositiveQuantity
+    severe_share: Fraction
+    severe_multiplier: PositiveQuantity
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> ReferralSettings:
+        total = sum(a.population_share for a in self.alliances)
+        if self.alliances and abs(total - 1.0) > 1e-6:
+            raise ValueError(f"alliances' population_share values sum to {total:.6g}; expected them to sum to 1")
+        if not self.alliances:
+            raise ValueError("expected at least one alliance")
+        return self
+
+
 class Region(Strict):
     name: str
     name_cn: str
@@ -367,6 +441,7 @@ class Scenario(Strict):
     costs: dict[ResourceKind, ResourceCost] = Field(default_factory=dict)
     constraints: Constraints = Field(default_factory=Constraints)
     plan: PlanSettings = Field(default_factory=PlanSettings)
+    referral: ReferralSettings | None = None
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:

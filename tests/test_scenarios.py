@@ -72,7 +72,7 @@ def test_every_cited_seed_line_exists_and_printed_values_appear_on_it(name):
         if isinstance(q, Quantity) and "derived" not in note and not getattr(q, "path", None):
             cited = " ".join(text[i - 1] for i in lines)
             v = q.value
-            forms = {f"{v:g}", f"{v:.2f}", f"{v:.1f}", f"{v / 1e4:g}", f"{v * 100:g}%"}  # 万 = 10,000; shares as %
+            forms = {f"{v:g}", f"{v:.2f}", f"{v:.1f}", f"{v / 1e4:g}", f"{v * 100:g}%", f"{v * 100:.2f}%"}  # 万 = 10,000; shares as %
             assert any(f in cited for f in forms), f"{name}:{path}={v} not printed on {q.source}"
             checked += 1
     assert checked >= 3

@@ -1,0 +1,1 @@
+"""Referral simulation of medical alliances (医联体/医共体)."""

@@ -1,0 +1,188 @@
+"""Referral simulation against queueing theory (Erlang C, Little's law, Jackson networks),
+calibration to Qingcheng's 2020 figures, reproducibility and bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from scenarios.loader import ScenarioError, load
+from sim.referral.experiment import read_plan_capacities, simulate, t95
+from sim.referral.model import ReferralSimulation
+from sim.referral.network import AllianceNode, FlowRates, NetworkError, ReferralNetwork, network_from_scenario
+
+
+def rates(**over) -> FlowRates:
+    base = dict(primary_first_share=1.0, p_up=0.0, p_admit_primary=0.0, p_admit_hospital=0.0, p_down=0.0,
+                consult_days=1.0, alos_hospital=5.0, alos_primary=5.0, recovery=5.0, los_cv=1.0,
+                wait_tolerance=math.inf, bed_wait_tolerance=math.inf, congestion_wait=1.0, congestion_uplift=1.0,
+                severe_share=0.0, severe_multiplier=1.0)
+    base.update(over)
+    return FlowRates(**base)
+
+
+def network(lam: float, primary_servers: int, hospital_servers: int = 1, beds: int = 1, **over) -> ReferralNetwork:
+    node = AllianceNode("a", "lead", lam, 1, primary_servers, hospital_servers, beds, 1)
+    return ReferralNetwork(year=2020, population=1.0, alliances=(node,), rates=rates(**over), clinic_days_share=1.0)
+
+
+def erlang_c_wait(lam: float, mu: float, c: int) -> float:
+    """Mean wait in queue of M/M/c (Erlang C)."""
+    a = lam / mu
+    rho = a / c
+    top = a**c / math.factorial(c) / (1 - rho)
+    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    return p_wait / (c * mu - lam)
+
+
+def _ci(x: np.ndarray) -> tuple[float, float]:
+    half = t95(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return x.mean() - half, x.mean() + half
+
+
+def test_single_station_matches_erlang_c():
+    lam, mu, c = 2.4, 1.0, 3  # rho = 0.8
+    expected = erlang_c_wait(lam, mu, c)
+    res = simulate([network(lam, c)], replications=12, seed=7, warmup_days=200, days=4000)
+    waits = res.runs["wait_primary_mean_days"].to_numpy()
+    lo, hi = _ci(waits)
+    assert lo <= expected <= hi, (lo, expected, hi)
+    assert abs(waits.mean() - expected) / expected < 0.08
+
+
+def test_two_station_network_matches_jackson():
+    # primary M/M/2 (mu 1) feeds hospital M/M/1 (mu 1) with probability p: hospital sees Poisson(lam p).
+    lam, p = 1.5, 0.5
+    net = network(lam, 2, 1, p_up=p)
+    res = simulate([net], replications=12, seed=11, warmup_days=200, days=4000)
+    for key, (l, c) in (("wait_primary_mean_days", (lam, 2)), ("wait_hospital_mean_days", (lam * p, 1))):
+        x = res.runs[key].to_numpy()
+        lo, hi = _ci(x)
+        expected = erlang_c_wait(l, 1.0, c)
+        assert lo <= expected <= hi, (key, lo, expected, hi)
+    ratio = res.runs["up_referrals"] / res.runs["visits_primary"]
+    assert ratio.mean() == pytest.approx(p, abs=0.01)
+
+
+def test_littles_law_holds_on_bed_occupancy():
+    # every patient goes to hospital outpatient (fast, many servers) and is admitted
+    lam, beds, los = 4.0, 40, 6.0  # offered load 24 beds
+    net = network(lam, 1, 50, beds, primary_first_share=0.0, p_admit_hospital=1.0, alos_hospital=los,
+                  consult_days=0.01, los_cv=0.8)
+    sim = ReferralSimulation(net, seed=3, warmup_days=100, days=3000)
+    run = sim.run()
+    L = run.busy_beds["hospital"]  # time-average occupied beds
+    lam_obs = run.admissions_started["hospital"] / run.days
+    W = run.mean_los["hospital"]
+    assert L == pytest.approx(lam_obs * W, rel=0.02)
+    assert L == pytest.approx(lam * los, rel=0.05)
+    assert run.occupancy["hospital"] == pytest.approx(L / beds)
+
+
+def test_reproducible_with_a_seed_and_different_across_seeds():
+    net = network(2.0, 3)
+    a = simulate([net], replications=2, seed=5, days=200).runs
+    b = simulate([net], replications=2, seed=5, days=200).runs
+    c = simulate([net], replications=2, seed=6, days=200).runs
+    assert a.equals(b)
+    assert not a.equals(c)
+
+
+def test_impatient_patients_leak_when_capacity_is_short():
+    net = network(5.0, 2, wait_tolerance=0.5)  # offered load 5 on 2 servers
+    run = ReferralSimulation(net, 1, 50, 500).run()
+    c = run.counters
+    assert c.leaked_wait > 0.4 * c.episodes
+    assert (run.waits["primary_consult"] <= 0.5 + 1e-12).all()
+
+
+@pytest.mark.slow
+def test_qingcheng_baseline_reproduces_2020_figures():
+    s = load("qingcheng")
+    res = simulate([network_from_scenario(s)], replications=1, seed=2020)
+    k = res.runs.iloc[0]
+    assert k["visits_total"] == pytest.approx(3_890_000, rel=0.05)  # 002_10740625b364617c.txt:34
+    assert k["discharges"] == pytest.approx(93_843, rel=0.05)  # 002_10740625b364617c.txt:34
+    assert k["primary_share"] == pytest.approx(0.78, rel=0.05)  # 34% + 44%, 002_10740625b364617c.txt:36
+    assert 1 - k["primary_share"] == pytest.approx(0.22, rel=0.05)  # 11% + 11%
+    assert k["up_referrals"] == pytest.approx(2908 / 5, rel=0.25)  # 002_10740625b364617c.txt:49
+    assert k["down_referrals"] == pytest.approx(7072 / 5, rel=0.25)
+
+
+def test_flows_only_mode_agrees_with_the_full_model():
+    s = load("qingcheng")
+    net = network_from_scenario(s, population=s.population.base.value)
+    flows = simulate([net], replications=3, seed=1, flows_only=True).summary().set_index("kpi")["mean"]
+    assert flows["visits_total"] == pytest.approx(3_890_000, rel=0.02)
+    assert flows["discharges"] == pytest.approx(93_843, rel=0.03)
+    assert flows["primary_share"] == pytest.approx(0.78, rel=0.01)
+
+
+def test_summary_has_confidence_intervals():
+    res = simulate([network(2.0, 3)], replications=4, seed=1, days=300)
+    summ = res.summary().set_index("kpi")
+    row = summ.loc["wait_primary_mean_days"]
+    assert row["ci95_low"] < row["mean"] < row["ci95_high"]
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+def test_zero_capacity_is_refused():
+    node = AllianceNode("a", "lead", 10.0, 1, 0, 5, 10, 1)
+    net = ReferralNetwork(2020, 1.0, (node,), rates())
+    with pytest.raises(NetworkError, match="zero primary-care clinicians but patients arrive there"):
+        net.check()
+    s = load("renhe")
+    with pytest.raises(NetworkError, match="zero hospital beds but patients are admitted"):
+        network_from_scenario(s, capacities={"hospital": {"clinicians": 100, "beds": 0}, "primary": {"clinicians": 100, "beds": 50}})
+
+
+def test_probabilities_out_of_range_are_refused(write_toml):
+    with pytest.raises(NetworkError, match="p_up = 1.5: expected a probability within"):
+        rates(p_up=1.5)
+    path = write_toml('extend = "qingcheng"\n[referral]\np_down = { value = 1.2, assumption = "x" }\n')
+    with pytest.raises(ScenarioError, match="referral.p_down.value: expected a value that is less than or equal to 1"):
+        load(path)
+
+
+def test_alliance_shares_must_sum_to_one(write_toml):
+    path = write_toml('extend = "renhe"\n[referral]\nalliances = [ { name = "a", lead = "h", members = 3, '
+                      'population_share = 0.6, assumption = "x" }, { name = "b", lead = "h", members = 2, '
+                      'population_share = 0.6, assumption = "x" } ]\n')
+    with pytest.raises(ScenarioError, match="population_share values sum to 1.2; expected them to sum to 1"):
+        load(path)
+
+
+def test_negative_rates_are_refused(write_toml):
+    path = write_toml('extend = "renhe"\n[referral]\nvisits_per_capita = { value = -2, assumption = "x" }\n')
+    with pytest.raises(ScenarioError, match="referral.visits_per_capita.value: expected a value that is greater than 0"):
+        load(path)
+    with pytest.raises(NetworkError, match="arrivals_per_day = -1"):
+        AllianceNode("a", "h", -1.0, 1, 1, 1, 1, 1)
+
+
+def test_plan_folder_errors_name_the_file(tmp_path):
+    with pytest.raises(NetworkError, match="stocks.csv: not found"):
+        read_plan_capacities(tmp_path)
+    (tmp_path / "stocks.csv").write_text("year,kind\n2021,beds\n")
+    with pytest.raises(NetworkError, match="expected at least"):
+        read_plan_capacities(tmp_path)
+
+
+def test_cli_simulate_with_an_optimizer_plan(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(main, ["optimize", "renhe", "--out", str(tmp_path / "plan")])
+    assert r.exit_code == 0, r.output
+    sim = runner.invoke(main, ["simulate", "renhe", "--plan", str(tmp_path / "plan"), "--years", "2021-2022",
+                               "--replications", "2", "--flows-only", "--out", str(tmp_path / "sim")])
+    assert sim.exit_code == 0, sim.output
+    assert "in-area care rate" in sim.output
+    runs = (tmp_path / "sim" / "runs.csv").read_text().splitlines()
+    assert len(runs) == 1 + 2 * 2
+    bad = runner.invoke(main, ["simulate", "renhe", "--years", "soon"])
+    assert bad.exit_code == 2 and "expected a range like 2021-2025" in bad.output
