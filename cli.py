@@ -40,6 +40,9 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, UserError) as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             sys.exit(2)
+        except InfeasiblePlan as exc:
+            err_console.print(f"[bold red]infeasible:[/] {exc}", highlight=False, soft_wrap=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -167,11 +170,7 @@ def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_
     if export:
         path = export_model(problem, export, mode, integer)
         console.print(f"model written to {path}")
-    try:
-        plan = solve(problem, mode=mode, integer=integer)
-    except InfeasiblePlan as exc:
-        err_console.print(f"[bold red]infeasible:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+    plan = solve(problem, mode=mode, integer=integer)
     _print_plan(s, plan, variant)
     if out_dir:
         paths = plan.to_csv(out_dir)
@@ -246,6 +245,9 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
     t.add_column("weighted score", justify="right")
     score = table.groupby("budget_cny")["score"].first()
     for b, row in wide.iterrows():
+        if row.isna().all():
+            t.add_row(f"{b / 1e6:,.0f}", *["no plan"] * len(row), "below the cost of keeping the base-year stock")
+            continue
         t.add_row(f"{b / 1e6:,.0f}", *[f"{v * 100:.1f}" for v in row], f"{score[b] * 100:.1f}")
     console.print(t)
     if out_dir:
@@ -337,6 +339,34 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
         result.runs.to_csv(out / "runs.csv", index=False)
         summary.to_csv(out / "summary.csv", index=False)
         console.print(f"written: {out / 'runs.csv'}, {out / 'summary.csv'}")
+
+
+@main.command("run")
+@click.argument("scenario", default="conghua")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/run", show_default=True)
+@click.option("--budget", default=None, help="Plan-period budget, CNY (default: the scenario's).")
+@click.option("--variant", default="medium", show_default=True)
+@click.option("--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
+@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option("--no-simulate", is_flag=True, help="Skip the referral simulation.")
+@click.option("--full-simulation", is_flag=True,
+              help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
+@friendly
+def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation) -> None:
+    """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
+    from scenarios.pipeline import PipelineOptions, run_pipeline, write_outputs
+
+    s = load(scenario)
+    opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
+                           simulate=not no_simulate, flows_only=not full_simulation)
+    with err_console.status("running") as status:
+        result = run_pipeline(s, opts, progress=lambda step: status.update(f"{s.id}: {step}"))
+    if result.diagnosis:
+        err_console.print(f"[yellow]{result.diagnosis}[/]", highlight=False)
+    _print_plan(s, result.plan, variant)
+    files = write_outputs(result, out_dir)
+    console.print(f"[green]{result.plan_note}[/]")
+    console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 
 if __name__ == "__main__":

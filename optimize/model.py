@@ -151,7 +151,7 @@ def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo
 
     # -- objective -----------------------------------------------------------------------
     total_cost = sum(m.cost[y] for y in years)
-    if opt.elastic:
+    if opt.mode == "max-attainment":
         shortfall = sum(p.targets[i].weight * m.shortfall[i] / max(p.targets[i].ratio, 1e-9) for i in T)
         # A tiny cost term picks the cheapest among plans of equal attainment.
         budget_scale = (p.budget_total or 1e9) / COST_SCALE

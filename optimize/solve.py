@@ -217,13 +217,46 @@ def _budget_dual_row(p: AllocationProblem, dual: float, opt: ModelOptions) -> tu
 # -- infeasibility diagnosis -----------------------------------------------------------------
 
 
-def _feasible(p: AllocationProblem, families: frozenset[str]) -> bool:
-    m = build_model(p, ModelOptions(mode="min-cost", families=families))
+def _feasible(p: AllocationProblem, families: frozenset[str], elastic: bool = False) -> bool:
+    m = build_model(p, ModelOptions(mode="min-cost", families=families, elastic_targets=elastic))
     return _ok(_run(m, False, 60.0, None))
 
 
+def floor_cost(p: AllocationProblem) -> float:
+    """Least cost (CNY) of keeping every constraint but the budget, with no target pursued."""
+    fams = frozenset(f for f in FAMILIES if not f.startswith("budget"))
+    m = build_model(p, ModelOptions(mode="min-cost", families=fams, elastic_targets=True))
+    res = _run(m, False, 60.0, None)
+    if not _ok(res):
+        raise diagnose_infeasibility(p)
+    res.solution_loader.load_vars()
+    return float(_extract(p, m, ModelOptions(mode="min-cost"), {}).total_cost)
+
+
 def diagnose_infeasibility(p: AllocationProblem, integer: bool = False) -> InfeasiblePlan:
-    """Add constraint families one by one to the targets; name the first that makes the plan impossible."""
+    """Name, in words, the constraint family that makes the plan impossible.
+
+    First the families are added one by one with every target relaxed: a failure there
+    means the constraints contradict each other whatever the targets. Otherwise they are
+    added one by one to the hard targets and the first that fails is named, with the best
+    reachable value of each target under it.
+    """
+    enforced_alone: frozenset[str] = frozenset()
+    for fam in FAMILIES:
+        trial = enforced_alone | {fam}
+        if _feasible(p, trial, elastic=True):
+            enforced_alone = trial
+            continue
+        others = ", ".join(FAMILY_WORDS[f] for f in FAMILIES if f in enforced_alone) or "nothing else"
+        msg = (f"The constraints contradict each other, whatever the targets: {FAMILY_WORDS[fam]} cannot hold "
+               f"together with {others}.")
+        if fam == "nurse_physician_ratio" and p.nurse_physician_ratio_min is not None:
+            msg += (f" Reaching {p.nurse_physician_ratio_min:g} nurses per physician by {p.target_year} needs more "
+                    "nurses than the yearly limits on additions allow.")
+        elif fam.startswith("budget"):
+            msg += " The budget is below the cost of keeping the base-year stock (replacing staff who leave)."
+        msg += " Relax one of them in the scenario ([constraints] or [constraints.enabled])."
+        return InfeasiblePlan(msg, fam)
     enforced: frozenset[str] = frozenset()
     culprit = None
     for fam in FAMILIES:

@@ -15,7 +15,8 @@ from optimize.model import ModelOptions, build_model
 def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray) -> pd.DataFrame:
     """Max-attainment plans at increasing budgets; one row per (budget, target).
 
-    Budgets are solved in increasing order and no target's shortfall may grow from one
+    A budget below the cost of keeping the base-year stock has no plan: its rows have
+    ``feasible`` False and no attainment. Budgets are solved in increasing order and no target's shortfall may grow from one
     budget to the next (the previous plan stays feasible, so this costs no attainment
     overall); every target's curve is therefore monotone in the budget.
     Columns: budget_cny, region, kind, expr, nature, target_ratio, achieved_ratio,
@@ -34,8 +35,13 @@ def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray) -> pd.
         opt = ModelOptions(mode="max-attainment", shortfall_caps=caps)
         m = build_model(prob, opt)
         res = _run(m, False, 120.0, None)
-        if not _ok(res):
-            raise OptimizeError(f"budget CNY {b:,.0f}: the solver found no plan ({res.termination_condition.name})")
+        if not _ok(res):  # below the cost of keeping the base-year stock: no plan at all
+            rows = pd.DataFrame({"budget_cny": b, "region": [t.region for t in p.targets],
+                                 "kind": [t.kind for t in p.targets], "expr": [t.expr for t in p.targets],
+                                 "nature": [t.nature for t in p.targets], "target_ratio": [t.ratio for t in p.targets]})
+            rows["feasible"] = False
+            frames.append(rows)
+            continue
         res.solution_loader.load_vars()
         plan = _extract(prob, m, opt, {})
         caps = tuple(float(m.shortfall[i].value or 0.0) for i in range(len(p.targets)))
@@ -44,6 +50,7 @@ def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray) -> pd.
         att["total_cost_cny"] = plan.total_cost
         rel = sum(t.weight * min(1.0, s / max(t.ratio, 1e-9)) for t, s in zip(p.targets, caps))
         att["score"] = 1.0 - rel / weight_sum
+        att["feasible"] = True
         frames.append(att)
     return pd.concat(frames, ignore_index=True)
 

@@ -146,6 +146,13 @@ def read_plan_capacities(plan_dir: str | Path) -> dict[int, dict[str, dict[str, 
         raise NetworkError(f"{path}: columns {sorted(set(df.columns))}; expected at least {sorted(need)}")
     if (df["stock"] < 0).any():
         raise NetworkError(f"{path}: field stock: expected values >= 0")
+    return capacities_by_year(df, str(path))
+
+
+def capacities_by_year(stocks: pd.DataFrame, origin: str = "plan") -> dict[int, dict[str, dict[str, float]]]:
+    """{year: {tier: {'clinicians': physicians, 'beds': beds}}} from a plan's stocks table."""
+    df = stocks
+    path = origin
     out: dict[int, dict[str, dict[str, float]]] = {}
     for (year, kind, tier), stock in df.groupby(["year", "kind", "tier"])["stock"].sum().items():
         if kind not in ("beds", "physicians"):
