@@ -246,3 +246,19 @@ def test_cli_optimize_and_sweep(tmp_path):
                               "--out", str(tmp_path / "s")])
     assert sw.exit_code == 0, sw.output
     assert (tmp_path / "s" / "sweep.csv").exists() and (tmp_path / "s" / "sweep.html").exists()
+
+
+def test_floor_cost_of_the_hand_solved_instance():
+    # No target pursued: keep 100 beds against 10% attrition: add 10 in 2021 and 10 in 2022 at CNY 10.
+    from optimize.solve import floor_cost
+    assert floor_cost(tiny()) == pytest.approx(200.0)
+
+
+def test_constraints_that_contradict_each_other_are_named(write_toml):
+    # Xiangqiao's nurses (0.58 per physician) cannot reach the default 1.2 floor within the hiring limits.
+    path = write_toml('extend = "xiangqiao"\n[constraints.nurse_physician_ratio_min]\nvalue = 1.2\nassumption = "default"\n')
+    s = load(path)
+    with pytest.raises(InfeasiblePlan) as info:
+        solve(from_scenario(s, project(s), budget_total=1e12), mode="max-attainment")
+    assert info.value.culprit == "nurse_physician_ratio"
+    assert "contradict each other, whatever the targets" in str(info.value)
