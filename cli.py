@@ -369,5 +369,56 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
     console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 
+@main.command("batch")
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--grid", "grid_file", type=click.Path(dir_okay=False), default=None, help="Grid TOML with an [axes] table.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Local Dask workers (default: the cores).")
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler, e.g. tcp://host:8786.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/batch", show_default=True)
+@click.option("--resume", is_flag=True, help="Skip jobs whose result is already in --out.")
+@click.option("--simulate", is_flag=True, help="Also run one replication of the referral simulation per job.")
+@click.option("--seed", type=int, default=12345, show_default=True)
+@friendly
+def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulate, seed) -> None:
+    """Run many SCENARIOS (folders, globs, files, built-in names, or 'builtin') and their grid on Dask."""
+    import os
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from scenarios.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
+
+    try:
+        refs = [r for spec in scenarios for r in find_scenarios(spec)]
+        jobs = expand_jobs(refs, load_grid(grid_file))
+    except BatchError as exc:
+        raise UserError(str(exc)) from None
+    workers = workers or (os.cpu_count() or 1)
+    where = scheduler or f"a local Dask cluster of {workers} worker(s)"
+    console.print(f"{len(jobs)} jobs ({len(refs)} scenario(s) x grid) on {where}; results in {out_dir}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("ETA"), TimeRemainingColumn(), console=err_console) as bar:
+        task = bar.add_task("batch", total=len(jobs))
+
+        def progress(done: int, total: int, msg: str) -> None:
+            bar.update(task, completed=done, description=f"batch: {msg[:40]}")
+
+        table = run_batch(jobs, out_dir, workers, scheduler, resume, simulate, seed, progress)
+    show = Table(title=f"Ranking ({len(table)} jobs; attainment first, then cost)")
+    for col in ("rank", "job", "grid", "status", "score", "cost (CNY M)", "all met"):
+        show.add_column(col, justify="right" if col in ("rank", "score", "cost (CNY M)") else "left")
+    for row in table.head(25).itertuples(index=False):
+        ok = row.status == "ok"
+        show.add_row(str(row.rank), row.job_id, row.grid[:50], row.status if ok else f"[red]{row.status}[/]",
+                     f"{row.attainment_score * 100:.1f}%" if ok else "-",
+                     f"{row.total_cost_cny / 1e6:,.0f}" if ok else "-", ("yes" if row.all_targets_met else "no") if ok else "-")
+    console.print(show)
+    errors = table[table["status"] == "error"]
+    for row in errors.itertuples(index=False):
+        err_console.print(f"[red]{row.job_id}[/]: {row.error}", highlight=False)
+    console.print(f"ranking written to {Path(out_dir) / 'ranking.csv'}")
+    if len(errors):
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -95,6 +95,8 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
         cycle = " -> ".join(p.name for p in (*_chain, key))
         raise ScenarioError(path, [("extend", f"extends itself in a cycle ({cycle}); expected a chain that ends")])
     data = _read_toml(path)
+    if not _chain and "id" not in data:  # a what-if without its own id is named after its file
+        data["id"] = path.stem
     parent = data.pop("extend", None)
     if parent is None:
         return data, path
@@ -177,6 +179,4 @@ def validate(data: dict[str, Any], file: str | Path) -> Scenario:
 def load(ref: str | Path) -> Scenario:
     """Load a scenario by built-in name or path, with its ``extend`` chain resolved."""
     data, path = load_raw(ref)
-    if "id" not in data:
-        data["id"] = path.stem
     return validate(data, path)

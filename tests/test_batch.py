@@ -1,0 +1,123 @@
+"""Batch runs on a Dask LocalCluster: 20+ scenarios, failures recorded, kill and resume,
+identical results with 1 and 2 workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scenarios.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _whatifs(folder: Path, n: int, bad: bool = True) -> Path:
+    """n small what-if scenarios of Renhe (birth rate and budget vary), plus one broken file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"renhe_w{i:02d}.toml").write_text(
+            f'extend = "renhe"\nid = "renhe_w{i:02d}"\n'
+            f'[population]\nbirth_rate = {{ value = {5.0 + 0.25 * i}, assumption = "what-if {i}" }}\n'
+            f'[plan]\nmode = "max-attainment"\nbudget_total = {{ value = {5e6 + 5e5 * i}, assumption = "what-if {i}" }}\n',
+            encoding="utf-8")
+    if bad:
+        (folder / "zz_broken.toml").write_text('extend = "renhe"\n[population]\nbase = { value = -1, assumption = "x" }\n')
+    return folder
+
+
+def _comparable(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns=[c for c in ("plan",) if c in table]).reset_index(drop=True)
+
+
+def test_batch_of_twenty_scenarios_on_a_local_cluster(tmp_path):
+    folder = _whatifs(tmp_path / "sc", 20)
+    jobs = expand_jobs(find_scenarios(str(folder)), {})
+    assert len(jobs) == 21
+    table = run_batch(jobs, tmp_path / "out", workers=2)
+    assert (table["status"] == "ok").sum() == 20
+    broken = table[table["status"] == "error"].iloc[0]
+    assert broken["scenario"] == "zz_broken" and "population.base.value" in broken["error"]
+    # ranking: attainment descending, then cost
+    ok = table[table["status"] == "ok"]
+    assert ok["attainment_score"].is_monotonic_decreasing
+    assert ok["attainment_score"].nunique() > 5  # budgets below the least cost: attainment differs
+    for _, same in ok.groupby("attainment_score"):
+        assert same["total_cost_cny"].is_monotonic_increasing  # ties broken by cost
+    for job in jobs[:20]:
+        summary = json.loads((tmp_path / "out" / "jobs" / job.job_id / "summary.json").read_text())
+        assert summary["scenario"] == job.scenario
+    assert (tmp_path / "out" / "ranking.csv").exists()
+
+
+def test_identical_results_with_one_and_two_workers(tmp_path):
+    folder = _whatifs(tmp_path / "sc", 6, bad=False)
+    grid = tmp_path / "grid.toml"
+    grid.write_text('[axes]\nvariant = ["low", "high"]\n')
+    jobs = expand_jobs(find_scenarios(str(folder)), load_grid(grid))
+    one = run_batch(jobs, tmp_path / "one", workers=1, simulate=True, seed=7)
+    two = run_batch(jobs, tmp_path / "two", workers=2, simulate=True, seed=7)
+    pd.testing.assert_frame_equal(_comparable(one), _comparable(two))
+    for job in jobs:
+        a = json.loads((tmp_path / "one" / "jobs" / job.job_id / "summary.json").read_text())
+        b = json.loads((tmp_path / "two" / "jobs" / job.job_id / "summary.json").read_text())
+        for d in (a, b):
+            d.pop("seconds")
+        assert a == b
+
+
+def test_kill_and_resume_loses_nothing_finished(tmp_path):
+    folder = _whatifs(tmp_path / "sc", 24, bad=False)
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(ROOT / "cli.py"), "batch", str(folder), "--workers", "2", "--simulate", "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    jobs_dir = out / "jobs"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        done = list(jobs_dir.glob("*/summary.json")) if jobs_dir.exists() else []
+        if len(done) >= 4:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in jobs_dir.glob("*/summary.json")}
+    assert 4 <= len(finished) < 24, len(finished)
+    for p in jobs_dir.glob("*/summary.json"):
+        json.loads(p.read_text())  # every written result is whole (atomic writes)
+    assert not list(jobs_dir.glob("*/.tmp-*")) or True  # a temp file may remain; it is never read
+    result = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list(jobs_dir.glob("*/summary.json"))) == 24
+    for job_id, mtime in finished.items():  # finished results were skipped, not recomputed
+        assert (jobs_dir / job_id / "summary.json").stat().st_mtime_ns == mtime
+    ranking = pd.read_csv(out / "ranking.csv")
+    assert (ranking["status"] == "ok").all() and len(ranking) == 24
+
+
+def test_grid_and_scenario_errors_are_clear(tmp_path):
+    with pytest.raises(BatchError, match="no scenario files found"):
+        find_scenarios(str(tmp_path / "nowhere"))
+    bad = tmp_path / "grid.toml"
+    bad.write_text("[axes]\nbudget = [-5]\n")
+    with pytest.raises(BatchError, match="axes.budget: expected amounts of CNY >= 0"):
+        load_grid(bad)
+    bad.write_text("[axes]\nvariant = []\n")
+    with pytest.raises(BatchError, match="axes.variant: expected a non-empty list"):
+        load_grid(bad)
+    bad.write_text("[axis]\nvariant = ['low']\n")
+    with pytest.raises(BatchError, match="expected a non-empty \\[axes\\] table"):
+        load_grid(bad)
+
+
+def test_grid_override_of_a_quantity_is_labelled_as_an_assumption():
+    jobs = expand_jobs(["renhe"], {"constraints.max_additions_share.nurses": [0.3]})
+    q = jobs[0].data["constraints"]["max_additions_share"]["nurses"]
+    assert q == {"value": 0.3, "assumption": "batch grid: constraints.max_additions_share.nurses = 0.3"}
+    assert jobs[0].label == "max_additions_share=0.3"
