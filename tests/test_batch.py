@@ -121,3 +121,16 @@ def test_grid_override_of_a_quantity_is_labelled_as_an_assumption():
     q = jobs[0].data["constraints"]["max_additions_share"]["nurses"]
     assert q == {"value": 0.3, "assumption": "batch grid: constraints.max_additions_share.nurses = 0.3"}
     assert jobs[0].label == "max_additions_share=0.3"
+
+
+def test_runs_on_an_existing_scheduler(tmp_path):
+    import logging
+
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        jobs = expand_jobs(["renhe", "xiangqiao"], {})
+        table = run_batch(jobs, tmp_path / "out", scheduler=cluster.scheduler_address)
+        assert (table["status"] == "ok").all() and len(table) == 2
+        assert len(cluster.scheduler.workers) == 1  # the cluster is still there, unchanged
