@@ -11,7 +11,7 @@ rates are per 1,000 residents per year; money is CNY; times are years.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -62,13 +62,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Quantity(Strict):
-    """A number with its provenance: a seed citation or a labelled assumption."""
+class Provenanced(Strict):
+    """Something from a seed (``source``: seed file:line) or an ``assumption`` (its reason)."""
 
-    value: float
     source: str | None = None
     assumption: str | None = None
     note: str | None = None
+    _what: ClassVar[str] = "a number"
 
     @field_validator("source")
     @classmethod
@@ -76,10 +76,16 @@ class Quantity(Strict):
         return check_seed_citation(v)
 
     @model_validator(mode="after")
-    def _has_provenance(self) -> Quantity:
+    def _has_provenance(self) -> Provenanced:
         if not self.source and not self.assumption:
-            raise ValueError("a number needs a 'source' (seed file:line) or an 'assumption' (its reason)")
+            raise ValueError(f"{self._what} needs a 'source' (seed file:line) or an 'assumption' (its reason)")
         return self
+
+
+class Quantity(Provenanced):
+    """A number with its provenance: a seed citation or a labelled assumption."""
+
+    value: float
 
 
 class PositiveQuantity(Quantity):
@@ -125,7 +131,7 @@ class VitalRate(Rate):
         return v
 
 
-class AgeStructure(Strict):
+class AgeStructure(Provenanced):
     """Base-year population by 5-year age group (0-4, 5-9, ..., last group open) and sex.
 
     ``survival_*[i]`` is the 5-year survival ratio from group i to group i+1; the last
@@ -145,8 +151,7 @@ class AgeStructure(Strict):
     sex_ratio_at_birth: float = Field(gt=0, description="male births per 100 female births")
     net_migrants_male: list[float] | None = None
     net_migrants_female: list[float] | None = None
-    source: str | None = None
-    assumption: str | None = None
+    _what: ClassVar[str] = "an age structure"
 
     @model_validator(mode="after")
     def _consistent(self) -> AgeStructure:
@@ -166,8 +171,6 @@ class AgeStructure(Strict):
             raise ValueError("survival ratios must lie in [0, 1]")
         if any(f < 0 for f in self.fertility):
             raise ValueError("fertility rates must be >= 0")
-        if not self.source and not self.assumption:
-            raise ValueError("an age structure needs a 'source' or an 'assumption'")
         return self
 
 
@@ -212,32 +215,19 @@ class Population(Strict):
         return v
 
 
-class TargetSpec(Strict):
+class TargetSpec(Provenanced):
     """A plan target as printed: ``6.0``, ``>4.0``, ``<=7.0`` or ``+30%``."""
 
     expr: str
     nature: Literal["binding", "expected"]
     year: int | None = None
-    source: str | None = None
-    assumption: str | None = None
-    note: str | None = None
+    _what: ClassVar[str] = "a target"
 
     @field_validator("expr")
     @classmethod
     def _parses(cls, v: str) -> str:
         parse_target(v)  # raises ValueError with the expected forms
         return v
-
-    @field_validator("source")
-    @classmethod
-    def _seed_citation(cls, v: str | None) -> str | None:
-        return check_seed_citation(v)
-
-    @model_validator(mode="after")
-    def _has_provenance(self) -> TargetSpec:
-        if not self.source and not self.assumption:
-            raise ValueError("a target needs a 'source' (seed file:line) or an 'assumption'")
-        return self
 
     @property
     def parsed(self) -> ParsedTarget:
@@ -344,27 +334,14 @@ class PlanSettings(Strict):
     weights: Weights = Field(default_factory=Weights)
 
 
-class Alliance(Strict):
+class Alliance(Provenanced):
     """A medical alliance (医联体/医共体): a lead hospital and its primary-care members."""
 
     name: str
     lead: str
     members: int = Field(ge=1, description="member township/community health centres")
     population_share: float = Field(ge=0, le=1, description="share of the region's residents it serves")
-    source: str | None = None
-    assumption: str | None = None
-    note: str | None = None
-
-    @field_validator("source")
-    @classmethod
-    def _seed_citation(cls, v: str | None) -> str | None:
-        return check_seed_citation(v)
-
-    @model_validator(mode="after")
-    def _has_provenance(self) -> Alliance:
-        if not self.source and not self.assumption:
-            raise ValueError("an alliance needs a 'source' (seed file:line) or an 'assumption'")
-        return self
+    _what: ClassVar[str] = "an alliance"
 
 
 class ReferralSettings(Strict):
