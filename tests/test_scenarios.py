@@ -222,3 +222,12 @@ def test_overriding_a_number_drops_the_parents_citation(write_toml):
     path = write_toml('extend = "conghua"\n[population]\nbase = { value = 800000, assumption = "what-if" }\n')
     base = load(path).population.base
     assert base.value == 800000 and base.source is None and base.note is None
+
+
+def test_example_what_ifs_validate_and_compose():
+    from conftest import ROOT
+    fast = load(ROOT / "scenarios" / "examples" / "conghua_fast_growth.toml")
+    both = load(ROOT / "scenarios" / "examples" / "conghua_no_hiring_limits.toml")
+    assert fast.population.net_migration_rate.value == 8.0 and fast.plan.mode == "max-attainment"
+    assert both.plan.budget_total.value == 2.0e9 and both.constraints.enabled.hiring_limits is False
+    assert both.resources == load("conghua").resources
