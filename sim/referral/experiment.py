@@ -93,7 +93,6 @@ class SimulationResult:
         """Tidy summary: year, kpi, mean, ci95_low, ci95_high, half_width, unit."""
         rows = []
         for year, df in self.runs.groupby("year"):
-            n = len(df)
             for k in KPI_UNITS:
                 x = df[k].to_numpy(float)
                 x = x[~np.isnan(x)]

@@ -21,7 +21,7 @@ import bisect
 import heapq
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
@@ -69,10 +69,6 @@ class Station:
     def has_free_server(self, now: float) -> bool:
         return bool(self.free) and self.free[0] <= now
 
-    def occupancy(self) -> float:
-        """Time-average share of servers busy over [t0, t1)."""
-        return self.area / (self.servers * (self.t1 - self.t0)) if self.servers else float("nan")
-
 
 @dataclass
 class Counters:
@@ -110,7 +106,6 @@ class YearRun:
     mean_los: dict[str, float]
     admissions_started: dict[str, int]  # stays that began in the window (for Little's law)
     beds: dict[str, int]
-    per_alliance: list[dict] = field(default_factory=list)
 
 
 class ReferralSimulation:

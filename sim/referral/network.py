@@ -8,7 +8,7 @@ servers = clinicians x ``clinic_days_share``), or beds (service = length of stay
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scenarios.schema import Scenario
 
@@ -84,7 +84,6 @@ class ReferralNetwork:
     alliances: tuple[AllianceNode, ...]
     rates: FlowRates
     clinic_days_share: float = 250 / 365
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def servers(self, clinicians: float, members: int = 1) -> int:
         """Consult servers per station: clinicians on duty on an average day, at least one."""
