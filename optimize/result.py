@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +43,6 @@ class AllocationPlan:
     solve_seconds: float = 0.0
     n_variables: int = 0
     n_constraints: int = 0
-    notes: list[str] = field(default_factory=list)
 
     @property
     def all_met(self) -> bool:
