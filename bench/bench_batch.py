@@ -4,7 +4,7 @@ Jobs: Renhe x a grid of budget (4) x population variant (3) = 12 jobs, each proj
 optimisation + one replication of the referral simulation over 2021-2025. Wall time
 includes starting the cluster. The speed-up is the 2-worker rate over the 1-worker rate.
 
-    python bench/bench_batch.py [--jobs-scale 1]
+    python bench/bench_batch.py [--budgets 4]
 """
 
 from __future__ import annotations

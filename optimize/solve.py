@@ -102,7 +102,7 @@ def solve(
     if not _ok(res):
         if res.termination_condition in (TerminationCondition.provenInfeasible,
                                          TerminationCondition.infeasibleOrUnbounded) and diagnose:
-            raise diagnose_infeasibility(p, integer=False)
+            raise diagnose_infeasibility(p)
         raise OptimizeError(f"the solver stopped without a plan: {res.termination_condition.name}")
     res.solution_loader.load_vars()
     duals = {}
@@ -233,7 +233,7 @@ def floor_cost(p: AllocationProblem) -> float:
     return float(_extract(p, m, ModelOptions(mode="min-cost"), {}).total_cost)
 
 
-def diagnose_infeasibility(p: AllocationProblem, integer: bool = False) -> InfeasiblePlan:
+def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
     """Name, in words, the constraint family that makes the plan impossible.
 
     First the families are added one by one with every target relaxed: a failure there

@@ -22,7 +22,7 @@ from optimize.solve import InfeasiblePlan, floor_cost, solve
 from optimize.sweep import budget_sweep
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult, project
-from sim.referral.experiment import SimulationResult, networks_for_years, simulate
+from sim.referral.experiment import SimulationResult, capacities_by_year, networks_for_years, simulate
 
 UNLIMITED = 1e15  # CNY: a budget that never binds
 
@@ -131,8 +131,6 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     sim_result = None
     if o.simulate and s.referral is not None:
         say("referral simulation")
-        from sim.referral.experiment import capacities_by_year
-
         years = list(range(s.base_year + 1, s.target_year + 1))
         nets = networks_for_years(s, years, proj, capacities_by_year(plan.stocks), o.variant)
         sim_result = simulate(nets, o.replications, o.seed, flows_only=o.flows_only)

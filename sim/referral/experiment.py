@@ -48,10 +48,10 @@ def _mean(a: np.ndarray) -> float:
     return float(a.mean()) if len(a) else 0.0
 
 
-def kpis(run: YearRun, scale: float = 1.0) -> dict[str, float]:
-    """KPIs of one run, counts per year (scaled by ``scale`` when a sample was simulated)."""
+def kpis(run: YearRun) -> dict[str, float]:
+    """KPIs of one run; counts are per year."""
     c = run.counters
-    per_year = 365.0 / run.days * scale
+    per_year = 365.0 / run.days
     visits = c.visits_primary + c.visits_hospital
     leak = c.leaked_wait + c.leaked_bed
     return {
@@ -76,7 +76,7 @@ def kpis(run: YearRun, scale: float = 1.0) -> dict[str, float]:
         "bed_wait_p95_days": _pct(run.waits["hospital_bed"], 95),
         "occupancy_hospital": run.occupancy["hospital"],
         "occupancy_primary": run.occupancy["primary"],
-        "busy_beds_hospital": run.busy_beds["hospital"] * scale,
+        "busy_beds_hospital": run.busy_beds["hospital"],
         "mean_los_hospital_days": run.mean_los["hospital"],
     }
 
@@ -109,7 +109,6 @@ def simulate(
     seed: int = 12345,
     warmup_days: float = 60.0,
     days: float = 365.0,
-    scale: float = 1.0,
     progress: Callable[[], None] | None = None,
     flows_only: bool = False,
 ) -> SimulationResult:
@@ -122,7 +121,7 @@ def simulate(
         for rep in range(replications):
             child = int(streams[i * replications + rep].generate_state(1)[0])
             run = ReferralSimulation(net, child, warmup_days, days, flows_only=flows_only).run()
-            rows.append({"year": net.year, "replication": rep + 1, **kpis(run, scale)})
+            rows.append({"year": net.year, "replication": rep + 1, **kpis(run)})
             if progress:
                 progress()
     return SimulationResult(pd.DataFrame(rows), seed, replications)
@@ -150,10 +149,8 @@ def read_plan_capacities(plan_dir: str | Path) -> dict[int, dict[str, dict[str, 
 
 def capacities_by_year(stocks: pd.DataFrame, origin: str = "plan") -> dict[int, dict[str, dict[str, float]]]:
     """{year: {tier: {'clinicians': physicians, 'beds': beds}}} from a plan's stocks table."""
-    df = stocks
-    path = origin
     out: dict[int, dict[str, dict[str, float]]] = {}
-    for (year, kind, tier), stock in df.groupby(["year", "kind", "tier"])["stock"].sum().items():
+    for (year, kind, tier), stock in stocks.groupby(["year", "kind", "tier"])["stock"].sum().items():
         if kind not in ("beds", "physicians"):
             continue
         key = "beds" if kind == "beds" else "clinicians"
@@ -162,7 +159,7 @@ def capacities_by_year(stocks: pd.DataFrame, origin: str = "plan") -> dict[int, 
         for tier in ("hospital", "primary"):
             for key in ("beds", "clinicians"):
                 if key not in cap[tier]:
-                    raise NetworkError(f"{path}: year {year}: no {tier} {'beds' if key == 'beds' else 'physicians'}")
+                    raise NetworkError(f"{origin}: year {year}: no {tier} {'beds' if key == 'beds' else 'physicians'}")
     return out
 
 
