@@ -222,6 +222,16 @@ def _feasible(p: AllocationProblem, families: frozenset[str], elastic: bool = Fa
     return _ok(_run(m, False, 60.0, None))
 
 
+def _first_breaking(p: AllocationProblem, elastic: bool) -> tuple[frozenset[str], str | None]:
+    """Add the constraint families in order; return those kept and the first that breaks (or None)."""
+    enforced: frozenset[str] = frozenset()
+    for fam in FAMILIES:
+        if not _feasible(p, enforced | {fam}, elastic):
+            return enforced, fam
+        enforced = enforced | {fam}
+    return enforced, None
+
+
 def floor_cost(p: AllocationProblem) -> float:
     """Least cost (CNY) of keeping every constraint but the budget, with no target pursued."""
     fams = frozenset(f for f in FAMILIES if not f.startswith("budget"))
@@ -241,12 +251,8 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
     added one by one to the hard targets and the first that fails is named, with the best
     reachable value of each target under it.
     """
-    enforced_alone: frozenset[str] = frozenset()
-    for fam in FAMILIES:
-        trial = enforced_alone | {fam}
-        if _feasible(p, trial, elastic=True):
-            enforced_alone = trial
-            continue
+    enforced_alone, fam = _first_breaking(p, elastic=True)
+    if fam is not None:
         others = ", ".join(FAMILY_WORDS[f] for f in FAMILIES if f in enforced_alone) or "nothing else"
         msg = (f"The constraints contradict each other, whatever the targets: {FAMILY_WORDS[fam]} cannot hold "
                f"together with {others}.")
@@ -257,15 +263,7 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
             msg += " The budget is below the cost of keeping the base-year stock (replacing staff who leave)."
         msg += " Relax one of them in the scenario ([constraints] or [constraints.enabled])."
         return InfeasiblePlan(msg, fam)
-    enforced: frozenset[str] = frozenset()
-    culprit = None
-    for fam in FAMILIES:
-        trial = enforced | {fam}
-        if _feasible(p, trial):
-            enforced = trial
-        else:
-            culprit = fam
-            break
+    enforced, culprit = _first_breaking(p, elastic=False)
     if culprit is None:  # should not happen: all families together were infeasible
         return InfeasiblePlan("No plan meets every target, but no single constraint family explains it.", "unknown")
     # Best reachable with the culprit enforced: an elastic solve (all targets weighted 1).
