@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from scenarios.files import atomic_write
+
 TABLES = ("additions", "stocks", "ratios", "costs", "attainment", "duals")
 
 
@@ -50,13 +52,5 @@ class AllocationPlan:
 
     def to_csv(self, out_dir: str | Path) -> list[Path]:
         """Write every table as ``<name>.csv`` into ``out_dir`` (created); return the paths."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name in TABLES:
-            path = out / f"{name}.csv"
-            tmp = path.with_suffix(".csv.tmp")
-            getattr(self, name).to_csv(tmp, index=False)
-            tmp.replace(path)
-            paths.append(path)
-        return paths
+        return [atomic_write(Path(out_dir) / f"{name}.csv", lambda p, df=getattr(self, name): df.to_csv(p, index=False))
+                for name in TABLES]

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from scenarios.files import atomic_write
 from scenarios.loader import ScenarioError, builtin_names, deep_merge, load_raw, validate
 
 SPECIAL_AXES = ("budget", "variant")
@@ -166,10 +167,8 @@ def run_job(job: Job, simulate: bool = False, seed: int = 12345) -> dict:
 
 
 def _atomic_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1, default=float), encoding="utf-8")
-    tmp.replace(path)
+    text = json.dumps(obj, ensure_ascii=False, indent=1, default=float)
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def job_dir(out: Path, job: Job) -> Path:
@@ -237,9 +236,7 @@ def run_batch(
             if cluster is not None:
                 cluster.close()
     table = ranking(jobs, out)
-    tmp = out / ".tmp-ranking.csv"
-    table.to_csv(tmp, index=False)
-    tmp.replace(out / "ranking.csv")
+    atomic_write(out / "ranking.csv", lambda p: table.to_csv(p, index=False))
     return table
 
 

@@ -20,6 +20,7 @@ from optimize.problem import from_scenario
 from optimize.result import AllocationPlan
 from optimize.solve import InfeasiblePlan, floor_cost, solve
 from optimize.sweep import budget_sweep
+from scenarios.files import atomic_write
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult, project
 from sim.referral.experiment import SimulationResult, capacities_by_year, networks_for_years, simulate
@@ -146,8 +147,8 @@ def write_outputs(result: PipelineResult, out_dir: str | Path) -> list[Path]:
     written = []
     tables = result.tables()
     for name, df in tables.items():
-        written.append(_atomic(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False)))
-    written.append(_atomic(out / "summary.json", lambda p: p.write_text(
+        written.append(atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False)))
+    written.append(atomic_write(out / "summary.json", lambda p: p.write_text(
         json.dumps(result.summary(), ensure_ascii=False, indent=1, default=float), encoding="utf-8")))
 
     def excel(p: Path) -> None:
@@ -155,13 +156,6 @@ def write_outputs(result: PipelineResult, out_dir: str | Path) -> list[Path]:
             for name, df in tables.items():
                 df.to_excel(xl, sheet_name=name[:31], index=False)
 
-    written.append(_atomic(out / "results.xlsx", excel))
-    written.append(_atomic(out / "report.html", lambda p: write_report(result, p)))
+    written.append(atomic_write(out / "results.xlsx", excel))
+    written.append(atomic_write(out / "report.html", lambda p: write_report(result, p)))
     return written
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    tmp = path.with_name(f".tmp-{path.name}")  # same suffix, so writers that check it are content
-    write(tmp)
-    tmp.replace(path)
-    return path
