@@ -22,7 +22,7 @@ class AllocationPlan:
     * ``stocks``: region, year, kind, tier, stock (end of year; base year included)
     * ``ratios``: region, year, kind, stock, population, unit, ratio (per 1,000 / 10,000)
     * ``costs``: year, kind, tier, capital_cny, running_cny, total_cny
-    * ``attainment``: region, kind, expr, nature, sense, target_ratio, achieved_ratio,
+    * ``attainment``: region, kind, expr, nature, sense, weight (as in max-attainment), target_ratio, achieved_ratio,
       attainment (achieved / target for floors, target / achieved for ceilings, capped at 1),
       shortfall_ratio, shortfall_units, met
     * ``duals``: constraint, region, kind, dual, unit, explanation

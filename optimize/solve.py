@@ -161,7 +161,7 @@ def _extract(p: AllocationProblem, m: pyo.ConcreteModel, opt: ModelOptions, dual
             gap = max(0.0, achieved - tr.ratio)
             attain = min(1.0, tr.ratio / achieved) if achieved > 0 else 1.0
         met = gap <= 1e-6 * max(1.0, tr.ratio)
-        rows_att.append((tr.region, tr.kind, tr.expr, tr.nature, tr.sense, tr.ratio, achieved, attain,
+        rows_att.append((tr.region, tr.kind, tr.expr, tr.nature, tr.sense, tr.weight, tr.ratio, achieved, attain,
                          gap, gap * pop / tr.divisor, met))
         if duals:
             d = duals.get(m.target[i], 0.0)
@@ -169,7 +169,7 @@ def _extract(p: AllocationProblem, m: pyo.ConcreteModel, opt: ModelOptions, dual
     if duals and p.budget_total is not None and hasattr(m, "budget"):
         rows_dual.append(_budget_dual_row(p, duals.get(m.budget, 0.0), opt))
     attainment = pd.DataFrame(rows_att, columns=[
-        "region", "kind", "expr", "nature", "sense", "target_ratio", "achieved_ratio", "attainment",
+        "region", "kind", "expr", "nature", "sense", "weight", "target_ratio", "achieved_ratio", "attainment",
         "shortfall_ratio", "shortfall_units", "met"])
     dual_df = pd.DataFrame(rows_dual, columns=["constraint", "region", "kind", "dual", "unit", "explanation"])
     total_cost = float(costs["total_cny"].sum())

@@ -68,9 +68,8 @@ class PipelineResult:
         """Headline figures (JSON-ready)."""
         s, p = self.scenario, self.plan
         att = p.attainment
-        weights = {"binding": 3.0, "expected": 1.0}
-        w = att["nature"].map(weights).fillna(1.0) if len(att) else pd.Series(dtype=float)
-        score = float((att["attainment"] * w).sum() / w.sum()) if len(att) else 1.0
+        w = att["weight"]  # the scenario's plan.weights, as the optimizer used them
+        score = float((att["attainment"] * w).sum() / w.sum()) if len(att) and w.sum() > 0 else 1.0
         out = {
             "scenario": s.id,
             "region": s.region.name,
