@@ -1,4 +1,4 @@
-"""healthsim command line: scenarios, validation, projection, optimisation, simulation.
+"""healthsim command line: click commands and rich rendering only; the stages live in ``scenarios.run``.
 
 Every command turns a bad input into one clear message (file, field, what was expected)
 and exit status 2, never a traceback.
@@ -16,10 +16,15 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from optimize.problem import ProblemError, from_scenario
-from optimize.solve import LABELS, InfeasiblePlan, OptimizeError, export_model, solve
+from optimize.problem import ProblemError
+from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
+from scenarios.amounts import AmountError, parse_cny, parse_years
+from scenarios.labels import resource_label
 from scenarios.loader import ScenarioError, builtin_names, load
-from sim.population import ProjectionError, project
+from scenarios.run.plan import problem_for
+from scenarios.run.projection import project, variant_names
+from sim.population import ProjectionError
+from sim.referral.experiment import DEFAULT_SEED
 from sim.referral.network import NetworkError
 
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -37,7 +42,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, UserError) as exc:
+        except (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError, UserError) as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             sys.exit(2)
         except InfeasiblePlan as exc:
@@ -54,29 +59,6 @@ def _fmt(x: Any, digits: int = 0) -> str:
         return f"{x:,.{digits}f}"
     except (TypeError, ValueError):
         return str(x)
-
-
-_MONEY_UNITS = {"亿": 1e8, "万": 1e4, "k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
-
-
-def parse_cny(text: str | None, option: str = "--budget") -> float | None:
-    """Parse an amount of CNY: '2.5e9', '2500000000', '25亿', '250000万', '2.5bn', '300m'."""
-    if text is None:
-        return None
-    raw = str(text).strip().replace(",", "").replace("_", "")
-    lower = raw.lower()
-    factor = 1.0
-    for suffix, f in _MONEY_UNITS.items():
-        if lower.endswith(suffix):
-            factor, lower = f, lower[: -len(suffix)]
-            break
-    try:
-        value = float(lower) * factor
-    except ValueError:
-        raise UserError(f"{option} {text!r}: expected an amount of CNY such as 2.5e9, 25亿 or 250000万") from None
-    if value < 0 or value != value:
-        raise UserError(f"{option} {text!r}: expected an amount >= 0 CNY")
-    return value
 
 
 @click.group()
@@ -123,8 +105,7 @@ def validate_cmd(file: str) -> None:
 def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str) -> None:
     """Project the resident population of SCENARIO (built-in name or .toml path)."""
     s = load(scenario)
-    variants = ["medium", *s.population.variants] if variant == "all" else [variant]
-    result = project(s, to_year, variants)
+    result = project(s, to_year, variant_names(s, variant))
     df = result.table
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
@@ -147,8 +128,7 @@ def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str) -> N
 
 def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None):
     s = load(scenario)
-    proj = project(s, s.target_year, [variant])
-    return s, from_scenario(s, proj, variant, parse_cny(budget), parse_cny(per_year, "--budget-per-year"))
+    return s, problem_for(s, variant, parse_cny(budget), parse_cny(per_year, "--budget-per-year"))
 
 
 @main.command("optimize")
@@ -173,7 +153,9 @@ def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_
     plan = solve(problem, mode=mode, integer=integer)
     _print_plan(s, plan, variant)
     if out_dir:
-        paths = plan.to_csv(out_dir)
+        from scenarios.run.outputs import write_plan
+
+        paths = write_plan(plan, out_dir)
         console.print(f"tables written: {', '.join(str(p) for p in paths)}")
 
 
@@ -186,7 +168,7 @@ def _print_plan(s, plan, variant: str) -> None:
     base = plan.ratios[plan.ratios["year"] == s.base_year].set_index("kind")["ratio"]
     for row in plan.attainment.itertuples(index=False):
         table.add_row(
-            LABELS.get(row.kind, row.kind), f"{row.expr} {s.resources[row.kind].unit.replace('_', ' ')}", row.nature,
+            resource_label(row.kind), f"{row.expr} {s.resources[row.kind].unit.replace('_', ' ')}", row.nature,
             f"{base[row.kind]:.2f}", f"{row.achieved_ratio:.2f}", f"{row.attainment * 100:.1f}%",
             "-" if row.met else f"{row.shortfall_ratio:.3f} ({row.shortfall_units:,.0f})",
             "[green]yes[/]" if row.met else "[red]no[/]",
@@ -198,7 +180,7 @@ def _print_plan(s, plan, variant: str) -> None:
     for col in adds.columns:
         t2.add_column(col, justify="right")
     for kind, row in adds.iterrows():
-        t2.add_row(LABELS.get(kind, kind), *[f"{v:,.0f}" for v in row])
+        t2.add_row(resource_label(kind), *[f"{v:,.0f}" for v in row])
     console.print(t2)
     by_year = plan.costs.groupby("year")[["capital_cny", "running_cny", "total_cny"]].sum()
     t3 = Table(title="Cost by year (CNY million)")
@@ -230,7 +212,8 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
     """Attainment of each target of SCENARIO against the plan-period budget."""
     import numpy as np
 
-    from optimize.sweep import budget_sweep, sweep_chart
+    from optimize.sweep import budget_sweep
+    from scenarios.run.report import sweep_chart
 
     lo, hi = parse_cny(b_from, "--budget-from"), parse_cny(b_to, "--budget-to")
     if hi <= lo:
@@ -241,7 +224,7 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
     t = Table(title=f"{s.region.name}: attainment (%) of {s.target_year} targets by plan-period budget")
     t.add_column("budget (CNY million)", justify="right")
     for kind in wide.columns:
-        t.add_column(LABELS.get(kind, kind), justify="right")
+        t.add_column(resource_label(kind), justify="right")
     t.add_column("weighted score", justify="right")
     score = table.groupby("budget_cny")["score"].first()
     for b, row in wide.iterrows():
@@ -256,23 +239,6 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
         table.to_csv(out / "sweep.csv", index=False)
         files = sweep_chart(table, f"{s.region.name}: target attainment vs budget", out / "sweep.html", out / "sweep.png")
         console.print(f"written: {out / 'sweep.csv'}, {', '.join(str(f) for f in files)}")
-
-
-def parse_years(text: str | None, default: list[int]) -> list[int]:
-    """'2021-2025' or '2021,2023' or '2022' -> list of years."""
-    if not text:
-        return default
-    try:
-        if "-" in text:
-            a, b = (int(x) for x in text.split("-", 1))
-            years = list(range(a, b + 1))
-        else:
-            years = [int(x) for x in text.split(",")]
-    except ValueError:
-        raise UserError(f"--years {text!r}: expected a range like 2021-2025 or a list like 2021,2023") from None
-    if not years:
-        raise UserError(f"--years {text!r}: expected at least one year (first <= last)")
-    return years
 
 
 SIM_KPIS = [
@@ -292,7 +258,7 @@ SIM_KPIS = [
               help="Folder written by 'healthsim optimize --out': capacities by year from the plan.")
 @click.option("--years", default=None, help="Years to simulate, e.g. 2021-2025 (default: base year, or the plan's years).")
 @click.option("--replications", type=click.IntRange(1, 1000), default=5, show_default=True)
-@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--flows-only", is_flag=True, help="Simulate only admissions and referrals; count single consults (city scale).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write runs.csv and summary.csv here.")
 @friendly
@@ -300,26 +266,25 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
     """Simulate patient flows in SCENARIO's medical alliances (SimPy)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from sim.referral.experiment import networks_for_years, read_plan_capacities, simulate
+    from scenarios.run.outputs import read_plan_capacities
+    from scenarios.run.simulation import FLOWS_ONLY_ABOVE, SimulationRequest, simulate_scenario
 
     s = load(scenario)
     plan = read_plan_capacities(plan_dir) if plan_dir else None
     default = sorted(y for y in plan if y > s.base_year) if plan else [s.base_year]
     yrs = parse_years(years, default)
-    last = max(yrs)
-    proj = project(s, max(last, s.base_year + 1)) if last > s.base_year else None
     if min(yrs) < s.base_year:
         raise UserError(f"--years {years}: expected years from the base year {s.base_year} on")
-    nets = networks_for_years(s, yrs, proj, plan)
-    episodes = sum(a.arrivals_per_day for a in nets[0].alliances) * 365
-    if episodes > 20e6 and not flows_only:
-        flows_only = True
-        console.print(f"[yellow]{episodes / 1e6:,.0f} M episodes a year: simulating admissions and referrals only "
-                      "(--flows-only); single consults are counted, not queued.[/]")
+    last = max(yrs)
+    proj = project(s, max(last, s.base_year + 1)) if last > s.base_year else None
+    request = SimulationRequest(yrs, replications, seed, True if flows_only else None)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err_console) as bar:
-        task = bar.add_task(f"simulating {s.id}", total=len(nets) * replications)
-        result = simulate(nets, replications, seed, progress=lambda: bar.advance(task), flows_only=flows_only)
+        task = bar.add_task(f"simulating {s.id}", total=len(yrs) * replications)
+        result, used_flows_only = simulate_scenario(s, request, proj, plan, progress=lambda: bar.advance(task))
+    if used_flows_only and not flows_only:
+        console.print(f"[yellow]Over {FLOWS_ONLY_ABOVE / 1e6:,.0f} M episodes a year: simulated admissions and referrals "
+                      "only (--flows-only); single consults are counted, not queued.[/]")
     summary = result.summary()
     table = Table(title=f"{s.region.name}: referral KPIs per year (mean and 95% CI over {replications} replications, seed {seed})")
     table.add_column("KPI")
@@ -347,14 +312,15 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
 @click.option("--budget", default=None, help="Plan-period budget, CNY (default: the scenario's).")
 @click.option("--variant", default="medium", show_default=True)
 @click.option("--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
-@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation.")
 @click.option("--full-simulation", is_flag=True,
               help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
 @friendly
 def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation) -> None:
     """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
-    from scenarios.pipeline import PipelineOptions, run_pipeline, write_outputs
+    from scenarios.run.outputs import write_outputs
+    from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
     s = load(scenario)
     opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
@@ -377,7 +343,7 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/batch", show_default=True)
 @click.option("--resume", is_flag=True, help="Skip jobs whose result is already in --out.")
 @click.option("--simulate", is_flag=True, help="Also run one replication of the referral simulation per job.")
-@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @friendly
 def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulate, seed) -> None:
     """Run many SCENARIOS (folders, globs, files, built-in names, or 'builtin') and their grid on Dask."""
@@ -385,7 +351,7 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from scenarios.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
+    from scenarios.run.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
 
     try:
         refs = [r for spec in scenarios for r in find_scenarios(spec)]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scenarios.batch import expand_jobs, run_batch  # noqa: E402
+from scenarios.run.batch import expand_jobs, run_batch  # noqa: E402
 
 
 def main() -> None:

@@ -21,10 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from optimize.problem import TIERS, AllocationProblem, TargetRow, from_scenario  # noqa: E402
+from optimize.problem import TIERS, AllocationProblem, TargetRow  # noqa: E402
 from optimize.solve import export_model, solve  # noqa: E402
 from scenarios.loader import load  # noqa: E402
-from sim.population import project  # noqa: E402
+from scenarios.run.plan import from_scenario  # noqa: E402
+from scenarios.run.projection import project  # noqa: E402
 
 KINDS = ("beds", "physicians", "nurses", "gps", "public_health_staff")
 RATIO = {"beds": 4.0, "physicians": 2.4, "nurses": 2.9, "gps": 3.0, "public_health_staff": 0.7}  # per 1,000 (GPs per 10,000)

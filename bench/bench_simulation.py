@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scenarios.loader import load  # noqa: E402
 from sim.referral.model import ReferralSimulation  # noqa: E402
-from sim.referral.network import AllianceNode, FlowRates, ReferralNetwork, network_from_scenario  # noqa: E402
+from scenarios.run.simulation import network_from_scenario  # noqa: E402
+from sim.referral.network import AllianceNode, FlowRates, ReferralNetwork  # noqa: E402
 
 
 def bare_mmc(n_patients: int, lam: float, mu: float, c: int, seed: int = 1) -> float:

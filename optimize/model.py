@@ -62,28 +62,68 @@ class ModelOptions:
 
 
 def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo.ConcreteModel:
-    """Build the Pyomo model of problem ``p``."""
+    """Build the Pyomo model of problem ``p``: variables, balance, cost, targets, each enabled family, objective."""
     m = pyo.ConcreteModel(name="healthsim_allocation")
-    years = p.years
-    Y = p.target_year
-    idx = [(r, k, t, y) for r in p.regions for k in p.kinds for t in TIERS for y in years]
+    define_variables(m, p, opt)
+    define_balance_constraints(m, p)
+    define_cost_expressions(m, p)
+    define_target_constraints(m, p, opt)
+    fam = opt.families
+    if "no_decline" in fam and not p.allow_disinvestment:
+        define_no_decline_constraints(m, p)
+    if "hiring_limits" in fam and p.max_additions:
+        define_hiring_limit_constraints(m, p)
+    if "nurse_physician_ratio" in fam and p.nurse_physician_ratio_min is not None and {"nurses", "physicians"} <= set(p.kinds):
+        define_nurse_physician_constraints(m, p)
+    if "hospital_nurses_per_bed" in fam and p.hospital_nurses_per_bed_min is not None and {"nurses", "beds"} <= set(p.kinds):
+        define_nurses_per_bed_constraints(m, p)
+    if "gp_primary_share" in fam and p.gp_primary_share_min is not None and "gps" in p.kinds:
+        define_gp_primary_constraints(m, p)
+    if "primary_share_band" in fam and p.primary_share_shift_max is not None:
+        define_primary_share_band_constraints(m, p)
+    if "budget_per_year" in fam and p.budget_per_year is not None:
+        define_budget_per_year_constraints(m, p)
+    if "budget_total" in fam and p.budget_total is not None:
+        define_budget_total_constraints(m, p)
+    define_objective(m, p, opt)
+    return m
+
+
+def _tier_sum(m: pyo.ConcreteModel, r: str, k: str, y: int):
+    return sum(m.stock[r, k, t, y] for t in TIERS)
+
+
+def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """Sets; ``add`` (integer in a MILP), ``stock``, ``cut`` (with disinvestment), ``shortfall`` (elastic)."""
+    idx = [(r, k, t, y) for r in p.regions for k in p.kinds for t in TIERS for y in p.years]
     m.I = pyo.Set(initialize=idx, dimen=4, ordered=True)
-    m.YEARS = pyo.Set(initialize=years, ordered=True)
+    m.YEARS = pyo.Set(initialize=p.years, ordered=True)
+    m.TARGETS = pyo.Set(initialize=list(range(len(p.targets))), ordered=True)
     domain = pyo.NonNegativeIntegers if opt.integer else pyo.NonNegativeReals
     m.add = pyo.Var(m.I, domain=domain)
     m.stock = pyo.Var(m.I, domain=pyo.NonNegativeReals)
     if p.allow_disinvestment:
         m.cut = pyo.Var(m.I, domain=domain)
+    if opt.elastic:
+        caps = opt.shortfall_caps
+        m.shortfall = pyo.Var(m.TARGETS, domain=pyo.NonNegativeReals,  # per-capita units
+                              bounds=(lambda m, i: (0, caps[i] + 1e-9)) if caps else None)
 
-    def prev(r, k, t, y):
-        return p.baseline[r, k, t] if y == years[0] else m.stock[r, k, t, y - 1]
+
+def define_balance_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """``stock[y] = (1 - attrition) * stock[y-1] + add[y] - cut[y]``; the base-year stock is data."""
+    first = p.years[0]
 
     def balance(m, r, k, t, y):
-        keep = 1.0 - p.attrition.get(k, 0.0)
+        prev = p.baseline[r, k, t] if y == first else m.stock[r, k, t, y - 1]
         flow = m.add[r, k, t, y] - (m.cut[r, k, t, y] if p.allow_disinvestment else 0)
-        return m.stock[r, k, t, y] == keep * prev(r, k, t, y) + flow
+        return m.stock[r, k, t, y] == (1.0 - p.attrition.get(k, 0.0)) * prev + flow
 
     m.balance = pyo.Constraint(m.I, rule=balance)
+
+
+def define_cost_expressions(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """``cost[y]`` (CNY million): capital of what is added plus running cost of the stock above the base year."""
 
     def cost_rule(m, y):
         return sum(
@@ -91,71 +131,86 @@ def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo
             for r in p.regions for k in p.kinds for t in TIERS
         ) / COST_SCALE
 
-    m.cost = pyo.Expression(m.YEARS, rule=cost_rule)  # millions of CNY
-    fam = opt.families
+    m.cost = pyo.Expression(m.YEARS, rule=cost_rule)
 
-    # -- targets -------------------------------------------------------------------
-    T = list(range(len(p.targets)))
-    m.TARGETS = pyo.Set(initialize=T, ordered=True)
-    if opt.elastic:
-        caps = opt.shortfall_caps
-        m.shortfall = pyo.Var(m.TARGETS, domain=pyo.NonNegativeReals,  # per-capita units
-                              bounds=(lambda m, i: (0, caps[i] + 1e-9)) if caps else None)
+
+def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """Per-capita targets in the target year (floors ``>=``, ceilings ``<=``), relaxed by ``shortfall`` when elastic."""
+    Y = p.target_year
 
     def target_rule(m, i):
         tr = p.targets[i]
-        have = sum(m.stock[tr.region, tr.kind, t, Y] for t in TIERS)
         scale = p.population[tr.region, Y] / tr.divisor  # units per 1 per-capita unit
-        need = tr.ratio * scale
+        slack = m.shortfall[i] * scale if opt.elastic else 0
+        have = sum(m.stock[tr.region, tr.kind, t, Y] for t in TIERS)
         if tr.sense == "floor":
-            return have + (m.shortfall[i] * scale if opt.elastic else 0) >= need
-        return have - (m.shortfall[i] * scale if opt.elastic else 0) <= need
+            return have + slack >= tr.ratio * scale
+        return have - slack <= tr.ratio * scale
 
     m.target = pyo.Constraint(m.TARGETS, rule=target_rule)
 
-    # -- realism -----------------------------------------------------------------------
-    if "no_decline" in fam and not p.allow_disinvestment:
-        rk = [(r, k, y) for r in p.regions for k in p.kinds for y in years]
-        m.no_decline = pyo.Constraint(rk, rule=lambda m, r, k, y: sum(m.stock[r, k, t, y] for t in TIERS)
-                                      >= sum(p.baseline[r, k, t] for t in TIERS))
-    if "hiring_limits" in fam and p.max_additions:
-        hk = [(r, k, y) for (r, k) in p.max_additions for y in years]
-        m.hiring = pyo.Constraint(hk, rule=lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS)
-                                  <= p.max_additions[r, k])
-    if "nurse_physician_ratio" in fam and p.nurse_physician_ratio_min is not None and {"nurses", "physicians"} <= set(p.kinds):
-        m.nurse_physician = pyo.Constraint(list(p.regions), rule=lambda m, r: sum(m.stock[r, "nurses", t, Y] for t in TIERS)
-                                           >= p.nurse_physician_ratio_min * sum(m.stock[r, "physicians", t, Y] for t in TIERS))
-    if "hospital_nurses_per_bed" in fam and p.hospital_nurses_per_bed_min is not None and {"nurses", "beds"} <= set(p.kinds):
-        m.nurses_per_bed = pyo.Constraint(list(p.regions), rule=lambda m, r: m.stock[r, "nurses", "hospital", Y]
-                                          >= p.hospital_nurses_per_bed_min * m.stock[r, "beds", "hospital", Y])
-    if "gp_primary_share" in fam and p.gp_primary_share_min is not None and "gps" in p.kinds:
-        gy = [(r, y) for r in p.regions for y in years]
-        m.gp_primary = pyo.Constraint(gy, rule=lambda m, r, y: m.stock[r, "gps", "primary", y]
-                                      >= p.gp_primary_share_min * sum(m.stock[r, "gps", t, y] for t in TIERS))
-    if "primary_share_band" in fam and p.primary_share_shift_max is not None:
-        rk = [(r, k) for r in p.regions for k in p.kinds]
 
-        def band_lo(m, r, k):
-            return m.stock[r, k, "primary", Y] >= p.base_share(r, k) * sum(m.stock[r, k, t, Y] for t in TIERS)
+def define_no_decline_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """No resource's total stock falls below its base-year stock in any plan year."""
+    rk = [(r, k, y) for r in p.regions for k in p.kinds for y in p.years]
+    m.no_decline = pyo.Constraint(rk, rule=lambda m, r, k, y: _tier_sum(m, r, k, y)
+                                  >= sum(p.baseline[r, k, t] for t in TIERS))
 
-        def band_hi(m, r, k):
-            hi = min(1.0, p.base_share(r, k) + p.primary_share_shift_max)
-            return m.stock[r, k, "primary", Y] <= hi * sum(m.stock[r, k, t, Y] for t in TIERS)
 
-        m.band_lo = pyo.Constraint(rk, rule=band_lo)
-        m.band_hi = pyo.Constraint(rk, rule=band_hi)
-    if "budget_per_year" in fam and p.budget_per_year is not None:
-        m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= p.budget_per_year / COST_SCALE)
-    if "budget_total" in fam and p.budget_total is not None:
-        m.budget = pyo.Constraint(expr=sum(m.cost[y] for y in years) <= p.budget_total / COST_SCALE)
+def define_hiring_limit_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """Yearly additions of a kind (all tiers) at most ``max_additions`` units."""
+    hk = [(r, k, y) for (r, k) in p.max_additions for y in p.years]
+    m.hiring = pyo.Constraint(hk, rule=lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS)
+                              <= p.max_additions[r, k])
 
-    # -- objective -----------------------------------------------------------------------
-    total_cost = sum(m.cost[y] for y in years)
+
+def define_nurse_physician_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """Nurses at least ``nurse_physician_ratio_min`` per physician in the target year."""
+    Y = p.target_year
+    m.nurse_physician = pyo.Constraint(list(p.regions), rule=lambda m, r: _tier_sum(m, r, "nurses", Y)
+                                       >= p.nurse_physician_ratio_min * _tier_sum(m, r, "physicians", Y))
+
+
+def define_nurses_per_bed_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """Hospital nurses at least ``hospital_nurses_per_bed_min`` per hospital bed in the target year."""
+    Y = p.target_year
+    m.nurses_per_bed = pyo.Constraint(list(p.regions), rule=lambda m, r: m.stock[r, "nurses", "hospital", Y]
+                                      >= p.hospital_nurses_per_bed_min * m.stock[r, "beds", "hospital", Y])
+
+
+def define_gp_primary_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """At least ``gp_primary_share_min`` of GPs work in primary care, every plan year."""
+    gy = [(r, y) for r in p.regions for y in p.years]
+    m.gp_primary = pyo.Constraint(gy, rule=lambda m, r, y: m.stock[r, "gps", "primary", y]
+                                  >= p.gp_primary_share_min * _tier_sum(m, r, "gps", y))
+
+
+def define_primary_share_band_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """Each kind's primary-care share in the target year between its base share and base + ``primary_share_shift_max``."""
+    Y = p.target_year
+    rk = [(r, k) for r in p.regions for k in p.kinds]
+    m.band_lo = pyo.Constraint(rk, rule=lambda m, r, k: m.stock[r, k, "primary", Y]
+                               >= p.base_share(r, k) * _tier_sum(m, r, k, Y))
+    m.band_hi = pyo.Constraint(rk, rule=lambda m, r, k: m.stock[r, k, "primary", Y]
+                               <= min(1.0, p.base_share(r, k) + p.primary_share_shift_max) * _tier_sum(m, r, k, Y))
+
+
+def define_budget_per_year_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """Each plan year's cost at most ``budget_per_year`` (CNY)."""
+    m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= p.budget_per_year / COST_SCALE)
+
+
+def define_budget_total_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """The plan period's cost at most ``budget_total`` (CNY)."""
+    m.budget = pyo.Constraint(expr=sum(m.cost[y] for y in p.years) <= p.budget_total / COST_SCALE)
+
+
+def define_objective(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """min-cost: total cost. max-attainment: weighted relative shortfall, cost as a tiny tie-break."""
+    total_cost = sum(m.cost[y] for y in p.years)
     if opt.mode == "max-attainment":
-        shortfall = sum(p.targets[i].weight * m.shortfall[i] / max(p.targets[i].ratio, 1e-9) for i in T)
-        # A tiny cost term picks the cheapest among plans of equal attainment.
+        shortfall = sum(tr.weight * m.shortfall[i] / max(tr.ratio, 1e-9) for i, tr in enumerate(p.targets))
         budget_scale = (p.budget_total or 1e9) / COST_SCALE
         m.objective = pyo.Objective(expr=shortfall + 1e-6 * total_cost / budget_scale, sense=pyo.minimize)
     else:
         m.objective = pyo.Objective(expr=total_cost, sense=pyo.minimize)
-    return m

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from scenarios.schema import Scenario
 
-BUILTIN_DIR = Path(__file__).resolve().parent
+BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 
 
 class ScenarioError(Exception):
@@ -32,7 +32,7 @@ class ScenarioError(Exception):
 
 
 def builtin_names() -> list[str]:
-    """Names of the built-in scenarios (files in scenarios/ not starting with '_')."""
+    """Names of the built-in scenarios (files in scenarios/builtin/ not starting with '_')."""
     return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml") if not p.stem.startswith("_"))
 
 

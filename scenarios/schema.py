@@ -43,21 +43,8 @@ ResourceKind = Literal[
     "psychiatrists",
     "health_technicians",
 ]
-RESOURCE_LABEL: dict[str, str] = {
-    "beds": "Beds",
-    "physicians": "Practising (assistant) physicians",
-    "nurses": "Registered nurses",
-    "gps": "General practitioners",
-    "public_health_staff": "Public-health staff",
-    "pharmacists": "Pharmacists",
-    "tcm_physicians": "TCM physicians",
-    "psychiatrists": "Psychiatrists",
-    "health_technicians": "Health technicians",
-}
-
-
 class Strict(BaseModel):
-    """Base model: unknown keys are errors, values are validated on assignment."""
+    """Base model: unknown keys are errors; a validated model is frozen (immutable)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -3,6 +3,9 @@
 Components (annual): ``P(t+1) = P(t) + B(t) - D(t) + M(t)`` with ``B = b(t)/1000 * P(t)``
 and likewise for deaths and net migration; rates per 1,000 residents per year.
 
+The engine takes plain data (:class:`PopulationInputs` per variant: a base population,
+:class:`RatePath` rates and, optionally, an :class:`AgeTable`); the scenario side builds them.
+
 Cohort-component (5-year steps, 5-year age groups by sex): a Leslie-matrix step per sex
 (Preston, Heuveline & Guillot, *Demography*, 2001, ch. 6) with net migrants added at the
 end of each step. Years between steps are filled by apportioning each step's births,
@@ -16,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scenarios.schema import AgeStructure, Population, Rate, Scenario
 
 COLUMNS = ["year", "variant", "population", "births", "deaths", "migration", "share_60plus", "share_65plus"]
 STEP = 5  # years per cohort-component step and per age group
@@ -60,24 +62,60 @@ class ProjectionResult:
         return float(s.loc[year])
 
 
-def rate_path(rate: Rate, base_year: int, years: np.ndarray) -> np.ndarray:
-    """Rate per 1,000 in each of ``years``: linear between anchors, constant after the last."""
-    anchors = {base_year: rate.value, **{int(y): float(v) for y, v in rate.path.items() if int(y) > base_year}}
-    xs = np.array(sorted(anchors), dtype=float)
-    ys = np.array([anchors[int(x)] for x in xs])
-    return np.interp(years.astype(float), xs, ys)
+@dataclass(frozen=True)
+class RatePath:
+    """A rate per 1,000 residents per year: ``base`` in ``base_year``, linear between the
+    ``anchors`` (year, rate) after it, constant after the last anchor."""
+
+    base_year: int
+    base: float
+    anchors: tuple[tuple[int, float], ...] = ()
+
+    def at(self, years: np.ndarray) -> np.ndarray:
+        """The rate (per 1,000) in each of ``years`` (fractional years allowed)."""
+        points = {self.base_year: self.base, **{int(y): float(v) for y, v in self.anchors if int(y) > self.base_year}}
+        xs = np.array(sorted(points), dtype=float)
+        ys = np.array([points[int(x)] for x in xs])
+        return np.interp(np.asarray(years, dtype=float), xs, ys)
 
 
-def variant_population(pop: Population, variant: str) -> Population:
-    """The population block with a variant's rate overrides applied (``medium`` = as given)."""
-    if variant == "medium":
-        return pop
-    if variant not in pop.variants:
-        defined = ", ".join(["medium", *pop.variants])
-        raise ProjectionError(f"variant {variant!r} is not defined in the scenario; defined: {defined}")
-    over = pop.variants[variant]
-    changes = {k: getattr(over, k) for k in ("birth_rate", "death_rate", "net_migration_rate") if getattr(over, k)}
-    return pop.model_copy(update=changes)
+@dataclass(frozen=True)
+class AgeTable:
+    """Base-year population by 5-year age group (last group open) and sex, with its rates.
+
+    ``survival_*[i]``: 5-year survival ratio from group i to i+1 (the last entry: the open
+    group's own); ``birth_survival_*``: share of a period's births alive in group 0-4 at its
+    end; ``fertility[i]``: births per woman per year in group i; ``sex_ratio_at_birth``: male
+    births per 100 female; ``net_migrants_*[i]``: net migrants per 5-year step (persons).
+    """
+
+    male: tuple[float, ...]
+    female: tuple[float, ...]
+    survival_male: tuple[float, ...]
+    survival_female: tuple[float, ...]
+    birth_survival_male: float
+    birth_survival_female: float
+    fertility: tuple[float, ...]
+    sex_ratio_at_birth: float
+    net_migrants_male: tuple[float, ...] | None = None
+    net_migrants_female: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PopulationInputs:
+    """One variant's inputs: base population (persons, end of base year) and rates per 1,000.
+
+    ``ages`` switches on the cohort-component method; without it ``share_60plus`` /
+    ``share_65plus`` (base year, 0-1) are reported for the base year only.
+    """
+
+    base: float
+    birth: RatePath
+    death: RatePath
+    migration: RatePath
+    ages: AgeTable | None = None
+    share_60plus: float | None = None
+    share_65plus: float | None = None
 
 
 def project_components(
@@ -146,7 +184,7 @@ def _female_fertility_row(fert: np.ndarray, surv_f: np.ndarray) -> np.ndarray:
 
 
 def cohort_step(
-    male: np.ndarray, female: np.ndarray, ages: AgeStructure, fert_factor: float = 1.0,
+    male: np.ndarray, female: np.ndarray, ages: AgeTable, fert_factor: float = 1.0,
     mort_factor: float = 1.0, extra_migration_rate: float = 0.0,
 ) -> CohortStep:
     """Project one 5-year step. Factors scale fertility and the death probabilities (1 - S)."""
@@ -186,21 +224,24 @@ def _old_share(male: np.ndarray, female: np.ndarray, from_group: int) -> float:
     return float((male[from_group:].sum() + female[from_group:].sum()) / total) if len(male) > from_group else np.nan
 
 
-def project_cohort(pop: Population, medium: Population, base_year: int, to_year: int) -> pd.DataFrame:
-    """Cohort-component projection in 5-year steps, apportioned to single years."""
-    ages = medium.age_structure
-    assert ages is not None
+def project_cohort(inputs: PopulationInputs, reference: PopulationInputs, base_year: int, to_year: int) -> pd.DataFrame:
+    """Cohort-component projection in 5-year steps, apportioned to single years.
+
+    The age table's fertility, survival and migrants are those of ``reference`` (the medium
+    variant); ``inputs``' rates scale them by the ratio of its rates to the reference's.
+    """
+    ages = reference.ages
+    if ages is None:
+        raise ProjectionError("the cohort-component method needs an age table")
     male, female = np.asarray(ages.male, float), np.asarray(ages.female, float)
     rows = [(base_year, male.sum() + female.sum(), np.nan, np.nan, np.nan, _old_share(male, female, 12), _old_share(male, female, 13))]
     year = base_year
+    given = ages.net_migrants_male is not None or ages.net_migrants_female is not None
     while year < to_year:
         mid = np.array([year + STEP / 2.0])
-        f_fac = rate_path(pop.birth_rate, base_year, mid)[0] / max(rate_path(medium.birth_rate, base_year, mid)[0], 1e-12)
-        m_fac = rate_path(pop.death_rate, base_year, mid)[0] / max(rate_path(medium.death_rate, base_year, mid)[0], 1e-12)
-        given = ages.net_migrants_male is not None or ages.net_migrants_female is not None
-        extra = rate_path(pop.net_migration_rate, base_year, mid)[0]
-        if given:
-            extra -= rate_path(medium.net_migration_rate, base_year, mid)[0]
+        f_fac = inputs.birth.at(mid)[0] / max(reference.birth.at(mid)[0], 1e-12)
+        m_fac = inputs.death.at(mid)[0] / max(reference.death.at(mid)[0], 1e-12)
+        extra = inputs.migration.at(mid)[0] - (reference.migration.at(mid)[0] if given else 0.0)
         start_total = male.sum() + female.sum()
         step = cohort_step(male, female, ages, f_fac, m_fac, extra)
         end_total = step.male.sum() + step.female.sum()
@@ -223,40 +264,34 @@ def project_cohort(pop: Population, medium: Population, base_year: int, to_year:
 # -- entry point -----------------------------------------------------------------------
 
 
-def project(scenario: Scenario, to_year: int | None = None, variants: tuple[str, ...] | list[str] = ("medium",)) -> ProjectionResult:
-    """Project the scenario's resident population from its base year to ``to_year``.
+def project_population(
+    variants: dict[str, PopulationInputs], base_year: int, to_year: int, reference: str = "medium",
+    label: str = "",
+) -> ProjectionResult:
+    """Project every variant from ``base_year`` to ``to_year`` (years, inclusive).
 
-    Uses the cohort-component method when the scenario gives an age structure,
-    otherwise the components method. ``to_year`` defaults to the target year.
+    Uses the cohort-component method when the reference variant has an age table,
+    otherwise the components method. ``label`` names the projection (a scenario id).
     """
-    to_year = scenario.target_year if to_year is None else int(to_year)
-    base_year = scenario.base_year
     if to_year <= base_year:
         raise ProjectionError(f"--to {to_year} must be after the base year {base_year}")
     if to_year > base_year + 100:
         raise ProjectionError(f"--to {to_year} is more than 100 years past the base year {base_year}")
-    medium = scenario.population
-    method = "cohort-component" if medium.age_structure is not None else "components"
+    ref = variants[reference]
+    method = "cohort-component" if ref.ages is not None else "components"
     frames = []
-    for name in variants:
-        pop = variant_population(medium, name)
+    for name, pop in variants.items():
         if method == "components":
             years = np.arange(base_year + 1, to_year + 1)
-            df = project_components(
-                pop.base.value, years,
-                rate_path(pop.birth_rate, base_year, years),
-                rate_path(pop.death_rate, base_year, years),
-                rate_path(pop.net_migration_rate, base_year, years),
-            )
+            df = project_components(pop.base, years, pop.birth.at(years), pop.death.at(years), pop.migration.at(years))
             df["share_60plus"] = np.nan
             df["share_65plus"] = np.nan
             if pop.share_60plus is not None:
-                df.loc[0, "share_60plus"] = pop.share_60plus.value
+                df.loc[0, "share_60plus"] = pop.share_60plus
             if pop.share_65plus is not None:
-                df.loc[0, "share_65plus"] = pop.share_65plus.value
+                df.loc[0, "share_65plus"] = pop.share_65plus
         else:
-            df = project_cohort(pop, medium, base_year, to_year)
+            df = project_cohort(pop, ref, base_year, to_year)
         df.insert(1, "variant", name)
         frames.append(df[COLUMNS])
-    table = pd.concat(frames, ignore_index=True)
-    return ProjectionResult(scenario.id, method, base_year, table)
+    return ProjectionResult(label, method, base_year, pd.concat(frames, ignore_index=True))

@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scenarios.schema import Scenario
-
 
 class NetworkError(ValueError):
     """A referral network cannot be built or run as asked."""
@@ -105,79 +103,26 @@ class ReferralNetwork:
                 raise NetworkError(f"alliance {a.name!r}: zero primary-care beds but patients are admitted there")
 
 
-def capacities_from_scenario(scenario: Scenario) -> dict[str, dict[str, float]]:
-    """Base-year capacities by tier: {'hospital'|'primary': {'clinicians', 'beds'}}."""
-    s = scenario
-    out = {"hospital": {}, "primary": {}}
-    beds = s.baseline_stock("beds")
-    share_b = s.primary_share("beds")
-    phys = s.baseline_stock("physicians")
-    share_p = s.primary_share("physicians")
-    out["primary"]["beds"], out["hospital"]["beds"] = beds * share_b, beds * (1 - share_b)
-    out["primary"]["clinicians"], out["hospital"]["clinicians"] = phys * share_p, phys * (1 - share_p)
-    return out
+def admission_probabilities(
+    visits_per_capita: float, admissions_per_capita: float, primary_first_share: float, p_up: float,
+    primary_admission_share: float,
+) -> tuple[float, float, float]:
+    """(first contacts per resident-year, P(admit | primary consult), P(admit | hospital consult)).
 
-
-def network_from_scenario(
-    scenario: Scenario,
-    year: int | None = None,
-    population: float | None = None,
-    capacities: dict[str, dict[str, float]] | None = None,
-) -> ReferralNetwork:
-    """Build the network of ``year`` from a scenario's ``[referral]`` section.
-
-    ``population`` defaults to the base-year population; ``capacities`` (clinicians and beds
-    by tier) default to the base-year stocks, or come from an optimizer plan. Admission
-    probabilities are derived so that expected admissions per resident match the scenario.
+    Chosen so that expected consults and admissions per resident match the given rates:
+    a first contact is one consult, plus one more when up-referred from primary care.
     """
-    s = scenario
-    if s.referral is None:
-        raise NetworkError(f"scenario '{s.id}' has no [referral] section; expected alliances and flow parameters")
-    ref = s.referral
-    year = s.base_year if year is None else year
-    pop = s.population.base.value if population is None else population
-    cap = capacities or capacities_from_scenario(s)
-
-    f = ref.primary_first_share.value
-    p_up = ref.p_up.value
-    episodes_per_capita = ref.visits_per_capita.value / (1.0 + f * p_up)  # first contacts
-    a_total = ref.admissions_per_capita.value
-    s_prim = ref.primary_admission_share.value
-    if f > 0:
-        p_ap = s_prim * a_total / (episodes_per_capita * f)
-    else:
-        p_ap = 0.0
-    hospital_consults = episodes_per_capita * ((1 - f) + f * p_up)  # per capita (ignoring primary admissions)
-    p_ah = (1 - s_prim) * a_total / hospital_consults if hospital_consults > 0 else 0.0
+    f = primary_first_share
+    episodes = visits_per_capita / (1.0 + f * p_up)
+    p_ap = primary_admission_share * admissions_per_capita / (episodes * f) if f > 0 else 0.0
+    hospital_consults = episodes * ((1 - f) + f * p_up)  # per capita (ignoring primary admissions)
+    p_ah = (1 - primary_admission_share) * admissions_per_capita / hospital_consults if hospital_consults > 0 else 0.0
     if p_ap > 1 or p_ah > 1:
         raise NetworkError(
-            f"scenario '{s.id}': referral: admissions_per_capita {a_total} cannot be reached "
-            f"(needs admission probabilities {p_ap:.3f} primary, {p_ah:.3f} hospital); expected fewer admissions per visit"
+            f"admissions_per_capita {admissions_per_capita} cannot be reached (needs admission probabilities "
+            f"{p_ap:.3f} primary, {p_ah:.3f} hospital); expected fewer admissions per visit"
         )
-    rates = FlowRates(
-        primary_first_share=f, p_up=p_up, p_admit_primary=p_ap, p_admit_hospital=p_ah,
-        p_down=ref.p_down.value, consult_days=1.0 / ref.consults_per_clinician_day.value,
-        alos_hospital=ref.alos_hospital_days.value, alos_primary=ref.alos_primary_days.value,
-        recovery=ref.recovery_days.value, los_cv=ref.los_cv.value,
-        wait_tolerance=ref.wait_tolerance_days.value, bed_wait_tolerance=ref.bed_wait_tolerance_days.value,
-        congestion_wait=ref.congestion_wait_days.value, congestion_uplift=ref.congestion_uplift.value,
-        severe_share=ref.severe_share.value, severe_multiplier=ref.severe_multiplier.value,
-    )
-    nodes = []
-    for a in ref.alliances:
-        share = a.population_share
-        nodes.append(AllianceNode(
-            name=a.name, lead=a.lead, arrivals_per_day=episodes_per_capita * pop * share / 365.0,
-            primary_members=a.members,
-            primary_clinicians=cap["primary"]["clinicians"] * share,
-            hospital_clinicians=cap["hospital"]["clinicians"] * share,
-            hospital_beds=int(round(cap["hospital"]["beds"] * share)),
-            primary_beds=int(round(cap["primary"]["beds"] * share)),
-        ))
-    net = ReferralNetwork(year=year, population=pop, alliances=tuple(nodes), rates=rates,
-                          clinic_days_share=ref.clinic_days_share.value)
-    net.check()
-    return net
+    return episodes, p_ap, p_ah
 
 
 def lognormal_params(mean: float, cv: float) -> tuple[float, float]:

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 
 from cli import main
 from scenarios.loader import load
-from scenarios.pipeline import PipelineOptions, run_pipeline, write_outputs
+from scenarios.run.outputs import write_outputs
+from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
 CHROMIUM = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli import main, parse_cny, UserError
-from optimize.problem import TIERS, AllocationProblem, ProblemError, TargetRow, from_scenario
+from cli import main
+from optimize.problem import TIERS, AllocationProblem, ProblemError, TargetRow
 from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
 from optimize.sweep import budget_sweep
 from scenarios.loader import ScenarioError, load
-from sim.population import ProjectionError, project
+from scenarios.run.plan import from_scenario
+from scenarios.run.projection import project
+from sim.population import ProjectionError
 
 
 def tiny(**over) -> AllocationProblem:
@@ -220,15 +222,6 @@ def test_export_lp_and_mps(tmp_path):
         assert "balance" in text and "target" in text
     with pytest.raises(OptimizeError, match="expected a file ending in .lp or .mps"):
         export_model(p, tmp_path / "m.txt")
-
-
-def test_parse_cny():
-    assert parse_cny("25亿") == 2.5e9
-    assert parse_cny("250000万") == 2.5e9
-    assert parse_cny("2.5e9") == 2.5e9
-    assert parse_cny("1,000,000") == 1e6
-    with pytest.raises(UserError, match="expected an amount of CNY"):
-        parse_cny("lots")
 
 
 def test_cli_optimize_and_sweep(tmp_path):

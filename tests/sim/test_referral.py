@@ -11,9 +11,11 @@ from click.testing import CliRunner
 
 from cli import main
 from scenarios.loader import ScenarioError, load
-from sim.referral.experiment import read_plan_capacities, simulate, t95
+from scenarios.run.outputs import read_plan_capacities
+from scenarios.run.simulation import network_from_scenario
+from sim.referral.experiment import simulate, t95
 from sim.referral.model import ReferralSimulation
-from sim.referral.network import AllianceNode, FlowRates, NetworkError, ReferralNetwork, network_from_scenario
+from sim.referral.network import AllianceNode, FlowRates, NetworkError, ReferralNetwork
 
 
 def rates(**over) -> FlowRates:

@@ -12,13 +12,8 @@ from click.testing import CliRunner
 from cli import main
 from scenarios.loader import load
 from scenarios.schema import AgeStructure, Rate
-from sim.population import (
-    ProjectionError,
-    cohort_step,
-    leslie_matrix,
-    project,
-    rate_path,
-)
+from scenarios.run.projection import project, rate_path
+from sim.population import ProjectionError, cohort_step, leslie_matrix
 
 BUILTINS = ["conghua", "xiangqiao", "qingcheng", "renhe", "guangzhou"]
 
@@ -56,7 +51,7 @@ def test_variants_are_ordered_low_medium_high():
 
 def test_rate_path_is_linear_between_anchors_and_flat_after():
     rate = Rate(value=10.0, path={2025: 12.5, 2030: 12.0}, assumption="test")
-    got = rate_path(rate, 2020, np.arange(2021, 2034))
+    got = rate_path(rate, 2020).at(np.arange(2021, 2034))
     np.testing.assert_allclose(got[:5], [10.5, 11.0, 11.5, 12.0, 12.5])
     np.testing.assert_allclose(got[5:10], [12.4, 12.3, 12.2, 12.1, 12.0])
     np.testing.assert_allclose(got[10:], 12.0)

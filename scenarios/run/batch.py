@@ -30,8 +30,10 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from scenarios.files import atomic_write
 from scenarios.loader import ScenarioError, builtin_names, deep_merge, load_raw, validate
+from scenarios.run.outputs import atomic_write
+from scenarios.run.pipeline import PipelineOptions, run_pipeline
+from sim.referral.experiment import DEFAULT_SEED
 
 SPECIAL_AXES = ("budget", "variant")
 
@@ -152,10 +154,8 @@ def expand_jobs(refs: list[str], axes: dict[str, list]) -> list[Job]:
     return jobs
 
 
-def run_job(job: Job, simulate: bool = False, seed: int = 12345) -> dict:
+def run_job(job: Job, simulate: bool = False, seed: int = DEFAULT_SEED) -> dict:
     """Run one job (on a worker): validate, project, optimise, optionally simulate; return its summary."""
-    from scenarios.pipeline import PipelineOptions, run_pipeline
-
     t0 = time.perf_counter()
     scenario = validate(job.data, job.source)
     opts = PipelineOptions(variant=job.variant, budget=job.budget, sweep_steps=0, replications=1, seed=seed,
@@ -175,6 +175,23 @@ def job_dir(out: Path, job: Job) -> Path:
     return out / "jobs" / job.job_id
 
 
+def _record(fut, job: Job, folder: Path) -> str:
+    """Write a finished job's result (or its error) into its folder; return its status in words."""
+    try:
+        res = fut.result()
+        _atomic_json(folder / "summary.json", res["summary"])
+        _atomic_json(folder / "attainment.json", res["attainment"])
+        (folder / "error.json").unlink(missing_ok=True)
+        return "ok"
+    except Exception as exc:  # one failing scenario is recorded and does not stop the rest
+        _atomic_json(folder / "error.json", {
+            "job_id": job.job_id, "scenario": job.scenario, "overrides": dict(job.overrides),
+            "error": str(exc), "type": type(exc).__name__,
+            "traceback": "".join(traceback.format_exception(exc))[-4000:],
+        })
+        return f"error: {type(exc).__name__}"
+
+
 def run_batch(
     jobs: list[Job],
     out_dir: str | Path,
@@ -182,7 +199,7 @@ def run_batch(
     scheduler: str | None = None,
     resume: bool = False,
     simulate: bool = False,
-    seed: int = 12345,
+    seed: int = DEFAULT_SEED,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> pd.DataFrame:
     """Run ``jobs`` on Dask, writing each result as it completes; return the ranking table."""
@@ -214,20 +231,7 @@ def run_batch(
             futures = {client.submit(run_job, j, simulate, seed, key=f"job-{j.job_id}", pure=False): j for j in todo}
             for fut in as_completed(futures):
                 job = futures[fut]
-                folder = job_dir(out, job)
-                try:
-                    res = fut.result()
-                    _atomic_json(folder / "summary.json", res["summary"])
-                    _atomic_json(folder / "attainment.json", res["attainment"])
-                    (folder / "error.json").unlink(missing_ok=True)
-                    status = "ok"
-                except Exception as exc:  # one failing scenario is recorded and does not stop the rest
-                    _atomic_json(folder / "error.json", {
-                        "job_id": job.job_id, "scenario": job.scenario, "overrides": dict(job.overrides),
-                        "error": str(exc), "type": type(exc).__name__,
-                        "traceback": "".join(traceback.format_exception(exc))[-4000:],
-                    })
-                    status = f"error: {type(exc).__name__}"
+                status = _record(fut, job, job_dir(out, job))
                 done += 1
                 if progress:
                     progress(done, len(jobs), f"{job.job_id} {status}")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scenarios.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
+from scenarios.run.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _whatifs(folder: Path, n: int, bad: bool = True) -> Path:

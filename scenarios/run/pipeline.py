@@ -1,41 +1,39 @@
 """One pipeline: projection -> optimizer -> (budget sweep) -> referral simulation on the plan.
 
-When no plan meets every target (min-cost is infeasible), the pipeline keeps going with the
-best reachable plan: max-attainment under the same constraints with an unlimited budget
-(cost is the tie-break), and records the diagnosis so the report can say why.
+When no plan meets every target, the pipeline keeps going with the best reachable plan
+(:func:`scenarios.run.plan.plan_or_best_reachable`: max-attainment under the same
+constraints, within the scenario's budget when it has one, else with an unlimited budget
+and cost as the tie-break) and records the diagnosis so the report can say why.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from optimize.problem import from_scenario
 from optimize.result import AllocationPlan
-from optimize.solve import InfeasiblePlan, floor_cost, solve
+from optimize.solve import floor_cost
 from optimize.sweep import budget_sweep
-from scenarios.files import atomic_write
+from scenarios.run.plan import UNLIMITED, from_scenario, plan_or_best_reachable
+from scenarios.run.projection import MEDIUM, project, variant_names
+from scenarios.run.simulation import SimulationRequest, capacities_by_year, simulate_scenario
 from scenarios.schema import Scenario
-from sim.population import ProjectionResult, project
-from sim.referral.experiment import SimulationResult, capacities_by_year, networks_for_years, simulate
-
-UNLIMITED = 1e15  # CNY: a budget that never binds
+from sim.population import ProjectionResult
+from sim.referral.experiment import DEFAULT_SEED, SimulationResult
 
 
 @dataclass
 class PipelineOptions:
-    variant: str = "medium"
+    variant: str = MEDIUM
     budget: float | None = None  # CNY; default the scenario's plan.budget_total
     mode: str | None = None  # default the scenario's plan.mode
     sweep_steps: int = 6
     replications: int = 3
-    seed: int = 12345
+    seed: int = DEFAULT_SEED
     simulate: bool = True
     flows_only: bool = True  # simulate admissions and referrals only (fast); False: every consult
     project_to: int | None = None  # default target year + 10
@@ -67,9 +65,6 @@ class PipelineResult:
     def summary(self) -> dict:
         """Headline figures (JSON-ready)."""
         s, p = self.scenario, self.plan
-        att = p.attainment
-        w = att["weight"]  # the scenario's plan.weights, as the optimizer used them
-        score = float((att["attainment"] * w).sum() / w.sum()) if len(att) and w.sum() > 0 else 1.0
         out = {
             "scenario": s.id,
             "region": s.region.name,
@@ -84,10 +79,10 @@ class PipelineResult:
             "total_cost_cny": p.total_cost,
             "budget_cny": p.budget_total if p.budget_total and p.budget_total < UNLIMITED else None,
             "all_targets_met": p.all_met,
-            "attainment_score": score,
+            "attainment_score": p.attainment_score,
             "targets": [
                 {"kind": r.kind, "target": r.expr, "nature": r.nature, "achieved": r.achieved_ratio,
-                 "attainment": r.attainment, "met": bool(r.met)} for r in att.itertuples()
+                 "attainment": r.attainment, "met": bool(r.met)} for r in p.attainment.itertuples()
             ],
         }
         if self.simulation is not None:
@@ -105,23 +100,13 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     say = progress or (lambda _msg: None)
     s = scenario
     say("projection")
-    variants = ["medium", *s.population.variants] if o.variant == "medium" else [o.variant]
+    variants = variant_names(s, "all") if o.variant == MEDIUM else [o.variant]
     proj = project(s, o.project_to or s.target_year + 10, variants)
     budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
     problem = from_scenario(s, proj, o.variant, budget)
-    mode = o.mode or s.plan.mode
     say("optimisation")
-    diagnosis = None
-    if mode == "max-attainment" and budget is None:
-        mode = "min-cost"
-    try:
-        plan = solve(problem, mode=mode)
-        note = f"{mode} plan" + (f" within a budget of CNY {budget:,.0f}" if budget is not None else "")
-    except InfeasiblePlan as exc:
-        diagnosis = str(exc)
-        plan = solve(problem.with_budget(budget if budget is not None else UNLIMITED), mode="max-attainment")
-        note = ("no plan meets every target; this is the best reachable plan under the constraints "
-                + (f"and the budget of CNY {budget:,.0f}" if budget is not None else "at least cost"))
+    outcome = plan_or_best_reachable(problem, o.mode or s.plan.mode)
+    plan = outcome.plan
     sweep = None
     if o.sweep_steps >= 2 and problem.targets:
         say("budget sweep")
@@ -131,30 +116,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     sim_result = None
     if o.simulate and s.referral is not None:
         say("referral simulation")
-        years = list(range(s.base_year + 1, s.target_year + 1))
-        nets = networks_for_years(s, years, proj, capacities_by_year(plan.stocks), o.variant)
-        sim_result = simulate(nets, o.replications, o.seed, flows_only=o.flows_only)
-    return PipelineResult(s, proj, plan, note, diagnosis, sweep, sim_result, o)
-
-
-def write_outputs(result: PipelineResult, out_dir: str | Path) -> list[Path]:
-    """Write CSV tables, summary.json, an Excel workbook and the HTML report, each atomically."""
-    from scenarios.report import write_report
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    tables = result.tables()
-    for name, df in tables.items():
-        written.append(atomic_write(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False)))
-    written.append(atomic_write(out / "summary.json", lambda p: p.write_text(
-        json.dumps(result.summary(), ensure_ascii=False, indent=1, default=float), encoding="utf-8")))
-
-    def excel(p: Path) -> None:
-        with pd.ExcelWriter(p, engine="openpyxl") as xl:
-            for name, df in tables.items():
-                df.to_excel(xl, sheet_name=name[:31], index=False)
-
-    written.append(atomic_write(out / "results.xlsx", excel))
-    written.append(atomic_write(out / "report.html", lambda p: write_report(result, p)))
-    return written
+        request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
+                                    o.flows_only, o.variant)
+        sim_result, _ = simulate_scenario(s, request, proj, capacities_by_year(plan.stocks))
+    return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o)

@@ -226,8 +226,8 @@ def test_overriding_a_number_drops_the_parents_citation(write_toml):
 
 def test_example_what_ifs_validate_and_compose():
     from conftest import ROOT
-    fast = load(ROOT / "scenarios" / "examples" / "conghua_fast_growth.toml")
-    both = load(ROOT / "scenarios" / "examples" / "conghua_no_hiring_limits.toml")
+    fast = load(ROOT / "scenarios" / "builtin" / "examples" / "conghua_fast_growth.toml")
+    both = load(ROOT / "scenarios" / "builtin" / "examples" / "conghua_no_hiring_limits.toml")
     assert fast.population.net_migration_rate.value == 8.0 and fast.plan.mode == "max-attainment"
     assert both.plan.budget_total.value == 2.0e9 and both.constraints.enabled.hiring_limits is False
     assert both.resources == load("conghua").resources

@@ -1,4 +1,4 @@
-"""Self-contained HTML report with plotly charts (opens offline: plotly.js is inlined once)."""
+"""Self-contained HTML report and charts (plotly; the report opens offline: plotly.js is inlined once)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import plotly.graph_objects as go
 
-from optimize.solve import LABELS
+from scenarios.labels import resource_label
 
 if TYPE_CHECKING:
-    from scenarios.pipeline import PipelineResult
+    from scenarios.run.pipeline import PipelineResult
 
 CSS = """body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
@@ -34,7 +34,7 @@ def _fig_stocks(r: PipelineResult) -> go.Figure:
     ratios = r.plan.ratios
     targets = r.plan.attainment.set_index("kind")
     for kind, df in ratios.groupby("kind", sort=False):
-        name = LABELS.get(kind, kind)
+        name = resource_label(kind)
         fig.add_trace(go.Scatter(x=df["year"], y=df["ratio"], mode="lines+markers", name=f"{name} ({df['unit'].iloc[0].replace('_', ' ')})"))
         if kind in targets.index:
             t = targets.loc[kind]
@@ -49,7 +49,7 @@ def _fig_costs(r: PipelineResult) -> go.Figure:
     fig = go.Figure()
     for kind, df in r.plan.costs.groupby("kind", sort=False):
         by_year = df.groupby("year")["total_cny"].sum() / 1e6
-        fig.add_trace(go.Bar(x=by_year.index, y=by_year.values, name=LABELS.get(kind, kind)))
+        fig.add_trace(go.Bar(x=by_year.index, y=by_year.values, name=resource_label(kind)))
     fig.update_layout(barmode="relative", title="Cost by year and resource (CNY million)", xaxis_title="year",
                       yaxis_title="CNY million")
     return fig
@@ -59,7 +59,7 @@ def _fig_sweep(r: PipelineResult) -> go.Figure:
     fig = go.Figure()
     for (kind, expr), df in r.sweep.groupby(["kind", "expr"], sort=False):
         fig.add_trace(go.Scatter(x=df["budget_cny"] / 1e6, y=df["attainment"] * 100, mode="lines+markers",
-                                 name=f"{LABELS.get(kind, kind)} ({expr})"))
+                                 name=f"{resource_label(kind)} ({expr})"))
     fig.update_layout(title="Target attainment (%) against the plan-period budget", xaxis_title="budget (CNY million)",
                       yaxis_title="attainment (%)", yaxis_range=[0, 105])
     return fig
@@ -121,3 +121,27 @@ weighted attainment {summary['attainment_score'] * 100:.1f}%.</p>{diag}
     path = Path(path)
     path.write_text(body, encoding="utf-8")
     return path
+
+
+def sweep_chart(table: pd.DataFrame, title: str, html_path: str | Path, png_path: str | Path | None = None) -> list[Path]:
+    """Plot attainment (%) of each target against budget (CNY 亿 = 100 million); write HTML (and PNG if possible)."""
+    fig = go.Figure()
+    for (kind, expr), df in table.groupby(["kind", "expr"], sort=False):
+        fig.add_trace(go.Scatter(x=df["budget_cny"] / 1e8, y=df["attainment"] * 100, mode="lines+markers",
+                                 name=f"{resource_label(kind)} (target {expr})"))
+    score = table.groupby("budget_cny", as_index=False)["score"].first()
+    fig.add_trace(go.Scatter(x=score["budget_cny"] / 1e8, y=score["score"] * 100, mode="lines",
+                             name="weighted score", line=dict(dash="dash", color="black")))
+    fig.update_layout(title=title, xaxis_title="plan-period budget (CNY 100 million, 亿元)",
+                      yaxis_title="target attainment (%)", yaxis_range=[0, 105], template="plotly_white")
+    written = []
+    html_path = Path(html_path)
+    fig.write_html(html_path, include_plotlyjs=True, full_html=True)
+    written.append(html_path)
+    if png_path is not None:
+        try:
+            fig.write_image(str(png_path), width=1000, height=600)
+            written.append(Path(png_path))
+        except Exception:  # kaleido (a browser engine) is optional; the HTML chart stands on its own
+            pass
+    return written
