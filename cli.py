@@ -22,7 +22,7 @@ from scenarios.amounts import AmountError, parse_cny, parse_years
 from scenarios.labels import resource_label
 from scenarios.loader import ScenarioError, builtin_names, load
 from scenarios.run.plan import problem_for
-from scenarios.run.projection import project, variant_names
+from scenarios.run.projection import project, projection_with_calibration, variant_names
 from sim.population import ProjectionError
 from sim.referral.experiment import DEFAULT_SEED
 from sim.referral.network import NetworkError
@@ -101,29 +101,37 @@ def validate_cmd(file: str) -> None:
 @click.option("--to", "to_year", type=int, default=None, help="Last year to project (default: the target year).")
 @click.option("--variant", default="medium", show_default=True, help="low, medium, high (or another defined variant), or 'all'.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--uncalibrated", is_flag=True, help="Ignore the observed years: the scenario's assumed rates from the base year.")
 @friendly
-def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str) -> None:
+def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str, uncalibrated: bool) -> None:
     """Project the resident population of SCENARIO (built-in name or .toml path)."""
     s = load(scenario)
-    result = project(s, to_year, variant_names(s, variant))
+    result, cal = projection_with_calibration(s, to_year, variant_names(s, variant), not uncalibrated)
     df = result.table
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
         return
     if fmt == "json":
-        click.echo(json.dumps({"scenario": s.id, "method": result.method,
+        fit = None if cal is None else {"fitted_net_migration_rate": cal.fitted_rate, "assumed_net_migration_rate":
+                                        cal.assumed_rate, "errors": cal.errors, "rms_error": cal.rms_error,
+                                        "variant_rates": cal.variant_rates}
+        click.echo(json.dumps({"scenario": s.id, "method": result.method, "calibration": fit,
                                "rows": json.loads(df.to_json(orient="records"))}, ensure_ascii=False, indent=1))
         return
     table = Table(title=f"{s.region.name}: resident population, {result.method} method")
-    for col in ("year", "variant", "population", "births", "deaths", "net migration", "60+ share", "65+ share"):
-        table.add_column(col, justify="left" if col == "variant" else "right")
+    for col in ("year", "variant", "kind", "population", "births", "deaths", "net migration", "60+ share", "65+ share"):
+        table.add_column(col, justify="left" if col in ("variant", "kind") else "right")
     for row in df.itertuples(index=False):
         table.add_row(
-            str(row.year), row.variant, _fmt(row.population), _fmt(row.births), _fmt(row.deaths),
+            str(row.year), row.variant, row.kind, _fmt(row.population), _fmt(row.births), _fmt(row.deaths),
             _fmt(row.migration), _fmt(row.share_60plus * 100, 1), _fmt(row.share_65plus * 100, 1),
         )
     console.print(table)
-    console.print("Population: persons at year end; births, deaths, migration: flows during the year; shares in %.")
+    console.print("Population: persons at year end; births, deaths, migration: flows during the year; shares in %. "
+                  "kind: observed = published figure; interpolated = between observed years; migration there is "
+                  "the residual.")
+    for line in cal.describe() if cal is not None else []:
+        console.print(line, highlight=False)
 
 
 def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None):
