@@ -20,7 +20,7 @@ from optimize.problem import ProblemError
 from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
 from scenarios.amounts import AmountError, parse_cny, parse_years
 from scenarios.labels import resource_label
-from scenarios.loader import ScenarioError, builtin_names, load
+from scenarios.loader import ScenarioError, builtin_names, load, resolve_path
 from scenarios.run.plan import problem_for
 from scenarios.run.projection import project, projection_with_calibration, variant_names
 from sim.population import ProjectionError
@@ -134,9 +134,36 @@ def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str, unca
         console.print(line, highlight=False)
 
 
-def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None):
+def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None,
+             base: int | None = None, target: int | None = None):
+    from scenarios.run.rebase import plan_years, rebase
+
     s = load(scenario)
+    years = plan_years(s, base, target)
+    if years is not None:
+        s, figures = rebase(s, years, resolve_path(scenario))
+        _print_base(figures)
     return s, problem_for(s, variant, parse_cny(budget), parse_cny(per_year, "--budget-per-year"))
+
+
+def _print_base(figures) -> None:
+    """The base-figures table of a re-based plan: which figure is observed, which projected."""
+    year = int(figures["year"].iloc[0])
+    table = Table(title=f"Base year {year}: observed and projected figures")
+    for col in ("item", "value", "ratio", "kind", "basis"):
+        table.add_column(col, justify="right" if col in ("value", "ratio") else "left")
+    for row in figures.itertuples(index=False):
+        kind = {"observed": "[green]observed[/]", "projected": "[yellow]projected[/]"}.get(row.kind, row.kind)
+        table.add_row(resource_label(row.item) if row.item != "population" else "population",
+                      f"{_fmt(row.value)} {row.unit}", _fmt(row.ratio, 2), kind, row.basis)
+    console.print(table)
+    console.print("observed = a published figure (cited); projected = derived by healthsim (population: the "
+                  "calibrated projection; stocks: the previous plan's result).", highlight=False)
+
+
+BASE_HELP = ("Plan from this year: observed figures where published, else derived (population projected, stocks "
+             "from the scenario's own plan). Default: the scenario's base year (or its next plan's).")
+TARGET_HELP = "Plan to this year (default: the scenario's target year, or its next plan's)."
 
 
 @main.command("optimize")
@@ -150,10 +177,12 @@ def _problem(scenario: str, variant: str, budget: str | None, per_year: str | No
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write the tables as CSV here.")
 @click.option("--export-model", "export", type=click.Path(dir_okay=False), default=None,
               help="Also write the model as FILE.lp or FILE.mps.")
+@click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
+@click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
 @friendly
-def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export) -> None:
+def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export, base_year, target_year) -> None:
     """Allocate new beds and staff by year and tier to reach SCENARIO's targets."""
-    s, problem = _problem(scenario, variant, budget, budget_per_year)
+    s, problem = _problem(scenario, variant, budget, budget_per_year, base_year, target_year)
     mode = mode or s.plan.mode
     if export:
         path = export_model(problem, export, mode, integer)
@@ -324,20 +353,28 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation.")
 @click.option("--full-simulation", is_flag=True,
               help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
+@click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
+@click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
 @friendly
-def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation) -> None:
+def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, base_year,
+            target_year) -> None:
     """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
     from scenarios.run.outputs import write_outputs
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
     s = load(scenario)
     opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
-                           simulate=not no_simulate, flows_only=not full_simulation)
+                           simulate=not no_simulate, flows_only=not full_simulation, base_year=base_year,
+                           target_year=target_year, scenario_file=str(resolve_path(scenario)))
     with err_console.status("running") as status:
         result = run_pipeline(s, opts, progress=lambda step: status.update(f"{s.id}: {step}"))
     if result.diagnosis:
         err_console.print(f"[yellow]{result.diagnosis}[/]", highlight=False)
-    _print_plan(s, result.plan, variant)
+    if result.base_figures is not None:
+        _print_base(result.base_figures)
+    for line in result.calibration.describe() if result.calibration else []:
+        console.print(line, highlight=False)
+    _print_plan(result.scenario, result.plan, variant)
     files = write_outputs(result, out_dir)
     console.print(f"[green]{result.plan_note}[/]")
     console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")

@@ -25,6 +25,11 @@ def _fig_population(r: PipelineResult) -> go.Figure:
     fig = go.Figure()
     for variant, df in r.projection.table.groupby("variant", sort=False):
         fig.add_trace(go.Scatter(x=df["year"], y=df["population"], mode="lines+markers", name=variant))
+    if "kind" in r.projection.table:
+        obs = r.projection.table[r.projection.table["kind"] == "observed"].drop_duplicates("year")
+        if len(obs):
+            fig.add_trace(go.Scatter(x=obs["year"], y=obs["population"], mode="markers", name="observed",
+                                     marker=dict(symbol="diamond", size=11, color="black")))
     fig.update_layout(title="Resident population by year (persons)", xaxis_title="year", yaxis_title="residents")
     return fig
 
@@ -107,12 +112,20 @@ def write_report(r: PipelineResult, path: str | Path) -> Path:
     summary = r.summary()
     diag = f"<pre>{html.escape(r.diagnosis)}</pre>" if r.diagnosis else ""
     duals = "".join(f"<li>{html.escape(t)}</li>" for t in r.plan.duals["explanation"])
+    base = ""
+    if r.base_figures is not None:
+        base = (f"<h2>Base year {s.base_year}: observed and projected figures</h2>"
+                "<p class=\"note\">kind: observed = a published figure (cited); projected = derived by healthsim "
+                "(population: the calibrated projection; stocks: the previous plan's result); base = the scenario's "
+                f"own base-year figure.</p>{_table(r.base_figures, 2)}")
+    calib = "".join(f"<li>{html.escape(t)}</li>" for t in (r.calibration.describe() if r.calibration else []))
+    calib = f"<h2>Population calibrated to observed years</h2><ul>{calib}</ul>" if calib else ""
     body = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>healthsim report: {html.escape(s.region.name)}</title><style>{CSS}</style></head><body>
 <h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): plan {s.base_year + 1}-{s.target_year}</h1>
 <p class="note">Scenario <b>{html.escape(s.id)}</b>, population variant {html.escape(r.options.variant)}.
 {html.escape(r.plan_note.capitalize())}. Total cost CNY {r.plan.total_cost:,.0f};
-weighted attainment {summary['attainment_score'] * 100:.1f}%.</p>{diag}
+weighted attainment {summary['attainment_score'] * 100:.1f}%.</p>{diag}{base}{calib}
 <h2>Targets in {s.target_year}</h2>{_table(att)}
 <h2>Shadow prices</h2><ul>{duals or '<li>None (integer plan, or no targets).</li>'}</ul>
 {''.join(parts)}
