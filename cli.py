@@ -380,6 +380,48 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
     console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 
+@main.command("evaluate")
+@click.argument("scenario", default="conghua")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write evaluation.csv, evaluation_population.csv and evaluation.html here.")
+@friendly
+def evaluate_cmd(scenario, out_dir) -> None:
+    """Final evaluation of SCENARIO's plan: each target against the latest observed year."""
+    from scenarios.run.evaluation import NOT_OBSERVED, evaluate
+
+    ev = evaluate(load(scenario))
+    s = ev.scenario
+    t = Table(title=f"{s.region.name}: evaluation of the {s.base_year + 1}-{s.target_year} plan against observed years")
+    for col in ("resource", "target", "nature", f"{s.base_year}", "observed", "milestone", "status",
+                "gap to milestone", "gap to target", f"short in {s.target_year}"):
+        t.add_column(col, justify="left" if col in ("resource", "nature", "status") else "right")
+    colour = {"achieved": "green", "on track": "cyan", "behind": "red", NOT_OBSERVED: "dim"}
+    for r in ev.targets.itertuples(index=False):
+        seen = r.status != NOT_OBSERVED
+        t.add_row(resource_label(r.kind), f"{r.expr} {r.unit.replace('_', ' ')}", r.nature, f"{r.base_ratio:.2f}",
+                  f"{r.observed_ratio:.2f} ({int(r.year)})" if seen else "-", f"{r.milestone_ratio:.2f}" if seen else "-",
+                  f"[{colour[r.status]}]{r.status}[/]", *(f"{_fmt(v)} {r.units}" if seen else "-" for v in
+                                                          (r.gap_to_milestone, r.gap_to_target, r.short_in_target_year)))
+    console.print(t)
+    console.print(f"milestone: the straight line from the {s.base_year} ratio to the target, in the observed year; "
+                  f"gaps in beds or persons at that year's population; short in {s.target_year}: at the projected "
+                  "population if the stock stayed at its observed level.", highlight=False)
+    if len(ev.population):
+        p = Table(title="Resident population: observed against the scenario's assumed rates")
+        for col in ("year", "observed", "assumed", "difference", "source"):
+            p.add_column(col, justify="left" if col == "source" else "right")
+        for r in ev.population.itertuples(index=False):
+            p.add_row(str(r.year), _fmt(r.observed), _fmt(r.assumed), f"{r.difference * 100:+.1f}%", r.reference)
+        console.print(p)
+    for line in ev.calibration.describe() if ev.calibration else ["No observed population after the base year."]:
+        console.print(line, highlight=False)
+    if out_dir:
+        from scenarios.run.outputs import write_evaluation
+
+        files = write_evaluation(ev, out_dir)
+        console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
+
+
 @main.command("batch")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--grid", "grid_file", type=click.Path(dir_okay=False), default=None, help="Grid TOML with an [axes] table.")

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from scenarios.labels import resource_label
 
 if TYPE_CHECKING:
+    from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
 
 CSS = """body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
@@ -130,6 +131,29 @@ weighted attainment {summary['attainment_score'] * 100:.1f}%.</p>{diag}{base}{ca
 <h2>Shadow prices</h2><ul>{duals or '<li>None (integer plan, or no targets).</li>'}</ul>
 {''.join(parts)}
 <p class="note">Made by healthsim. Figures marked as assumptions in the scenario file are not from the seed plan.</p>
+</body></html>"""
+    path = Path(path)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def write_evaluation_report(ev: Evaluation, path: str | Path) -> Path:
+    """Write the final-evaluation report (targets against milestones, population against the assumption)."""
+    s = ev.scenario
+    targets = ev.targets.drop(columns=["unit"]).rename(columns={"kind": "resource"})
+    targets["resource"] = targets["resource"].map(resource_label)
+    calib = "".join(f"<li>{html.escape(t)}</li>" for t in (ev.calibration.describe() if ev.calibration else []))
+    body = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>healthsim evaluation: {html.escape(s.region.name)}</title><style>{CSS}</style></head><body>
+<h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): evaluation of the {s.base_year + 1}-{s.target_year} plan</h1>
+<p class="note">Each target against the observed ratio of the latest observed year: <b>achieved</b> (target met),
+<b>on track</b> (at or past the straight-line milestone from the {s.base_year} ratio to the target), <b>behind</b>.
+Gaps in beds or persons at that year's population; "short in target year": still short in {s.target_year} at the
+projected population if the stock stayed at its observed level.</p>
+<h2>Targets</h2>{_table(targets, 2)}
+<h2>Population: observed against the scenario's assumed rates</h2>{_table(ev.population, 3)}
+<ul>{calib}</ul>
+<p class="note">Made by healthsim. Observed figures cite their public documents in the scenario file.</p>
 </body></html>"""
     path = Path(path)
     path.write_text(body, encoding="utf-8")
