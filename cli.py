@@ -93,6 +93,9 @@ def validate_cmd(file: str) -> None:
     console.print(
         f"[green]ok[/] {file}: scenario '{s.id}', {s.region.name}, base {s.base_year}, target {s.target_year}, "
         f"{len(s.resources)} resources, {n_targets} resource targets, {len(s.indicators)} other indicators"
+        + (f", {len(s.observed)} observed years" if s.observed else "")
+        + (f"; next plan: {s.next_plan.name}, {s.next_plan.base_year}-{s.next_plan.target_year}, "
+           f"{len(s.next_plan.targets)} targets" if s.next_plan else "")
     )
 
 

@@ -114,7 +114,8 @@ def _resources(s: Scenario, year: int, population: float, targets: dict[str, Tar
             st = outcome.plan.stocks
             tiers = st[(st["kind"] == kind) & (st["year"] == year)].set_index("tier")["stock"]
             value, flag = float(tiers.sum()), PROJECTED
-            basis = f"the {s.base_year + 1}-{s.target_year} plan's stock in {year} ({outcome.note})"
+            how = "best reachable plan: not every target can be met" if outcome.diagnosis else "least-cost plan"
+            basis = f"the {s.base_year + 1}-{s.target_year} plan's stock in {year} ({how}), if it is carried out"
             block["stock"] = {"value": value, "assumption": f"projected: {basis}"}
             block["primary_share"] = {"value": float(tiers.get("primary", 0.0)) / value if value else 0.0,
                                       "assumption": f"the {s.base_year + 1}-{s.target_year} plan's primary-care share in {year}"}
