@@ -427,7 +427,7 @@ class ObservedFigure(NonNegativeQuantity):
     _what: ClassVar[str] = "an observed figure"
 
     @model_validator(mode="after")
-    def _cited(self) -> ObservedFigure:
+    def _has_provenance(self) -> ObservedFigure:  # replaces the base check: an assumption is not enough
         if not self.source and not self.reference:
             raise ValueError("an observed figure needs a 'reference' (public document and year, e.g. "
                              "'《2023年广州市国民经济和社会发展统计公报》, 广州市统计局, 2024') or a 'source' "
