@@ -20,9 +20,9 @@ from optimize.problem import ProblemError
 from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
 from scenarios.amounts import AmountError, parse_cny, parse_years
 from scenarios.labels import resource_label
-from scenarios.loader import ScenarioError, builtin_names, load
+from scenarios.loader import ScenarioError, builtin_names, load, resolve_path
 from scenarios.run.plan import problem_for
-from scenarios.run.projection import project, variant_names
+from scenarios.run.projection import project, projection_with_calibration, variant_names
 from sim.population import ProjectionError
 from sim.referral.experiment import DEFAULT_SEED
 from sim.referral.network import NetworkError
@@ -93,6 +93,9 @@ def validate_cmd(file: str) -> None:
     console.print(
         f"[green]ok[/] {file}: scenario '{s.id}', {s.region.name}, base {s.base_year}, target {s.target_year}, "
         f"{len(s.resources)} resources, {n_targets} resource targets, {len(s.indicators)} other indicators"
+        + (f", {len(s.observed)} observed years" if s.observed else "")
+        + (f"; next plan: {s.next_plan.name}, {s.next_plan.base_year}-{s.next_plan.target_year}, "
+           f"{len(s.next_plan.targets)} targets" if s.next_plan else "")
     )
 
 
@@ -101,34 +104,69 @@ def validate_cmd(file: str) -> None:
 @click.option("--to", "to_year", type=int, default=None, help="Last year to project (default: the target year).")
 @click.option("--variant", default="medium", show_default=True, help="low, medium, high (or another defined variant), or 'all'.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--uncalibrated", is_flag=True, help="Ignore the observed years: the scenario's assumed rates from the base year.")
 @friendly
-def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str) -> None:
+def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str, uncalibrated: bool) -> None:
     """Project the resident population of SCENARIO (built-in name or .toml path)."""
     s = load(scenario)
-    result = project(s, to_year, variant_names(s, variant))
+    result, cal = projection_with_calibration(s, to_year, variant_names(s, variant), not uncalibrated)
     df = result.table
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
         return
     if fmt == "json":
-        click.echo(json.dumps({"scenario": s.id, "method": result.method,
+        fit = None if cal is None else {"fitted_net_migration_rate": cal.fitted_rate, "assumed_net_migration_rate":
+                                        cal.assumed_rate, "errors": cal.errors, "rms_error": cal.rms_error,
+                                        "variant_rates": cal.variant_rates}
+        click.echo(json.dumps({"scenario": s.id, "method": result.method, "calibration": fit,
                                "rows": json.loads(df.to_json(orient="records"))}, ensure_ascii=False, indent=1))
         return
     table = Table(title=f"{s.region.name}: resident population, {result.method} method")
-    for col in ("year", "variant", "population", "births", "deaths", "net migration", "60+ share", "65+ share"):
-        table.add_column(col, justify="left" if col == "variant" else "right")
+    for col in ("year", "variant", "kind", "population", "births", "deaths", "net migration", "60+ share", "65+ share"):
+        table.add_column(col, justify="left" if col in ("variant", "kind") else "right")
     for row in df.itertuples(index=False):
         table.add_row(
-            str(row.year), row.variant, _fmt(row.population), _fmt(row.births), _fmt(row.deaths),
+            str(row.year), row.variant, row.kind, _fmt(row.population), _fmt(row.births), _fmt(row.deaths),
             _fmt(row.migration), _fmt(row.share_60plus * 100, 1), _fmt(row.share_65plus * 100, 1),
         )
     console.print(table)
-    console.print("Population: persons at year end; births, deaths, migration: flows during the year; shares in %.")
+    console.print("Population: persons at year end; births, deaths, migration: flows during the year; shares in %. "
+                  "kind: observed = published figure; interpolated = between observed years; migration there is "
+                  "the residual.")
+    for line in cal.describe() if cal is not None else []:
+        console.print(line, highlight=False)
 
 
-def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None):
+def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None,
+             base: int | None = None, target: int | None = None):
+    from scenarios.run.rebase import plan_years, rebase
+
     s = load(scenario)
+    years = plan_years(s, base, target)
+    if years is not None:
+        s, figures = rebase(s, years, resolve_path(scenario))
+        _print_base(figures)
     return s, problem_for(s, variant, parse_cny(budget), parse_cny(per_year, "--budget-per-year"))
+
+
+def _print_base(figures) -> None:
+    """The base-figures table of a re-based plan: which figure is observed, which projected."""
+    year = int(figures["year"].iloc[0])
+    table = Table(title=f"Base year {year}: observed and projected figures")
+    for col in ("item", "value", "ratio", "kind", "basis"):
+        table.add_column(col, justify="right" if col in ("value", "ratio") else "left")
+    for row in figures.itertuples(index=False):
+        kind = {"observed": "[green]observed[/]", "projected": "[yellow]projected[/]"}.get(row.kind, row.kind)
+        table.add_row(resource_label(row.item) if row.item != "population" else "population",
+                      f"{_fmt(row.value)} {row.unit}", _fmt(row.ratio, 2), kind, row.basis)
+    console.print(table)
+    console.print("observed = a published figure (cited); projected = derived by healthsim (population: the "
+                  "calibrated projection; stocks: the previous plan's result).", highlight=False)
+
+
+BASE_HELP = ("Plan from this year: observed figures where published, else derived (population projected, stocks "
+             "from the scenario's own plan). Default: the scenario's base year (or its next plan's).")
+TARGET_HELP = "Plan to this year (default: the scenario's target year, or its next plan's)."
 
 
 @main.command("optimize")
@@ -142,10 +180,12 @@ def _problem(scenario: str, variant: str, budget: str | None, per_year: str | No
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write the tables as CSV here.")
 @click.option("--export-model", "export", type=click.Path(dir_okay=False), default=None,
               help="Also write the model as FILE.lp or FILE.mps.")
+@click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
+@click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
 @friendly
-def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export) -> None:
+def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export, base_year, target_year) -> None:
     """Allocate new beds and staff by year and tier to reach SCENARIO's targets."""
-    s, problem = _problem(scenario, variant, budget, budget_per_year)
+    s, problem = _problem(scenario, variant, budget, budget_per_year, base_year, target_year)
     mode = mode or s.plan.mode
     if export:
         path = export_model(problem, export, mode, integer)
@@ -316,23 +356,73 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation.")
 @click.option("--full-simulation", is_flag=True,
               help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
+@click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
+@click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
 @friendly
-def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation) -> None:
+def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, base_year,
+            target_year) -> None:
     """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
     from scenarios.run.outputs import write_outputs
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
     s = load(scenario)
     opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
-                           simulate=not no_simulate, flows_only=not full_simulation)
+                           simulate=not no_simulate, flows_only=not full_simulation, base_year=base_year,
+                           target_year=target_year, scenario_file=str(resolve_path(scenario)))
     with err_console.status("running") as status:
         result = run_pipeline(s, opts, progress=lambda step: status.update(f"{s.id}: {step}"))
     if result.diagnosis:
         err_console.print(f"[yellow]{result.diagnosis}[/]", highlight=False)
-    _print_plan(s, result.plan, variant)
+    if result.base_figures is not None:
+        _print_base(result.base_figures)
+    for line in result.calibration.describe() if result.calibration else []:
+        console.print(line, highlight=False)
+    _print_plan(result.scenario, result.plan, variant)
     files = write_outputs(result, out_dir)
     console.print(f"[green]{result.plan_note}[/]")
     console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
+
+
+@main.command("evaluate")
+@click.argument("scenario", default="conghua")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write evaluation.csv, evaluation_population.csv and evaluation.html here.")
+@friendly
+def evaluate_cmd(scenario, out_dir) -> None:
+    """Final evaluation of SCENARIO's plan: each target against the latest observed year."""
+    from scenarios.run.evaluation import NOT_OBSERVED, evaluate
+
+    ev = evaluate(load(scenario))
+    s = ev.scenario
+    t = Table(title=f"{s.region.name}: evaluation of the {s.base_year + 1}-{s.target_year} plan against observed years")
+    for col in ("resource", "target", "nature", f"{s.base_year}", "observed", "milestone", "status",
+                "gap to milestone", "gap to target", f"short in {s.target_year}"):
+        t.add_column(col, justify="left" if col in ("resource", "nature", "status") else "right")
+    colour = {"achieved": "green", "on track": "cyan", "behind": "red", NOT_OBSERVED: "dim"}
+    for r in ev.targets.itertuples(index=False):
+        seen = r.status != NOT_OBSERVED
+        t.add_row(resource_label(r.kind), f"{r.expr} {r.unit.replace('_', ' ')}", r.nature, f"{r.base_ratio:.2f}",
+                  f"{r.observed_ratio:.2f} ({int(r.year)})" if seen else "-", f"{r.milestone_ratio:.2f}" if seen else "-",
+                  f"[{colour[r.status]}]{r.status}[/]", *(f"{_fmt(v)} {r.units}" if seen else "-" for v in
+                                                          (r.gap_to_milestone, r.gap_to_target, r.short_in_target_year)))
+    console.print(t)
+    console.print(f"milestone: the straight line from the {s.base_year} ratio to the target, in the observed year; "
+                  f"gaps in beds or persons at that year's population; short in {s.target_year}: at the projected "
+                  "population if the stock stayed at its observed level.", highlight=False)
+    if len(ev.population):
+        p = Table(title="Resident population: observed against the scenario's assumed rates")
+        for col in ("year", "observed", "assumed", "difference", "source"):
+            p.add_column(col, justify="left" if col == "source" else "right")
+        for r in ev.population.itertuples(index=False):
+            p.add_row(str(r.year), _fmt(r.observed), _fmt(r.assumed), f"{r.difference * 100:+.1f}%", r.reference)
+        console.print(p)
+    for line in ev.calibration.describe() if ev.calibration else ["No observed population after the base year."]:
+        console.print(line, highlight=False)
+    if out_dir:
+        from scenarios.run.outputs import write_evaluation
+
+        files = write_evaluation(ev, out_dir)
+        console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 
 @main.command("batch")

@@ -158,10 +158,53 @@ def _describe(err: dict[str, Any]) -> str:
     return msg
 
 
+def base_year_problems(s: Scenario, year: int, field: str) -> list[tuple[str, str]]:
+    """Why ``year`` cannot be a plan's base year of ``s`` (empty when it can).
+
+    A base year needs each figure observed in that year or derivable: the population by projection
+    from the scenario's base year on, a resource stock from the scenario's own plan
+    (``base_year``..``target_year``).
+    """
+    if year < s.base_year:
+        return [(field, f"base year {year} is before the scenario's base year {s.base_year}; no figures can be "
+                        f"derived for it; expected a year from {s.base_year} on")]
+    obs = s.observed.get(year)
+    missing = [k for k in s.resources if obs is None or k not in obs.resources]
+    if year > s.target_year and missing:
+        return [(field, f"base year {year} is after the scenario's target year {s.target_year} and "
+                        f"observed.{year} gives no stock of {', '.join(missing)}; expected a base year up to "
+                        f"{s.target_year} (derived from the plan) or observed.{year}.resources for every resource")]
+    return []
+
+
+def _cross_checks(s: Scenario) -> list[tuple[str, str]]:
+    """Checks across fields: observed years within the plan years, observed and next-plan kinds known."""
+    last = max(s.target_year, s.next_plan.target_year if s.next_plan else s.target_year)
+    problems = []
+    for year, obs in sorted(s.observed.items()):
+        if year > last:
+            problems.append((f"observed.{year}", f"year {year} is after the target year {last}; "
+                                                 f"expected observed years from {s.base_year} to {last}"))
+        elif year < s.base_year:
+            problems.append((f"observed.{year}", f"year {year} is before the base year {s.base_year}; "
+                                                 f"expected observed years from {s.base_year} to {last}"))
+        for kind in obs.resources:
+            if kind not in s.resources:
+                problems.append((f"observed.{year}.resources.{kind}",
+                                 f"not a resource of this scenario; expected one of {', '.join(s.resources)}"))
+    if s.next_plan is not None:
+        for kind in s.next_plan.targets:
+            if kind not in s.resources:
+                problems.append((f"next_plan.targets.{kind}",
+                                 f"not a resource of this scenario; expected one of {', '.join(s.resources)}"))
+        problems += base_year_problems(s, s.next_plan.base_year, "next_plan.base_year")
+    return problems
+
+
 def validate(data: dict[str, Any], file: str | Path) -> Scenario:
     """Validate merged scenario data; raise :class:`ScenarioError` listing every problem."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems: list[tuple[str, str]] = []
         for err in exc.errors():
@@ -174,6 +217,10 @@ def validate(data: dict[str, Any], file: str | Path) -> Scenario:
             else:
                 problems.append((field, _describe(err)))
         raise ScenarioError(file, problems) from None
+    problems = _cross_checks(scenario)
+    if problems:
+        raise ScenarioError(file, problems)
+    return scenario
 
 
 def load(ref: str | Path) -> Scenario:

@@ -1,8 +1,11 @@
 """Pydantic schema of a healthsim scenario file.
 
-Every number in a scenario is a :class:`Quantity`: a value plus either a ``source``
-(``seed file:line``, e.g. ``000_f481409494256020.txt:189``) or an ``assumption``
-(the reason, in words). The schema refuses a number that carries neither.
+Every number in a scenario is a :class:`Quantity`: a value plus a ``source``
+(``seed file:line``, e.g. ``000_f481409494256020.txt:189``), a ``reference`` (a public
+document: its title in 《》 or quotes, the issuer and the year, e.g. ``"《2023年广州市国民经济和社会
+发展统计公报》, 广州市统计局, 2024"``) or an ``assumption`` (the reason, in words). The schema
+refuses a number that carries none. Observed figures (``[observed.<year>]``) need a source or a
+reference: an assumption is not an observation.
 
 Units: per-capita ratios are ``per_1000`` / ``per_10000`` / ``per_100000`` residents;
 rates are per 1,000 residents per year; money is CNY; times are years.
@@ -29,6 +32,21 @@ def check_seed_citation(v: str | None) -> str | None:
         )
     return v
 
+
+# A public document: a title in 《》 or quotes, then (issuer and) the year of publication.
+PUBLIC_REFERENCE = re.compile(r"(《[^》]+》|\"[^\"]+\"|“[^”]+”).*?(?<!\d)(19|20)\d{2}(?!\d)")
+
+
+def check_public_reference(v: str | None) -> str | None:
+    """Validate a public-document citation such as ``《2023年广州统计年鉴》, 广州市统计局, 2023``."""
+    if v is not None and not PUBLIC_REFERENCE.search(v):
+        raise ValueError(
+            "reference must cite a public document as '《title》, issuer, YEAR' (title in 《》 or quotes, "
+            f"then the year of publication), got {v!r}"
+        )
+    return v
+
+
 Unit = Literal["per_1000", "per_10000", "per_100000"]
 UNIT_DIVISOR: dict[str, float] = {"per_1000": 1_000.0, "per_10000": 10_000.0, "per_100000": 100_000.0}
 
@@ -50,9 +68,11 @@ class Strict(BaseModel):
 
 
 class Provenanced(Strict):
-    """Something from a seed (``source``: seed file:line) or an ``assumption`` (its reason)."""
+    """Something from a seed (``source``: seed file:line), a public document (``reference``) or an
+    ``assumption`` (its reason)."""
 
     source: str | None = None
+    reference: str | None = None
     assumption: str | None = None
     note: str | None = None
     _what: ClassVar[str] = "a number"
@@ -62,11 +82,22 @@ class Provenanced(Strict):
     def _seed_citation(cls, v: str | None) -> str | None:
         return check_seed_citation(v)
 
+    @field_validator("reference")
+    @classmethod
+    def _public_reference(cls, v: str | None) -> str | None:
+        return check_public_reference(v)
+
     @model_validator(mode="after")
     def _has_provenance(self) -> Provenanced:
-        if not self.source and not self.assumption:
-            raise ValueError(f"{self._what} needs a 'source' (seed file:line) or an 'assumption' (its reason)")
+        if not self.source and not self.reference and not self.assumption:
+            raise ValueError(f"{self._what} needs a 'source' (seed file:line), a 'reference' "
+                             "(public document and year) or an 'assumption' (its reason)")
         return self
+
+    @property
+    def citation(self) -> str:
+        """Where the figure comes from, in words (seed line, public document or 'assumption: ...')."""
+        return self.source or self.reference or f"assumption: {self.assumption}"
 
 
 class Quantity(Provenanced):
@@ -389,6 +420,50 @@ class Region(Strict):
     province: str | None = None
 
 
+class ObservedFigure(NonNegativeQuantity):
+    """A published figure of an observed year: a seed line (``source``) or a public document
+    (``reference``); an ``assumption`` alone is refused."""
+
+    _what: ClassVar[str] = "an observed figure"
+
+    @model_validator(mode="after")
+    def _has_provenance(self) -> ObservedFigure:  # replaces the base check: an assumption is not enough
+        if not self.source and not self.reference:
+            raise ValueError("an observed figure needs a 'reference' (public document and year, e.g. "
+                             "'《2023年广州市国民经济和社会发展统计公报》, 广州市统计局, 2024') or a 'source' "
+                             "(seed file:line); an assumption is not an observation")
+        return self
+
+
+class ObservedYear(Strict):
+    """Published figures of one year (end of year): residents and resource stocks (persons, beds),
+    and where published births, deaths (persons in the year), visits and discharges (per year)."""
+
+    population: ObservedFigure | None = None
+    births: ObservedFigure | None = None
+    deaths: ObservedFigure | None = None
+    visits: ObservedFigure | None = None
+    discharges: ObservedFigure | None = None
+    resources: dict[ResourceKind, ObservedFigure] = Field(default_factory=dict)
+
+
+class NextPlan(Strict):
+    """The next five-year plan (e.g. the 15th, 2026-2030): it starts from the end of this scenario's
+    plan (``base_year``: observed figures where known, else this plan's result) and has its own
+    ``targets`` (one per resource kind; kinds without one have no target)."""
+
+    name: str
+    base_year: int = Field(ge=1950, le=2100)
+    target_year: int = Field(ge=1950, le=2100)
+    targets: dict[ResourceKind, TargetSpec]
+
+    @model_validator(mode="after")
+    def _years(self) -> NextPlan:
+        if self.target_year <= self.base_year:
+            raise ValueError(f"target_year ({self.target_year}) must be after base_year ({self.base_year})")
+        return self
+
+
 class Scenario(Strict):
     """A complete, validated scenario: region, population, resources, targets."""
 
@@ -406,6 +481,8 @@ class Scenario(Strict):
     constraints: Constraints = Field(default_factory=Constraints)
     plan: PlanSettings = Field(default_factory=PlanSettings)
     referral: ReferralSettings | None = None
+    observed: dict[int, ObservedYear] = Field(default_factory=dict)
+    next_plan: NextPlan | None = None
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:
@@ -414,6 +491,15 @@ class Scenario(Strict):
         return self
 
     # -- derived views -------------------------------------------------------------
+    def observed_series(self, field: str = "population") -> dict[int, ObservedFigure]:
+        """Observed figures of one field (``population``, ``births``, ... or a resource kind) by year."""
+        out = {}
+        for year, obs in sorted(self.observed.items()):
+            fig = obs.resources.get(field) if field in self.resources else getattr(obs, field, None)
+            if fig is not None:
+                out[year] = fig
+        return out
+
     def baseline_stock(self, kind: str) -> float:
         """Baseline count of a resource (persons or beds); from the ratio when no count is given."""
         res = self.resources[kind]

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Callable
 import pandas as pd
 
 from optimize.result import TABLES, AllocationPlan
-from scenarios.run.report import write_report
+from scenarios.run.report import write_evaluation_report, write_report
 from scenarios.run.simulation import Capacities, capacities_by_year
 from sim.referral.network import NetworkError
 
 if TYPE_CHECKING:
+    from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
 
 
@@ -78,4 +79,12 @@ def write_outputs(result: PipelineResult, out_dir: str | Path) -> list[Path]:
         json.dumps(result.summary(), ensure_ascii=False, indent=1, default=float), encoding="utf-8")))
     written.append(atomic_write(out / "results.xlsx", lambda p: _write_excel(tables, p)))
     written.append(atomic_write(out / "report.html", lambda p: write_report(result, p)))
+    return written
+
+
+def write_evaluation(ev: Evaluation, out_dir: str | Path) -> list[Path]:
+    """Write ``evaluation.csv``, ``evaluation_population.csv`` and ``evaluation.html``, each atomically."""
+    out = Path(out_dir)
+    written = write_tables({"evaluation": ev.targets, "evaluation_population": ev.population}, out)
+    written.append(atomic_write(out / "evaluation.html", lambda p: write_evaluation_report(ev, p)))
     return written

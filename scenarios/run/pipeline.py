@@ -19,7 +19,8 @@ from optimize.result import AllocationPlan
 from optimize.solve import floor_cost
 from optimize.sweep import budget_sweep
 from scenarios.run.plan import UNLIMITED, from_scenario, plan_or_best_reachable
-from scenarios.run.projection import MEDIUM, project, variant_names
+from scenarios.run.projection import MEDIUM, Calibration, projection_with_calibration, variant_names
+from scenarios.run.rebase import plan_years, rebase
 from scenarios.run.simulation import SimulationRequest, capacities_by_year, simulate_scenario
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult
@@ -37,6 +38,9 @@ class PipelineOptions:
     simulate: bool = True
     flows_only: bool = True  # simulate admissions and referrals only (fast); False: every consult
     project_to: int | None = None  # default target year + 10
+    base_year: int | None = None  # plan from this year (default: the scenario's, or its next plan's)
+    target_year: int | None = None  # plan to this year (default: the scenario's, or its next plan's)
+    scenario_file: str | None = None  # named in errors about the base year
 
 
 @dataclass
@@ -49,6 +53,8 @@ class PipelineResult:
     sweep: pd.DataFrame | None
     simulation: SimulationResult | None
     options: PipelineOptions = field(default_factory=PipelineOptions)
+    base_figures: pd.DataFrame | None = None  # re-based plans: each base figure, observed or projected
+    calibration: Calibration | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table by name (tidy)."""
@@ -57,6 +63,8 @@ class PipelineResult:
             out[name] = getattr(self.plan, name)
         if self.sweep is not None:
             out["sweep"] = self.sweep
+        if self.base_figures is not None:
+            out["base_figures"] = self.base_figures
         if self.simulation is not None:
             out["referral_runs"] = self.simulation.runs
             out["referral_summary"] = self.simulation.summary()
@@ -85,6 +93,12 @@ class PipelineResult:
                  "attainment": r.attainment, "met": bool(r.met)} for r in p.attainment.itertuples()
             ],
         }
+        if self.base_figures is not None:
+            out["base_figures"] = self.base_figures.to_dict(orient="records")
+        if self.calibration is not None:
+            c = self.calibration
+            out["calibration"] = {"fitted_net_migration_rate": c.fitted_rate, "assumed_net_migration_rate": c.assumed_rate,
+                                  "errors": c.errors, "rms_error": c.rms_error, "variant_rates": c.variant_rates}
         if self.simulation is not None:
             summ = self.simulation.summary()
             last = summ[summ["year"] == summ["year"].max()].set_index("kpi")["mean"]
@@ -98,10 +112,14 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     """Run projection, optimisation, sweep and simulation for one scenario."""
     o = options or PipelineOptions()
     say = progress or (lambda _msg: None)
-    s = scenario
+    s, base_figures = scenario, None
+    years = plan_years(s, o.base_year, o.target_year)
+    if years is not None:
+        say("base year")
+        s, base_figures = rebase(s, years, o.scenario_file)
     say("projection")
     variants = variant_names(s, "all") if o.variant == MEDIUM else [o.variant]
-    proj = project(s, o.project_to or s.target_year + 10, variants)
+    proj, cal = projection_with_calibration(s, o.project_to or s.target_year + 10, variants)
     budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
     problem = from_scenario(s, proj, o.variant, budget)
     say("optimisation")
@@ -119,4 +137,4 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
                                     o.flows_only, o.variant)
         sim_result, _ = simulate_scenario(s, request, proj, capacities_by_year(plan.stocks))
-    return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o)
+    return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal)

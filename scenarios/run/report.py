@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from scenarios.labels import resource_label
 
 if TYPE_CHECKING:
+    from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
 
 CSS = """body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
@@ -25,6 +26,11 @@ def _fig_population(r: PipelineResult) -> go.Figure:
     fig = go.Figure()
     for variant, df in r.projection.table.groupby("variant", sort=False):
         fig.add_trace(go.Scatter(x=df["year"], y=df["population"], mode="lines+markers", name=variant))
+    if "kind" in r.projection.table:
+        obs = r.projection.table[r.projection.table["kind"] == "observed"].drop_duplicates("year")
+        if len(obs):
+            fig.add_trace(go.Scatter(x=obs["year"], y=obs["population"], mode="markers", name="observed",
+                                     marker=dict(symbol="diamond", size=11, color="black")))
     fig.update_layout(title="Resident population by year (persons)", xaxis_title="year", yaxis_title="residents")
     return fig
 
@@ -107,16 +113,47 @@ def write_report(r: PipelineResult, path: str | Path) -> Path:
     summary = r.summary()
     diag = f"<pre>{html.escape(r.diagnosis)}</pre>" if r.diagnosis else ""
     duals = "".join(f"<li>{html.escape(t)}</li>" for t in r.plan.duals["explanation"])
+    base = ""
+    if r.base_figures is not None:
+        base = (f"<h2>Base year {s.base_year}: observed and projected figures</h2>"
+                "<p class=\"note\">kind: observed = a published figure (cited); projected = derived by healthsim "
+                "(population: the calibrated projection; stocks: the previous plan's result); base = the scenario's "
+                f"own base-year figure.</p>{_table(r.base_figures, 2)}")
+    calib = "".join(f"<li>{html.escape(t)}</li>" for t in (r.calibration.describe() if r.calibration else []))
+    calib = f"<h2>Population calibrated to observed years</h2><ul>{calib}</ul>" if calib else ""
     body = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>healthsim report: {html.escape(s.region.name)}</title><style>{CSS}</style></head><body>
 <h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): plan {s.base_year + 1}-{s.target_year}</h1>
 <p class="note">Scenario <b>{html.escape(s.id)}</b>, population variant {html.escape(r.options.variant)}.
 {html.escape(r.plan_note.capitalize())}. Total cost CNY {r.plan.total_cost:,.0f};
-weighted attainment {summary['attainment_score'] * 100:.1f}%.</p>{diag}
+weighted attainment {summary['attainment_score'] * 100:.1f}%.</p>{diag}{base}{calib}
 <h2>Targets in {s.target_year}</h2>{_table(att)}
 <h2>Shadow prices</h2><ul>{duals or '<li>None (integer plan, or no targets).</li>'}</ul>
 {''.join(parts)}
 <p class="note">Made by healthsim. Figures marked as assumptions in the scenario file are not from the seed plan.</p>
+</body></html>"""
+    path = Path(path)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def write_evaluation_report(ev: Evaluation, path: str | Path) -> Path:
+    """Write the final-evaluation report (targets against milestones, population against the assumption)."""
+    s = ev.scenario
+    targets = ev.targets.drop(columns=["unit"]).rename(columns={"kind": "resource"})
+    targets["resource"] = targets["resource"].map(resource_label)
+    calib = "".join(f"<li>{html.escape(t)}</li>" for t in (ev.calibration.describe() if ev.calibration else []))
+    body = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>healthsim evaluation: {html.escape(s.region.name)}</title><style>{CSS}</style></head><body>
+<h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): evaluation of the {s.base_year + 1}-{s.target_year} plan</h1>
+<p class="note">Each target against the observed ratio of the latest observed year: <b>achieved</b> (target met),
+<b>on track</b> (at or past the straight-line milestone from the {s.base_year} ratio to the target), <b>behind</b>.
+Gaps in beds or persons at that year's population; "short in target year": still short in {s.target_year} at the
+projected population if the stock stayed at its observed level.</p>
+<h2>Targets</h2>{_table(targets, 2)}
+<h2>Population: observed against the scenario's assumed rates</h2>{_table(ev.population, 3)}
+<ul>{calib}</ul>
+<p class="note">Made by healthsim. Observed figures cite their public documents in the scenario file.</p>
 </body></html>"""
     path = Path(path)
     path.write_text(body, encoding="utf-8")
