@@ -19,7 +19,7 @@ from rich.table import Table
 from optimize.problem import ProblemError
 from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
 from scenarios.amounts import AmountError, parse_cny, parse_years
-from scenarios.labels import resource_label
+from scenarios.labels import LANGS, Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load
 from scenarios.run.plan import problem_for
 from scenarios.run.projection import project, variant_names
@@ -306,6 +306,49 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
         console.print(f"written: {out / 'runs.csv'}, {out / 'summary.csv'}")
 
 
+LANG_OPTION = click.option("--lang", type=click.Choice(LANGS), default=None,
+                           help="Language of the report and workbook (default: the scenario's report.lang, zh).")
+
+
+class StageProgress:
+    """Progress of the pipeline's stages: a rich bar with percentage and time left in a terminal,
+    one plain line per stage start and end otherwise (logs, pipes)."""
+
+    def __init__(self, lang: str | None = None):
+        import time
+
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.L, self.clock, self.started = Labels(check_lang(lang)), time.perf_counter, {}
+        self.tasks: dict[str, Any] = {}
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                            TextColumn("ETA"), TimeRemainingColumn(), console=err_console) if err_console.is_terminal else None
+        self.prefix = ""
+
+    def __enter__(self) -> StageProgress:
+        if self.bar:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar:
+            self.bar.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        key, label = f"{self.prefix}{stage}", f"{self.prefix}{self.L.stage(stage)}"
+        if self.bar is not None:
+            if key not in self.tasks:
+                self.tasks[key] = self.bar.add_task(label, total=total)
+            self.bar.update(self.tasks[key], completed=done, total=total)
+            return
+        if key not in self.started:
+            self.started[key] = self.clock()
+            err_console.print(f"{label} ...", highlight=False)
+        elif done >= total:
+            err_console.print(f"{label}: {done}/{total} in {self.clock() - self.started[key]:.1f} s", highlight=False)
+        sys.stderr.flush()
+
+
 @main.command("run")
 @click.argument("scenario", default="conghua")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/run", show_default=True)
@@ -316,22 +359,60 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation.")
 @click.option("--full-simulation", is_flag=True,
               help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
+@LANG_OPTION
 @friendly
-def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation) -> None:
+def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, lang) -> None:
     """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
     from scenarios.run.outputs import write_outputs
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
     s = load(scenario)
+    lang = lang or s.report.lang
     opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
-                           simulate=not no_simulate, flows_only=not full_simulation)
-    with err_console.status("running") as status:
-        result = run_pipeline(s, opts, progress=lambda step: status.update(f"{s.id}: {step}"))
+                           simulate=not no_simulate, flows_only=not full_simulation, lang=lang)
+    with StageProgress(lang) as progress:
+        result = run_pipeline(s, opts, progress=progress)
+        progress("writing", 0, 1)
+        files = write_outputs(result, out_dir, lang)
+        progress("writing", 1, 1)
     if result.diagnosis:
         err_console.print(f"[yellow]{result.diagnosis}[/]", highlight=False)
     _print_plan(s, result.plan, variant)
-    files = write_outputs(result, out_dir)
     console.print(f"[green]{result.plan_note}[/]")
+    console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
+
+
+@main.command("compare")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/compare", show_default=True)
+@click.option("--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--no-simulate", is_flag=True, help="Skip the referral simulation of scenarios that are run.")
+@LANG_OPTION
+@friendly
+def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
+    """Compare scenarios side by side: REFS are built-in names, scenario files or result folders of 'healthsim run'."""
+    import pandas as pd
+
+    from scenarios.run.compare import resolve, write_comparison
+    from scenarios.run.pipeline import PipelineOptions
+
+    if len(refs) < 2:
+        raise UserError(f"compare: got {len(refs)} scenario; expected two or more (names, .toml files or result folders)")
+    opts = PipelineOptions(replications=replications, seed=seed, simulate=not no_simulate, lang=lang)
+    records = []
+    with StageProgress(lang) as progress:
+        for ref in refs:
+            progress.prefix = f"{Path(ref).stem}: "
+            records.append(resolve(ref, opts, progress))
+    files = write_comparison(records, out_dir, lang)
+    diff = pd.read_csv(files[1])
+    table = Table(title=f"{len(diff)} field(s) differ between {', '.join(r.name for r in records)}")
+    for col in diff.columns:
+        table.add_column(col, overflow="fold")
+    for row in diff.fillna("").itertuples(index=False):
+        table.add_row(*[str(v) for v in row])
+    console.print(table)
     console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 

@@ -389,6 +389,12 @@ class Region(Strict):
     province: str | None = None
 
 
+class ReportSettings(Strict):
+    """How reports and workbooks are written: ``lang`` zh (Chinese, the default) or en."""
+
+    lang: Literal["zh", "en"] = "zh"
+
+
 class Scenario(Strict):
     """A complete, validated scenario: region, population, resources, targets."""
 
@@ -406,6 +412,7 @@ class Scenario(Strict):
     constraints: Constraints = Field(default_factory=Constraints)
     plan: PlanSettings = Field(default_factory=PlanSettings)
     referral: ReferralSettings | None = None
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:
