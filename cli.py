@@ -430,6 +430,8 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
     """Run many SCENARIOS (folders, globs, files, built-in names, or 'builtin') and their grid on Dask."""
     import os
 
+    import pandas as pd
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from scenarios.run.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
@@ -450,12 +452,14 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
             bar.update(task, completed=done, description=f"batch: {msg[:40]}")
 
         table = run_batch(jobs, out_dir, workers, scheduler, resume, simulate, seed, progress)
-    show = Table(title=f"Ranking ({len(table)} jobs; attainment first, then cost)")
+    show = Table(title=f"Ranking ({len(table)} jobs; attainment first, then cost; jobs with other targets unranked)")
     for col in ("rank", "job", "grid", "status", "score", "cost (CNY M)", "all met"):
         show.add_column(col, justify="right" if col in ("rank", "score", "cost (CNY M)") else "left")
     for row in table.head(25).itertuples(index=False):
         ok = row.status == "ok"
-        show.add_row(str(row.rank), row.job_id, row.grid[:50], row.status if ok else f"[red]{row.status}[/]",
+        status = (f"[yellow]targets differ: {row.targets_differ}[/]" if row.targets_differ else "ok") if ok \
+            else f"[red]{row.status}[/]"
+        show.add_row("-" if pd.isna(row.rank) else str(row.rank), row.job_id, row.grid[:50], status,
                      f"{row.attainment_score * 100:.1f}%" if ok else "-",
                      f"{row.total_cost_cny / 1e6:,.0f}" if ok else "-", ("yes" if row.all_targets_met else "no") if ok else "-")
     console.print(show)

@@ -49,7 +49,7 @@ def _num(x: float, digits: int = 0, dash_zero: bool = False) -> str:
 
 
 def html_table(header: list[str], rows: list[list[str]], left: int = 1, sum_last: bool = False,
-               cls: str = "") -> str:
+               cls: str = "", table_id: str = "") -> str:
     """An HTML table; the first ``left`` columns align left; the last row bold when ``sum_last``."""
     esc = html.escape
     head = "".join(f'<th class="l">{esc(h)}</th>' if i < left else f"<th>{esc(h)}</th>" for i, h in enumerate(header))
@@ -58,7 +58,8 @@ def html_table(header: list[str], rows: list[list[str]], left: int = 1, sum_last
         tr = ' class="sum"' if sum_last and j == len(rows) - 1 else ""
         body.append(f"<tr{tr}>" + "".join(f'<td class="l">{esc(str(c))}</td>' if i < left else f"<td>{esc(str(c))}</td>"
                                           for i, c in enumerate(row)) + "</tr>")
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    ident = f' id="{table_id}"' if table_id else ""
+    return f'<table class="{cls}"{ident}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def group_columns(df: pd.DataFrame, drop: tuple[str, ...] = ("region", "year")) -> list[str]:
@@ -78,7 +79,7 @@ def plan_table(additions: pd.DataFrame, L: Labels) -> str:
         shown = ["" if labels[0] == previous else labels[0]] + labels[1:]  # a resource's name once, over its tiers
         previous = labels[0]
         rows.append(shown + [_num(v, dash_zero=True) for v in row] + [_num(row.sum())])
-    return html_table(header, rows, left=len(keys))
+    return html_table(header, rows, left=len(keys), table_id="plan")
 
 
 def cost_table(costs: pd.DataFrame, L: Labels) -> str:
@@ -87,7 +88,7 @@ def cost_table(costs: pd.DataFrame, L: Labels) -> str:
     by_year = costs.groupby("year")[cols].sum()
     rows = [[str(y)] + [_num(v / 1e4, 1) for v in r] for y, r in by_year.iterrows()]
     rows.append([L.text("sum_row")] + [_num(v / 1e4, 1) for v in by_year.sum()])
-    return html_table([L.column("year")] + [L.column(c) for c in cols], rows, sum_last=True)
+    return html_table([L.column("year")] + [L.column(c) for c in cols], rows, sum_last=True, table_id="cost")
 
 
 def attainment_table(r: PipelineResult, L: Labels) -> str:
@@ -104,7 +105,7 @@ def attainment_table(r: PipelineResult, L: Labels) -> str:
                      _num(t.achieved_ratio, 2), f"{t.attainment * 100:.1f}%", short])
     header = [L.column("kind"), L.column("expr"), L.column("nature"), str(s.base_year), str(s.target_year),
               L.column("attainment"), L.column("shortfall_units")]
-    return html_table(header, rows)
+    return html_table(header, rows, table_id="attainment")
 
 
 def warnings(r: PipelineResult, L: Labels) -> list[str]:
