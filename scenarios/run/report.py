@@ -37,7 +37,7 @@ th{background:#f3f5f8}td.l,th.l{text-align:left}tr.sum td{font-weight:bold;backg
 .note{color:#555;font-size:12.5px;margin:.2rem 0}.first{display:grid;grid-template-columns:1.15fr 1fr;gap:1.4rem}
 .kpis{display:flex;gap:2.2rem;margin:.4rem 0 .2rem}.kpi b{display:block;font-size:1.5rem;color:#0b4f8a}.kpi span{color:#555}
 .warn li{margin:.15rem 0}.bad{color:#b00020}.ok{color:#1b7f3b}pre{background:#fff5f5;border:1px solid #e0b4b4;
-padding:.5rem;white-space:pre-wrap;font-size:12px}table.wide td{white-space:normal;text-align:left;max-width:38rem}"""
+padding:.5rem;white-space:pre-wrap;font-size:12px}table.wide td,table.wide th{white-space:normal;text-align:left;max-width:38rem}"""
 
 
 def _num(x: float, digits: int = 0, dash_zero: bool = False) -> str:
