@@ -207,8 +207,9 @@ def _print_plan(s, plan, variant: str) -> None:
 @click.option("--variant", default="medium", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write sweep.csv and sweep.html (and sweep.png when kaleido is installed) here.")
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the chart (default: the scenario's, zh).")
 @friendly
-def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
+def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir, lang) -> None:
     """Attainment of each target of SCENARIO against the plan-period budget."""
     import numpy as np
 
@@ -237,7 +238,10 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "sweep.csv", index=False)
-        files = sweep_chart(table, f"{s.region.name}: target attainment vs budget", out / "sweep.html", out / "sweep.png")
+        lang = lang or s.report.lang
+        title = f"{s.region.name_cn}：{Labels(lang).text('fig_sweep')}" if lang == "zh" else \
+            f"{s.region.name}: {Labels(lang).text('fig_sweep')}"
+        files = sweep_chart(table, title, out / "sweep.html", out / "sweep.png", lang)
         console.print(f"written: {out / 'sweep.csv'}, {', '.join(str(f) for f in files)}")
 
 

@@ -235,7 +235,9 @@ def sweep_chart(table: pd.DataFrame, title: str, html_path: str | Path, png_path
     fig.update_layout(title=title, height=600)
     written = []
     html_path = Path(html_path)
-    fig.write_html(html_path, include_plotlyjs=True, full_html=True)
+    face, _ = font_face_css(_page_text([title], [fig]))  # the chart's Chinese draws without a system font
+    page = fig.to_html(include_plotlyjs=True, full_html=True).replace("<head>", f"<head><style>{face}</style>", 1)
+    html_path.write_text(page, encoding="utf-8")
     written.append(html_path)
     if png_path is not None:
         try:
