@@ -19,7 +19,7 @@ from rich.table import Table
 from optimize.problem import ProblemError
 from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
 from scenarios.amounts import AmountError, parse_cny, parse_years
-from scenarios.labels import resource_label
+from scenarios.labels import LANGS, Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load, resolve_path
 from scenarios.run.plan import problem_for
 from scenarios.run.projection import project, projection_with_calibration, variant_names
@@ -247,8 +247,9 @@ def _print_plan(s, plan, variant: str) -> None:
 @click.option("--variant", default="medium", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write sweep.csv and sweep.html (and sweep.png when kaleido is installed) here.")
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the chart (default: the scenario's, zh).")
 @friendly
-def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
+def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir, lang) -> None:
     """Attainment of each target of SCENARIO against the plan-period budget."""
     import numpy as np
 
@@ -277,7 +278,10 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir) -> None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "sweep.csv", index=False)
-        files = sweep_chart(table, f"{s.region.name}: target attainment vs budget", out / "sweep.html", out / "sweep.png")
+        lang = lang or s.report.lang
+        title = f"{s.region.name_cn}：{Labels(lang).text('fig_sweep')}" if lang == "zh" else \
+            f"{s.region.name}: {Labels(lang).text('fig_sweep')}"
+        files = sweep_chart(table, title, out / "sweep.html", out / "sweep.png", lang)
         console.print(f"written: {out / 'sweep.csv'}, {', '.join(str(f) for f in files)}")
 
 
@@ -346,6 +350,49 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
         console.print(f"written: {out / 'runs.csv'}, {out / 'summary.csv'}")
 
 
+LANG_OPTION = click.option("--lang", type=click.Choice(LANGS), default=None,
+                           help="Language of the report and workbook (default: the scenario's report.lang, zh).")
+
+
+class StageProgress:
+    """Progress of the pipeline's stages: a rich bar with percentage and time left in a terminal,
+    one plain line per stage start and end otherwise (logs, pipes)."""
+
+    def __init__(self, lang: str | None = None):
+        import time
+
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.L, self.clock, self.started = Labels(check_lang(lang)), time.perf_counter, {}
+        self.tasks: dict[str, Any] = {}
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                            TextColumn("ETA"), TimeRemainingColumn(), console=err_console) if err_console.is_terminal else None
+        self.prefix = ""
+
+    def __enter__(self) -> StageProgress:
+        if self.bar:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar:
+            self.bar.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        key, label = f"{self.prefix}{stage}", f"{self.prefix}{self.L.stage(stage)}"
+        if self.bar is not None:
+            if key not in self.tasks:
+                self.tasks[key] = self.bar.add_task(label, total=total)
+            self.bar.update(self.tasks[key], completed=done, total=total)
+            return
+        if key not in self.started:
+            self.started[key] = self.clock()
+            err_console.print(f"{label} ...", highlight=False)
+        elif done >= total:
+            err_console.print(f"{label}: {done}/{total} in {self.clock() - self.started[key]:.1f} s", highlight=False)
+        sys.stderr.flush()
+
+
 @main.command("run")
 @click.argument("scenario", default="conghua")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/run", show_default=True)
@@ -358,19 +405,24 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
               help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
 @click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
 @click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
+@LANG_OPTION
 @friendly
 def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, base_year,
-            target_year) -> None:
+            target_year, lang) -> None:
     """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
     from scenarios.run.outputs import write_outputs
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
     s = load(scenario)
+    lang = lang or s.report.lang
     opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
                            simulate=not no_simulate, flows_only=not full_simulation, base_year=base_year,
-                           target_year=target_year, scenario_file=str(resolve_path(scenario)))
-    with err_console.status("running") as status:
-        result = run_pipeline(s, opts, progress=lambda step: status.update(f"{s.id}: {step}"))
+                           target_year=target_year, scenario_file=str(resolve_path(scenario)), lang=lang)
+    with StageProgress(lang) as progress:
+        result = run_pipeline(s, opts, progress=progress)
+        progress("writing", 0, 1)
+        files = write_outputs(result, out_dir, lang)
+        progress("writing", 1, 1)
     if result.diagnosis:
         err_console.print(f"[yellow]{result.diagnosis}[/]", highlight=False)
     if result.base_figures is not None:
@@ -378,7 +430,6 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
     for line in result.calibration.describe() if result.calibration else []:
         console.print(line, highlight=False)
     _print_plan(result.scenario, result.plan, variant)
-    files = write_outputs(result, out_dir)
     console.print(f"[green]{result.plan_note}[/]")
     console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
@@ -425,6 +476,40 @@ def evaluate_cmd(scenario, out_dir) -> None:
         console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 
+@main.command("compare")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/compare", show_default=True)
+@click.option("--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--no-simulate", is_flag=True, help="Skip the referral simulation of scenarios that are run.")
+@LANG_OPTION
+@friendly
+def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
+    """Compare scenarios side by side: REFS are built-in names, scenario files or result folders of 'healthsim run'."""
+    import pandas as pd
+
+    from scenarios.run.compare import resolve, write_comparison
+    from scenarios.run.pipeline import PipelineOptions
+
+    if len(refs) < 2:
+        raise UserError(f"compare: got {len(refs)} scenario; expected two or more (names, .toml files or result folders)")
+    opts = PipelineOptions(replications=replications, seed=seed, simulate=not no_simulate, lang=lang)
+    records = []
+    with StageProgress(lang) as progress:
+        for ref in refs:
+            progress.prefix = f"{Path(ref).stem}: "
+            records.append(resolve(ref, opts, progress))
+    files = write_comparison(records, out_dir, lang)
+    diff = pd.read_csv(files[1])
+    table = Table(title=f"{len(diff)} field(s) differ between {', '.join(r.name for r in records)}")
+    for col in diff.columns:
+        table.add_column(col, overflow="fold")
+    for row in diff.fillna("").itertuples(index=False):
+        table.add_row(*[str(v) for v in row])
+    console.print(table)
+    console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
+
+
 @main.command("batch")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--grid", "grid_file", type=click.Path(dir_okay=False), default=None, help="Grid TOML with an [axes] table.")
@@ -438,6 +523,8 @@ def evaluate_cmd(scenario, out_dir) -> None:
 def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulate, seed) -> None:
     """Run many SCENARIOS (folders, globs, files, built-in names, or 'builtin') and their grid on Dask."""
     import os
+
+    import pandas as pd
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -459,12 +546,14 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
             bar.update(task, completed=done, description=f"batch: {msg[:40]}")
 
         table = run_batch(jobs, out_dir, workers, scheduler, resume, simulate, seed, progress)
-    show = Table(title=f"Ranking ({len(table)} jobs; attainment first, then cost)")
+    show = Table(title=f"Ranking ({len(table)} jobs; attainment first, then cost; jobs with other targets unranked)")
     for col in ("rank", "job", "grid", "status", "score", "cost (CNY M)", "all met"):
         show.add_column(col, justify="right" if col in ("rank", "score", "cost (CNY M)") else "left")
     for row in table.head(25).itertuples(index=False):
         ok = row.status == "ok"
-        show.add_row(str(row.rank), row.job_id, row.grid[:50], row.status if ok else f"[red]{row.status}[/]",
+        status = (f"[yellow]targets differ: {row.targets_differ}[/]" if row.targets_differ else "ok") if ok \
+            else f"[red]{row.status}[/]"
+        show.add_row("-" if pd.isna(row.rank) else str(row.rank), row.job_id, row.grid[:50], status,
                      f"{row.attainment_score * 100:.1f}%" if ok else "-",
                      f"{row.total_cost_cny / 1e6:,.0f}" if ok else "-", ("yes" if row.all_targets_met else "no") if ok else "-")
     console.print(show)

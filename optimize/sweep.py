@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -11,7 +13,8 @@ from optimize.result import extract_plan
 from optimize.solve import OptimizeError, run_model, solved
 
 
-def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray) -> pd.DataFrame:
+def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray,
+                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Max-attainment plans at increasing budgets; one row per (budget, target).
 
     A budget below the cost of keeping the base-year stock has no plan: its rows have
@@ -20,6 +23,7 @@ def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray) -> pd.
     overall); every target's curve is therefore monotone in the budget.
     Columns: budget_cny, region, kind, expr, nature, target_ratio, achieved_ratio,
     attainment, shortfall_ratio, met, total_cost_cny, score (the plan's weighted attainment score, 0-1).
+    ``progress(n)`` is called after the n-th budget is solved.
     """
     if not p.targets:
         raise OptimizeError("a budget sweep needs at least one resource target")
@@ -28,7 +32,9 @@ def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray) -> pd.
         raise OptimizeError(f"budgets must be >= 0 CNY, got {budgets[0]:,.0f}")
     caps: tuple[float, ...] | None = None
     frames = []
-    for b in budgets:
+    for n, b in enumerate(budgets, start=1):
+        if progress and n > 1:
+            progress(n - 1)
         prob = p.with_budget(b)
         opt = ModelOptions(mode="max-attainment", shortfall_caps=caps)
         m = build_model(prob, opt)
@@ -49,4 +55,6 @@ def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray) -> pd.
         att["score"] = plan.attainment_score
         att["feasible"] = True
         frames.append(att)
+    if progress:
+        progress(len(budgets))
     return pd.concat(frames, ignore_index=True)

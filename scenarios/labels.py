@@ -1,20 +1,229 @@
-"""The one table of display names: resource kinds as the CLI, reports and sentences show them."""
+"""The one table of display words, in Chinese (``zh``) and English (``en``).
+
+Resource names, natures (约束性/预期性), units, tiers, ownership, column headers, stage names and
+the sentences of reports and workbooks all come from here. ``Labels(lang)`` looks them up;
+``resource_label(kind)`` is the English name kept for the terminal tables.
+"""
 
 from __future__ import annotations
 
-RESOURCE_LABELS: dict[str, str] = {
-    "beds": "beds",
-    "physicians": "physicians",
-    "nurses": "nurses",
-    "gps": "GPs",
-    "public_health_staff": "public-health staff",
-    "pharmacists": "pharmacists",
-    "tcm_physicians": "TCM physicians",
-    "psychiatrists": "psychiatrists",
-    "health_technicians": "health technicians",
+from dataclasses import dataclass
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+# kind: (zh, en, zh counting word)
+RESOURCES: dict[str, tuple[str, str, str]] = {
+    "beds": ("床位", "beds", "张"),
+    "physicians": ("执业（助理）医师", "physicians", "人"),
+    "nurses": ("注册护士", "nurses", "人"),
+    "gps": ("全科医生", "GPs", "人"),
+    "public_health_staff": ("专业公共卫生人员", "public-health staff", "人"),
+    "pharmacists": ("药师", "pharmacists", "人"),
+    "tcm_physicians": ("中医类别医师", "TCM physicians", "人"),
+    "psychiatrists": ("精神科医师", "psychiatrists", "人"),
+    "health_technicians": ("卫生技术人员", "health technicians", "人"),
 }
+RESOURCE_LABELS: dict[str, str] = {k: v[1] for k, v in RESOURCES.items()}
+
+# Values that appear in table cells: natures, tiers, ownership, units, variants, plan modes.
+VALUES: dict[str, tuple[str, str]] = {
+    "binding": ("约束性", "binding"), "expected": ("预期性", "expected"),
+    "hospital": ("医院", "hospital"), "primary": ("基层", "primary care"),
+    "public": ("公立", "public"), "private": ("社会办", "private"),
+    "per_1000": ("每千人口", "per 1,000"), "per_10000": ("每万人口", "per 10,000"),
+    "per_100000": ("每十万人口", "per 100,000"),
+    "low": ("低方案", "low"), "medium": ("中方案", "medium"), "high": ("高方案", "high"),
+    "min-cost": ("成本最低", "least cost"), "max-attainment": ("达成最大", "most attainment"),
+    "floor": ("下限", "floor"), "ceiling": ("上限", "ceiling"),
+    "True": ("是", "yes"), "False": ("否", "no"),
+}
+
+# Column headers of every output table (tidy tables, pivots and the comparison).
+COLUMNS: dict[str, tuple[str, str]] = {
+    "region": ("地区", "region"), "year": ("年份", "year"), "kind": ("资源", "resource"),
+    "tier": ("层级", "tier"), "ownership": ("举办主体", "ownership"), "variant": ("方案", "variant"),
+    "added": ("新增", "added"), "stock": ("存量", "stock"), "population": ("常住人口", "residents"),
+    "births": ("出生", "births"), "deaths": ("死亡", "deaths"), "migration": ("净迁移", "net migration"),
+    "share_60plus": ("60岁以上占比", "60+ share"), "share_65plus": ("65岁以上占比", "65+ share"),
+    "unit": ("单位", "unit"), "ratio": ("千（万）人口数", "per-capita ratio"),
+    "capital_cny": ("一次性投入（万元）", "one-off (CNY 10k)"), "running_cny": ("运行费用（万元）", "running (CNY 10k)"),
+    "total_cny": ("合计（万元）", "total (CNY 10k)"), "expr": ("目标", "target"), "nature": ("指标性质", "nature"),
+    "sense": ("方向", "sense"), "weight": ("权重", "weight"), "target_ratio": ("目标值", "target value"),
+    "achieved_ratio": ("规划末达到", "achieved"), "attainment": ("达成率", "attainment"),
+    "shortfall_ratio": ("缺口（千/万人口）", "shortfall (per capita)"), "shortfall_units": ("缺口（人/张）", "shortfall (units)"),
+    "met": ("达成", "met"), "constraint": ("约束", "constraint"), "dual": ("影子价格", "shadow price"),
+    "explanation": ("说明", "explanation"), "budget_cny": ("预算（万元）", "budget (CNY 10k)"),
+    "total_cost_cny": ("总费用（万元）", "total cost (CNY 10k)"), "score": ("加权达成率", "weighted attainment"),
+    "feasible": ("有解", "feasible"), "replication": ("重复", "replication"), "kpi": ("指标", "KPI"),
+    "mean": ("均值", "mean"), "ci95_low": ("95%下限", "95% low"), "ci95_high": ("95%上限", "95% high"),
+    "half_width": ("半宽", "half width"), "n": ("次数", "runs"),
+    "field": ("字段", "field"), "value": ("数值", "value"), "source": ("来源", "source"),
+    "assumption": ("假设依据", "assumption"), "note": ("备注", "note"), "metric": ("项目", "item"),
+}
+
+# Names of the tables (sheet names, headings).
+TABLES: dict[str, tuple[str, str]] = {
+    "summary": ("汇总", "Summary"), "population": ("人口", "Population"), "additions": ("新增", "Additions"),
+    "stocks": ("存量", "Stocks"), "ratios": ("千人口指标", "Ratios"), "costs": ("费用", "Costs"),
+    "attainment": ("目标达成", "Attainment"), "duals": ("影子价格", "Shadow prices"), "sweep": ("预算曲线", "Budget sweep"),
+    "referral_runs": ("转诊模拟明细", "Referral runs"), "referral_summary": ("转诊模拟", "Referral KPIs"),
+    "assumptions": ("假设与来源", "Assumptions"), "cost_lines": ("费用说明", "Cost lines"),
+    "differences": ("差异字段", "Differences"), "comparison": ("方案对比", "Comparison"),
+}
+
+KPIS: dict[str, tuple[str, str]] = {
+    "episodes": ("就诊事件", "episodes"), "visits_primary": ("基层门诊人次", "primary-care visits"),
+    "visits_hospital": ("医院门诊人次", "hospital visits"), "down_blocked": ("下转受阻", "down-referrals blocked"),
+    "admissions_hospital": ("医院入院人次", "hospital admissions"), "admissions_primary": ("基层入院人次", "primary-care admissions"),
+    "wait_primary_mean_days": ("基层候诊均值（天）", "primary wait, mean (days)"),
+    "wait_primary_p95_days": ("基层候诊P95（天）", "primary wait, p95 (days)"),
+    "wait_hospital_mean_days": ("医院候诊均值（天）", "outpatient wait, mean (days)"),
+    "wait_hospital_p95_days": ("医院候诊P95（天）", "outpatient wait, p95 (days)"),
+    "bed_wait_mean_days": ("候床均值（天）", "bed wait, mean (days)"), "bed_wait_p95_days": ("候床P95（天）", "bed wait, p95 (days)"),
+    "busy_beds_hospital": ("医院在用床位", "hospital beds in use"),
+    "mean_los_hospital_days": ("医院平均住院日", "hospital mean length of stay (days)"),
+    "visits_total": ("门诊人次", "visits"), "primary_share": ("基层诊疗占比", "primary-care share of visits"),
+    "up_referrals": ("上转人次", "up-referrals"), "down_referrals": ("下转人次", "down-referrals"),
+    "discharges": ("出院人次", "discharges"), "in_area_rate": ("区域内就诊率", "in-area care rate"),
+    "leakage": ("外流患者", "leakage (patients)"),
+    "occupancy_hospital": ("医院病床使用率", "hospital bed occupancy"),
+    "occupancy_primary": ("基层病床使用率", "primary-care bed occupancy"),
+}
+
+# Sentences: str.format templates with named fields.
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("{region}卫生资源规划 {first}–{last}年", "{region}: health resource plan {first}-{last}"),
+    "scenario_line": ("方案 {id}；人口{variant}；{mode}；金额按基年价格。", "Scenario {id}; {variant} population; {mode}; amounts at base-year prices."),
+    "total_cost": ("规划期总投入", "Total cost of the plan"), "total_cost_yi": ("规划期总投入（亿元）", "Total cost (CNY 100 million)"),
+    "plan_mode": ("求解方式", "plan"),
+    "budget": ("预算 {amount}", "budget {amount}"),
+    "targets_met": ("目标达成", "Targets met"), "met_of": ("{met}/{n} 项", "{met} of {n}"),
+    "score": ("加权达成率", "Weighted attainment"),
+    "plan_heading": ("新增资源（按年份、层级；整数，含补充自然减员）", "Additions by year and tier (whole units, incl. replacing attrition)"),
+    "cost_heading": ("分年度费用", "Cost by year"), "att_heading": ("{year}年目标达成情况", "Targets in {year}"),
+    "warn_heading": ("提示", "Warnings"), "total": ("合计", "total"), "sum_row": ("规划期合计", "plan period"),
+    "rounded": ("数值四舍五入显示，合计按未取整数计算。", "Figures are rounded for display; totals are summed before rounding."),
+    "charts_heading": ("图表", "Charts"), "method_heading": ("方法与假设", "Method and assumptions"),
+    "fig_population": ("常住人口（万人）", "Resident population (10,000 persons)"),
+    "fig_stocks": ("资源配置与目标（星号为{year}年目标）", "Per-capita stocks and the {year} targets (stars)"),
+    "fig_costs": ("分年度费用（万元）", "Cost by year (CNY 10,000)"),
+    "fig_sweep": ("预算与目标达成率", "Target attainment against the plan-period budget"),
+    "fig_referral": ("转诊模拟指标（均值及95%置信区间）", "Referral KPIs by year (mean and 95% band)"),
+    "axis_year": ("年份", "year"), "axis_persons_10k": ("万人", "10,000 persons"),
+    "axis_wan": ("万元", "CNY 10,000"), "axis_yi": ("预算（亿元）", "budget (CNY 100 million)"),
+    "axis_percent": ("%", "%"), "axis_share": ("占比（%）", "share (%)"),
+    "weighted_score": ("加权达成率", "weighted score"), "target_of": ("{name}目标", "{name} target"),
+    "warn_unmet": ("{name}：{year}年目标 {expr} {unit}，规划可达 {achieved:.2f}，缺口 {short:,.0f} {cw}。",
+                   "{name}: the {year} target {expr} {unit} is not met; the plan reaches {achieved:.2f}, {short:,.0f} short."),
+    "warn_earliest": ("{name}最早可在{earliest}年达到目标。", "{name} can reach its target by {earliest} at the earliest."),
+    "warn_diagnosis": ("规划期内无法同时达成全部目标，以下为在相同约束下可达到的最优方案。原因（优化器原文）：",
+                       "No plan meets every target on time; this is the best reachable plan under the same limits. Why (optimizer's words):"),
+    "warn_occupancy": ("{year}年模拟的{what}为 {value:.0%}，低于2022年全国医院病床使用率 {limit:.0%}（国家卫健委统计公报）：新增床位可能闲置。",
+                       "Simulated {what} in {year} is {value:.0%}, below the national hospital occupancy of {limit:.0%} in 2022 (NHC statistical bulletin): added beds may stand idle."),
+    "warn_private": ("新增床位中社会办占 {share:.0%}（{private:,.0f} 张），不计入公共财政投入。",
+                     "{share:.0%} of added beds ({private:,.0f}) are private and cost the public budget nothing."),
+    "warn_negative": ("有 {n} 条费用为负：存量低于基年时节省的运行费用（见“费用说明”）。",
+                      "{n} cost lines are negative: running cost saved where a stock falls below its base year (see 'Cost lines')."),
+    "warn_none": ("全部目标按期达成，无其他提示。", "Every target is met on time; nothing else to flag."),
+    "dual": ("{year}年{name}目标每提高 1 {unit}（{units:,.0f} {cw}），规划期费用增加 {amount}。",
+             "Raising the {year} {name} target by one {unit} ({units:,.0f}) costs {amount} more over the plan period."),
+    "dual_slack": ("{name}目标（{expr} {unit}）不构成约束。", "The {name} target ({expr} {unit}) does not bind."),
+    "method": ("人口：{method}法预测（出生、死亡、迁移率按每千人口计）；资源：线性规划（Pyomo/HiGHS）在满足目标与现实约束下求最低费用（或预算内最大达成）；转诊：SimPy 离散事件模拟，{reps} 次重复，随机种子 {seed}。",
+               "Population: {method} projection (birth, death and migration rates per 1,000); resources: a linear programme (Pyomo/HiGHS) at least cost under the targets and realism limits (or most attainment within the budget); referrals: SimPy discrete-event simulation, {reps} replications, seed {seed}."),
+    "assumptions_intro": ("下表列出方案中的每个数值及其来源（种子文件:行号）或假设依据。",
+                          "Every number of the scenario with its source (seed file:line) or the reasoning of its assumption."),
+    "font_missing": ("生成本报告的电脑未找到中文字体，未嵌入字体；请安装 fonts-noto-cjk。",
+                     "No CJK font was found on the machine that wrote this report, so none is embedded; install fonts-noto-cjk."),
+    "footer": ("由 healthsim 生成。标为“假设”的数值不是规划原文数据。", "Made by healthsim. Figures marked as assumptions are not from the seed plan."),
+    "capital_line": ("一次性投入 = 当年新增数 × 单位建设/招聘成本（{cost}）", "one-off = units added that year × capital per unit ({cost})"),
+    "running_line": ("运行费用 = (当年存量 − 基年存量) × 年运行成本（{cost}）；存量低于基年时为负（节省）",
+                     "running = (stock that year − base-year stock) × annual cost ({cost}); negative (a saving) when below the base year"),
+    "primary_factor": ("基层系数 {f:g}", "primary-care factor {f:g}"),
+    "compare_title": ("方案对比：{names}", "Scenario comparison: {names}"),
+    "compare_diff": ("各方案之间不同的字段", "Fields that differ between the scenarios"),
+    "compare_none": ("各方案的输入字段相同。", "The scenarios' inputs are identical."),
+    "compare_table": ("对比表", "Side by side"),
+    "pop_in": ("{year}年常住人口", "residents {year}"), "added_total": ("规划期新增{name}", "{name} added"),
+    "cost_in": ("{year}年费用（万元）", "cost {year} (CNY 10k)"), "cost_total": ("总费用（亿元）", "total cost (CNY 100 M)"),
+    "att_of": ("{name}达成率", "{name} attainment"), "kpi_of": ("{year}年{name}", "{name} {year}"),
+    "need_of": ("{year}年{name}需求", "{name} needed {year}"), "absent": ("（无）", "(none)"),
+    "targets_differ": ("目标与基准不同：{diff}", "targets differ from the base: {diff}"),
+}
+
+STAGES: dict[str, tuple[str, str]] = {
+    "projection": ("人口预测", "projection"), "optimisation": ("资源优化", "optimisation"),
+    "budget sweep": ("预算曲线", "budget sweep"), "referral simulation": ("转诊模拟", "referral simulation"),
+    "writing": ("写出文件", "writing files"),
+}
+
+METHODS: dict[str, tuple[str, str]] = {"components": ("要素", "components"), "cohort-component": ("队列要素", "cohort-component")}
 
 
 def resource_label(kind: str) -> str:
-    """Display name of a resource kind (the kind itself when it has none)."""
+    """English display name of a resource kind (the kind itself when it has none)."""
     return RESOURCE_LABELS.get(kind, kind)
+
+
+def check_lang(lang: str | None) -> str:
+    """``lang`` when it is one of :data:`LANGS`, the default when None; ValueError otherwise."""
+    if lang is None:
+        return DEFAULT_LANG
+    if lang not in LANGS:
+        raise ValueError(f"language {lang!r}: expected one of {', '.join(LANGS)}")
+    return lang
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Look-ups in one language (``zh`` or ``en``)."""
+
+    lang: str = DEFAULT_LANG
+
+    @property
+    def _i(self) -> int:
+        return 0 if self.lang == "zh" else 1
+
+    def _get(self, table: dict[str, tuple[str, str]], key: object) -> str:
+        pair = table.get(str(key))
+        return pair[self._i] if pair else str(key)
+
+    def resource(self, kind: str) -> str:
+        pair = RESOURCES.get(kind)
+        return (pair[0] if self.lang == "zh" else pair[1]) if pair else kind
+
+    def added(self, kind: str) -> str:
+        """'新增床位' / 'beds added'."""
+        return f"新增{self.resource(kind)}" if self.lang == "zh" else f"{self.resource(kind)} added"
+
+    def counter(self, kind: str) -> str:
+        """Counting word after a number of units: 张 (beds), 人 (staff); empty in English."""
+        return RESOURCES.get(kind, ("", "", "人"))[2] if self.lang == "zh" else ""
+
+    def value(self, v: object) -> str:
+        return self._get(VALUES, v)
+
+    def column(self, name: str) -> str:
+        """A column header; KPI columns (referral runs) by their KPI name."""
+        return self._get(COLUMNS if name in COLUMNS or name not in KPIS else KPIS, name)
+
+    def table(self, name: str) -> str:
+        return self._get(TABLES, name)
+
+    def kpi(self, name: str) -> str:
+        return self._get(KPIS, name)
+
+    def stage(self, name: str) -> str:
+        return self._get(STAGES, name)
+
+    def method(self, name: str) -> str:
+        return self._get(METHODS, name)
+
+    def text(self, key: str, **fields: object) -> str:
+        return TEXT[key][self._i].format(**fields)
+
+    def cny(self, amount: float) -> str:
+        """An amount of CNY as planners write it: 亿元 from 1亿, else 万元 (zh); CNY million / 100 million (en)."""
+        if self.lang == "zh":
+            return f"{amount / 1e8:,.2f}亿元" if abs(amount) >= 1e8 else f"{amount / 1e4:,.1f}万元"
+        return f"CNY {amount / 1e6:,.1f} million ({amount / 1e8:,.2f}亿元)"

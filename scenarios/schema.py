@@ -462,6 +462,10 @@ class NextPlan(Strict):
         if self.target_year <= self.base_year:
             raise ValueError(f"target_year ({self.target_year}) must be after base_year ({self.base_year})")
         return self
+class ReportSettings(Strict):
+    """How reports and workbooks are written: ``lang`` zh (Chinese, the default) or en."""
+
+    lang: Literal["zh", "en"] = "zh"
 
 
 class Scenario(Strict):
@@ -483,6 +487,7 @@ class Scenario(Strict):
     referral: ReferralSettings | None = None
     observed: dict[int, ObservedYear] = Field(default_factory=dict)
     next_plan: NextPlan | None = None
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:

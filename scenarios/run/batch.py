@@ -36,6 +36,7 @@ from scenarios.run.pipeline import PipelineOptions, run_pipeline
 from sim.referral.experiment import DEFAULT_SEED
 
 SPECIAL_AXES = ("budget", "variant")
+KEPT_TABLES = ("additions", "costs")  # each job's plan tables, written beside its summary
 
 
 class BatchError(ValueError):
@@ -163,7 +164,8 @@ def run_job(job: Job, simulate: bool = False, seed: int = DEFAULT_SEED) -> dict:
     result = run_pipeline(scenario, opts)
     summary = result.summary()
     summary.update(job_id=job.job_id, source=job.source, overrides=dict(job.overrides), seconds=time.perf_counter() - t0)
-    return {"summary": summary, "attainment": result.plan.attainment.to_dict(orient="records")}
+    return {"summary": summary, "attainment": result.plan.attainment.to_dict(orient="records"),
+            "additions": result.plan.additions, "costs": result.plan.costs}
 
 
 def _atomic_json(path: Path, obj: Any) -> None:
@@ -181,6 +183,8 @@ def _record(fut, job: Job, folder: Path) -> str:
         res = fut.result()
         _atomic_json(folder / "summary.json", res["summary"])
         _atomic_json(folder / "attainment.json", res["attainment"])
+        for name in KEPT_TABLES:
+            atomic_write(folder / f"{name}.csv", lambda p, df=res[name]: df.to_csv(p, index=False))
         (folder / "error.json").unlink(missing_ok=True)
         return "ok"
     except Exception as exc:  # one failing scenario is recorded and does not stop the rest
@@ -244,17 +248,36 @@ def run_batch(
     return table
 
 
+def _targets_of(summary: dict) -> tuple:
+    """A job's targets as (kind, target, nature) triples, for telling comparable jobs apart."""
+    return tuple(sorted((t["kind"], str(t["target"]), t["nature"]) for t in summary.get("targets", [])))
+
+
+def _describe_change(base: tuple, own: tuple) -> str:
+    was, now = {k: e for k, e, _ in base}, {k: e for k, e, _ in own}
+    kinds = sorted(set(was) | set(now))
+    return ", ".join(f"{k} {was.get(k, '-')} -> {now.get(k, '-')}" for k in kinds if was.get(k) != now.get(k)) \
+        or "natures differ"
+
+
 def ranking(jobs: list[Job], out: Path) -> pd.DataFrame:
-    """Combined table: one row per job, ranked by attainment score (desc), then total cost (asc)."""
-    rows = []
+    """Combined table: one row per job, ranked by attainment score (desc), then total cost (asc).
+
+    Jobs are comparable only with the same targets: per region, the targets most jobs share are the
+    base; a job whose targets differ is marked in ``targets_differ`` (what changed) and left unranked
+    (listed after the ranked jobs) instead of being ranked as if it answered the same question.
+    """
+    rows, targets = [], {}
     for j in jobs:
         folder = job_dir(out, j)
         row = {"job_id": j.job_id, "scenario": j.scenario, "grid": j.label, "variant": j.variant}
         if (folder / "summary.json").exists():
             s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            row.update(status="ok", all_targets_met=s["all_targets_met"], attainment_score=s["attainment_score"],
-                       total_cost_cny=s["total_cost_cny"], budget_cny=s.get("budget_cny"),
-                       population_target_year=s["population_target_year"], plan=s["plan_note"], error="")
+            row.update(status="ok", region=s["region"], all_targets_met=s["all_targets_met"],
+                       attainment_score=s["attainment_score"], total_cost_cny=s["total_cost_cny"],
+                       budget_cny=s.get("budget_cny"), population_target_year=s["population_target_year"],
+                       plan=s["plan_note"], error="")
+            targets[j.job_id] = _targets_of(s)
         elif (folder / "error.json").exists():
             e = json.loads((folder / "error.json").read_text(encoding="utf-8"))
             row.update(status="error", error=e["error"].splitlines()[0][:300])
@@ -262,12 +285,21 @@ def ranking(jobs: list[Job], out: Path) -> pd.DataFrame:
             row.update(status="not run")
         rows.append(row)
     df = pd.DataFrame(rows)
-    for col in ("attainment_score", "total_cost_cny"):
+    for col in ("attainment_score", "total_cost_cny", "region"):
         if col not in df:
             df[col] = float("nan")
-    df = df.sort_values(["attainment_score", "total_cost_cny", "job_id"], ascending=[False, True, True],
-                        na_position="last").reset_index(drop=True)
-    df.insert(0, "rank", range(1, len(df) + 1))
+    df["targets_differ"] = ""
+    for region, group in df[df["job_id"].isin(targets)].groupby("region", sort=False):
+        sigs = [targets[j] for j in group["job_id"]]
+        base = max(dict.fromkeys(sigs), key=sigs.count)  # the most common; ties: the first seen
+        for idx, sig in zip(group.index, sigs):
+            if sig != base:
+                df.loc[idx, "targets_differ"] = _describe_change(base, sig)
+    df["comparable"] = (df["status"] == "ok") & (df["targets_differ"] == "")
+    df = df.sort_values(["comparable", "attainment_score", "total_cost_cny", "job_id"],
+                        ascending=[False, False, True, True], na_position="last").reset_index(drop=True)
+    ranks = df["comparable"].cumsum().where(df["comparable"])
+    df.insert(0, "rank", ranks.astype("Int64"))
     return df
 
 

@@ -41,6 +41,11 @@ class PipelineOptions:
     base_year: int | None = None  # plan from this year (default: the scenario's, or its next plan's)
     target_year: int | None = None  # plan to this year (default: the scenario's, or its next plan's)
     scenario_file: str | None = None  # named in errors about the base year
+    lang: str | None = None  # zh or en for reports and workbooks; default the scenario's report.lang
+
+
+Progress = Callable[[str, int, int], None]
+"""Progress callback: (stage, units done, units in the stage); a stage starts at 0 and ends at its total."""
 
 
 @dataclass
@@ -108,33 +113,43 @@ class PipelineResult:
 
 
 def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
-                 progress: Callable[[str], None] | None = None) -> PipelineResult:
-    """Run projection, optimisation, sweep and simulation for one scenario."""
+                 progress: Progress | None = None) -> PipelineResult:
+    """Run projection, optimisation, sweep and simulation for one scenario, reporting each stage's progress."""
     o = options or PipelineOptions()
-    say = progress or (lambda _msg: None)
+    say = progress or (lambda _stage, _done, _total: None)
     s, base_figures = scenario, None
     years = plan_years(s, o.base_year, o.target_year)
     if years is not None:
-        say("base year")
+        say("base year", 0, 1)
         s, base_figures = rebase(s, years, o.scenario_file)
-    say("projection")
+        say("base year", 1, 1)
+    say("projection", 0, 1)
     variants = variant_names(s, "all") if o.variant == MEDIUM else [o.variant]
     proj, cal = projection_with_calibration(s, o.project_to or s.target_year + 10, variants)
     budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
     problem = from_scenario(s, proj, o.variant, budget)
-    say("optimisation")
+    say("projection", 1, 1)
+    say("optimisation", 0, 1)
     outcome = plan_or_best_reachable(problem, o.mode or s.plan.mode)
     plan = outcome.plan
+    say("optimisation", 1, 1)
     sweep = None
     if o.sweep_steps >= 2 and problem.targets:
-        say("budget sweep")
+        say("budget sweep", 0, o.sweep_steps)
         low = max(0.0, floor_cost(problem))  # negative when tier shifts save running cost
         top = max(plan.total_cost * 1.25, low + 1.0)
-        sweep = budget_sweep(problem, np.linspace(low, top, o.sweep_steps))
+        sweep = budget_sweep(problem, np.linspace(low, top, o.sweep_steps),
+                             progress=lambda i: say("budget sweep", i, o.sweep_steps))
     sim_result = None
     if o.simulate and s.referral is not None:
-        say("referral simulation")
-        request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
-                                    o.flows_only, o.variant)
-        sim_result, _ = simulate_scenario(s, request, proj, capacities_by_year(plan.stocks))
+        years = list(range(s.base_year + 1, s.target_year + 1))
+        total, done = len(years) * o.replications, [0]
+        say("referral simulation", 0, total)
+
+        def tick() -> None:
+            done[0] += 1
+            say("referral simulation", done[0], total)
+
+        request = SimulationRequest(years, o.replications, o.seed, o.flows_only, o.variant)
+        sim_result, _ = simulate_scenario(s, request, proj, capacities_by_year(plan.stocks), progress=tick)
     return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal)

@@ -5,8 +5,10 @@ is fitted (one constant rate, per 1,000 residents per year, least squares on log
 the projection from the base year reproduces the observed series; low and high keep their offsets
 from the medium rate, widened where needed so that their projections from the base year bracket
 every observation. The table then shows observed years as observed, years between observations as
-interpolated, and projects from the latest observed population on (each variant's projection is
-scaled to it, which for the components method is the same as projecting from it).
+interpolated, and projects from the latest observed population on with each variant's own stated
+rates: the fit explains the past, the scenario's rates remain its assumption about the future, so a
+what-if that changes a rate changes the projection (each variant's projection is scaled to the
+observed population, which for the components method is the same as projecting from it).
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ class Calibration:
             f"{self.fitted_rate:+.2f} per 1,000 a year (the scenario assumed {self.assumed_rate:+.2f}).",
             f"Fit error of the projection from {self.base_year} with the fitted rate: RMS {self.rms_error * 100:.2f}%, "
             f"max {self.max_error * 100:.2f}% ({years}).",
-            f"The projection continues from the observed {self.latest_year} population.",
+            f"The projection continues from the observed {self.latest_year} population with the scenario's assumed "
+            f"rates (net migration {self.assumed_rate:+.2f} per 1,000 a year in the medium variant).",
         ]
         others = {v: r for v, r in self.variant_rates.items() if v != MEDIUM}
         if others:
@@ -228,14 +231,15 @@ def projection_with_calibration(scenario: Scenario, to_year: int | None = None,
         table = result.table[result.table["variant"] != _REFERENCE].reset_index(drop=True)
         table["kind"] = np.where(table["year"] == s.base_year, KIND_BASE, KIND_PROJECTED)
         return ProjectionResult(s.id, result.method, s.base_year, table), None
-    inputs = {v: _with_migration(population_inputs(s.population, s.base_year, v), cal.variant_rates[v])
-              for v in dict.fromkeys([MEDIUM, *variants])}
     latest = cal.latest_year
-    result = project_population({_REFERENCE: ref, **inputs}, s.base_year, max(to_year, latest), _REFERENCE, s.id)
+    fitted = project_population({_REFERENCE: ref, MEDIUM: _with_migration(ref, cal.fitted_rate)}, s.base_year,
+                                max(to_year, latest), _REFERENCE, s.id)
+    stated = {v: population_inputs(s.population, s.base_year, v) for v in dict.fromkeys([MEDIUM, *variants])}
+    result = project_population({_REFERENCE: ref, **stated}, s.base_year, max(to_year, latest), _REFERENCE, s.id)
     runs = {v: df for v, df in result.table.groupby("variant", sort=False)}
     known = {s.base_year: s.population.base.value, **cal.observed}
     flows = {c: {y: q.value for y, q in s.observed_series(c).items() if y > s.base_year} for c in ("births", "deaths")}
-    past = _past_rows(runs[MEDIUM], known, flows, latest)
+    past = _past_rows(fitted.table[fitted.table["variant"] == MEDIUM], known, flows, latest)
     frames = [pd.concat([past.assign(variant=v), _later_rows(runs[v], known[latest], latest)]) for v in variants]
     table = pd.concat(frames, ignore_index=True)
     table = table[table["year"] <= to_year][[*result.table.columns, "kind"]].reset_index(drop=True)

@@ -1,136 +1,252 @@
-"""Self-contained HTML report and charts (plotly; the report opens offline: plotly.js is inlined once)."""
+"""Self-contained HTML report (plotly.js inlined once, a CJK font subset embedded; opens offline).
+
+The first screen is the answer: the plan by year and tier in whole units, cost by year (万元) and in
+total (亿元), each target's attainment with the shortfall in people or beds, and warnings in words.
+Then the charts, then the method and every field of the scenario with its source or assumption.
+Tables are built from whatever columns the plan's tables have (e.g. an ``ownership`` column), and
+figures are rounded for display only.
+"""
 
 from __future__ import annotations
 
 import html
+import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from scenarios.labels import resource_label
+from scenarios.labels import Labels, check_lang
+from scenarios.provenance import provenance_rows
+from scenarios.run.charts import fig_sweep, report_figures
+from scenarios.run.fonts import FONT_STACK, font_face_css
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
 
-CSS = """body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2rem auto;max-width:1100px;color:#222}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:.9rem}
-pre{background:#fff5f5;border:1px solid #e0b4b4;padding:.75rem;white-space:pre-wrap}"""
+# National hospital bed occupancy 2022: 71.0% (《2022年我国卫生健康事业发展统计公报》, NHC, 2023);
+# a simulated occupancy below it warns that added beds may stand idle.
+OCCUPANCY_REFERENCE = 0.71
+
+CSS = """body{font-family:%s;margin:0 auto;padding:.6rem 1.2rem;max-width:1360px;color:#222;font-size:14px}
+h1{font-size:1.45rem;margin:.3rem 0}h2{font-size:1.05rem;margin:.9rem 0 .35rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #d4d4d4;padding:.15rem .45rem;text-align:right;white-space:nowrap}
+th{background:#f3f5f8}td.l,th.l{text-align:left}tr.sum td{font-weight:bold;background:#fafafa}
+.note{color:#555;font-size:12.5px;margin:.2rem 0}.first{display:grid;grid-template-columns:1.15fr 1fr;gap:1.4rem}
+.kpis{display:flex;gap:2.2rem;margin:.4rem 0 .2rem}.kpi b{display:block;font-size:1.5rem;color:#0b4f8a}.kpi span{color:#555}
+.warn li{margin:.15rem 0}.bad{color:#b00020}.ok{color:#1b7f3b}pre{background:#fff5f5;border:1px solid #e0b4b4;
+padding:.5rem;white-space:pre-wrap;font-size:12px}table.wide td,table.wide th{white-space:normal;text-align:left;max-width:38rem}"""
 
 
-def _fig_population(r: PipelineResult) -> go.Figure:
-    fig = go.Figure()
-    for variant, df in r.projection.table.groupby("variant", sort=False):
-        fig.add_trace(go.Scatter(x=df["year"], y=df["population"], mode="lines+markers", name=variant))
-    if "kind" in r.projection.table:
-        obs = r.projection.table[r.projection.table["kind"] == "observed"].drop_duplicates("year")
-        if len(obs):
-            fig.add_trace(go.Scatter(x=obs["year"], y=obs["population"], mode="markers", name="observed",
-                                     marker=dict(symbol="diamond", size=11, color="black")))
-    fig.update_layout(title="Resident population by year (persons)", xaxis_title="year", yaxis_title="residents")
-    return fig
+def _num(x: float, digits: int = 0, dash_zero: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if dash_zero and abs(x) < 0.5 * 10 ** -digits:
+        return "–"
+    return f"{x:,.{digits}f}"
 
 
-def _fig_stocks(r: PipelineResult) -> go.Figure:
-    fig = go.Figure()
-    ratios = r.plan.ratios
-    targets = r.plan.attainment.set_index("kind")
-    for kind, df in ratios.groupby("kind", sort=False):
-        name = resource_label(kind)
-        fig.add_trace(go.Scatter(x=df["year"], y=df["ratio"], mode="lines+markers", name=f"{name} ({df['unit'].iloc[0].replace('_', ' ')})"))
-        if kind in targets.index:
-            t = targets.loc[kind]
-            fig.add_trace(go.Scatter(x=[r.scenario.target_year], y=[t["target_ratio"]], mode="markers",
-                                     marker=dict(symbol="star", size=14), name=f"{name} target {t['expr']}"))
-    fig.update_layout(title="Per-capita stocks by year against the targets (stars)", xaxis_title="year",
-                      yaxis_title="per 1,000 (GPs, public-health staff: per 10,000 where so set)")
-    return fig
+def html_table(header: list[str], rows: list[list[str]], left: int = 1, sum_last: bool = False,
+               cls: str = "", table_id: str = "") -> str:
+    """An HTML table; the first ``left`` columns align left; the last row bold when ``sum_last``."""
+    esc = html.escape
+    head = "".join(f'<th class="l">{esc(h)}</th>' if i < left else f"<th>{esc(h)}</th>" for i, h in enumerate(header))
+    body = []
+    for j, row in enumerate(rows):
+        tr = ' class="sum"' if sum_last and j == len(rows) - 1 else ""
+        body.append(f"<tr{tr}>" + "".join(f'<td class="l">{esc(str(c))}</td>' if i < left else f"<td>{esc(str(c))}</td>"
+                                          for i, c in enumerate(row)) + "</tr>")
+    ident = f' id="{table_id}"' if table_id else ""
+    return f'<table class="{cls}"{ident}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
-def _fig_costs(r: PipelineResult) -> go.Figure:
-    fig = go.Figure()
-    for kind, df in r.plan.costs.groupby("kind", sort=False):
-        by_year = df.groupby("year")["total_cny"].sum() / 1e6
-        fig.add_trace(go.Bar(x=by_year.index, y=by_year.values, name=resource_label(kind)))
-    fig.update_layout(barmode="relative", title="Cost by year and resource (CNY million)", xaxis_title="year",
-                      yaxis_title="CNY million")
-    return fig
+def group_columns(df: pd.DataFrame, drop: tuple[str, ...] = ("region", "year")) -> list[str]:
+    """The label columns of a tidy table (kind, tier, and any other text column such as ownership)."""
+    return [c for c in df.columns if c not in drop and not pd.api.types.is_numeric_dtype(df[c])]
 
 
-def _fig_sweep(r: PipelineResult) -> go.Figure:
-    fig = go.Figure()
-    for (kind, expr), df in r.sweep.groupby(["kind", "expr"], sort=False):
-        fig.add_trace(go.Scatter(x=df["budget_cny"] / 1e6, y=df["attainment"] * 100, mode="lines+markers",
-                                 name=f"{resource_label(kind)} ({expr})"))
-    fig.update_layout(title="Target attainment (%) against the plan-period budget", xaxis_title="budget (CNY million)",
-                      yaxis_title="attainment (%)", yaxis_range=[0, 105])
-    return fig
+def plan_table(additions: pd.DataFrame, L: Labels) -> str:
+    """Additions by (resource, tier, ...) x year, whole units, with the plan-period total."""
+    keys = group_columns(additions)
+    wide = additions.pivot_table(index=keys, columns="year", values="added", aggfunc="sum", sort=False)
+    header = [L.column(k) for k in keys] + [str(y) for y in wide.columns] + [L.text("total")]
+    rows, previous = [], None
+    for idx, row in wide.iterrows():
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        labels = [L.added(v) if k == "kind" else L.value(v) for k, v in zip(keys, idx)]
+        shown = ["" if labels[0] == previous else labels[0]] + labels[1:]  # a resource's name once, over its tiers
+        previous = labels[0]
+        rows.append(shown + [_num(v, dash_zero=True) for v in row] + [_num(row.sum())])
+    return html_table(header, rows, left=len(keys), table_id="plan")
 
 
-def _fig_referral(r: PipelineResult) -> go.Figure:
-    summ = r.simulation.summary()
-    fig = go.Figure()
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-    for i, (kpi, label) in enumerate((("primary_share", "primary-care share of visits"),
-                                      ("in_area_rate", "in-area care rate"),
-                                      ("occupancy_hospital", "hospital bed occupancy"),
-                                      ("occupancy_primary", "primary-care bed occupancy"))):
-        df = summ[summ["kpi"] == kpi]
-        color = palette[i]
-        fig.add_trace(go.Scatter(x=list(df["year"]) + list(df["year"])[::-1],
-                                 y=list(df["ci95_high"].fillna(df["mean"])) + list(df["ci95_low"].fillna(df["mean"]))[::-1],
-                                 fill="toself", line=dict(width=0), fillcolor=color, opacity=0.2, showlegend=False,
-                                 hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=df["year"], y=df["mean"], mode="lines+markers", name=label, line=dict(color=color)))
-    fig.update_layout(title="Referral KPIs by year (mean, 95% confidence band)", xaxis_title="year",
-                      yaxis_title="share", yaxis_range=[0, 1.05])
-    return fig
+def cost_table(costs: pd.DataFrame, L: Labels) -> str:
+    """Cost by year in 万元 (every *_cny column), with the plan-period total row."""
+    cols = [c for c in costs.columns if c.endswith("_cny")]
+    by_year = costs.groupby("year")[cols].sum()
+    rows = [[str(y)] + [_num(v / 1e4, 1) for v in r] for y, r in by_year.iterrows()]
+    rows.append([L.text("sum_row")] + [_num(v / 1e4, 1) for v in by_year.sum()])
+    return html_table([L.column("year")] + [L.column(c) for c in cols], rows, sum_last=True, table_id="cost")
 
 
-def _table(df: pd.DataFrame, digits: int = 3) -> str:
+def attainment_table(r: PipelineResult, L: Labels) -> str:
+    """Each target: value, nature, base-year and achieved ratio, attainment, shortfall in people or beds."""
+    s, ratios = r.scenario, r.plan.ratios
+    base = ratios[ratios["year"] == s.base_year].groupby("kind")[["stock", "population"]].sum()
+    rows = []
+    for t in r.plan.attainment.itertuples(index=False):
+        unit = s.resources[t.kind].unit if t.kind in s.resources else "per_1000"
+        base_ratio = base.loc[t.kind, "stock"] / base.loc[t.kind, "population"] * float(unit.split("_")[1]) \
+            if t.kind in base.index else float("nan")
+        short = "–" if t.met else f"{_num(t.shortfall_units)} {L.counter(t.kind)}".strip()
+        rows.append([L.resource(t.kind), f"{t.expr} {L.value(unit)}", L.value(t.nature), _num(base_ratio, 2),
+                     _num(t.achieved_ratio, 2), f"{t.attainment * 100:.1f}%", short])
+    header = [L.column("kind"), L.column("expr"), L.column("nature"), str(s.base_year), str(s.target_year),
+              L.column("attainment"), L.column("shortfall_units")]
+    return html_table(header, rows, table_id="attainment")
+
+
+def warnings(r: PipelineResult, L: Labels) -> list[str]:
+    """Warnings in words: unmet targets (with the earliest year when known), idle beds, private beds, savings."""
+    s, p, out = r.scenario, r.plan, []
+    for t in p.attainment.itertuples(index=False):
+        if not t.met:
+            unit = L.value(s.resources[t.kind].unit) if t.kind in s.resources else ""
+            out.append(L.text("warn_unmet", name=L.resource(t.kind), year=s.target_year, expr=t.expr, unit=unit,
+                              achieved=t.achieved_ratio, short=t.shortfall_units, cw=L.counter(t.kind)))
+            earliest = getattr(t, "earliest_year", None)
+            if earliest is not None and earliest == earliest:
+                out.append(L.text("warn_earliest", name=L.resource(t.kind), earliest=int(earliest)))
+    if r.simulation is not None:
+        summ = r.simulation.summary()
+        occ = summ[(summ["kpi"] == "occupancy_hospital") & (summ["year"] == summ["year"].max())]
+        if len(occ) and occ["mean"].iloc[0] < OCCUPANCY_REFERENCE:
+            out.append(L.text("warn_occupancy", year=int(occ["year"].iloc[0]), what=L.kpi("occupancy_hospital"),
+                              value=occ["mean"].iloc[0], limit=OCCUPANCY_REFERENCE))
+    adds = p.additions
+    if "ownership" in adds.columns:
+        beds = adds[adds["kind"] == "beds"]
+        private = beds.loc[beds["ownership"] == "private", "added"].sum()
+        if beds["added"].sum() > 0 and private > 0:
+            out.append(L.text("warn_private", share=private / beds["added"].sum(), private=private))
+    negative = int((p.costs["total_cny"] < -0.5).sum())
+    if negative:
+        out.append(L.text("warn_negative", n=negative))
+    return out
+
+
+def dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
+    """What one more unit of each target costs (min-cost duals) in words; the optimizer's own words otherwise."""
+    if L.lang == "en" or r.plan.mode != "min-cost":
+        return list(r.plan.duals["explanation"])
+    s, Y, out = r.scenario, r.scenario.target_year, []
+    pop = r.plan.ratios[r.plan.ratios["year"] == Y].groupby("kind")["population"].first()
+    for d in r.plan.duals.itertuples(index=False):
+        if d.constraint != "target" or d.kind not in s.resources:
+            out.append(d.explanation)
+            continue
+        unit = s.resources[d.kind].unit
+        expr = s.resources[d.kind].target.expr if s.resources[d.kind].target else ""
+        if abs(d.dual) < 1e-6:
+            out.append(L.text("dual_slack", name=L.resource(d.kind), expr=expr, unit=L.value(unit)))
+        else:
+            out.append(L.text("dual", year=Y, name=L.resource(d.kind), unit=L.value(unit), cw=L.counter(d.kind),
+                              units=pop.get(d.kind, float("nan")) / float(unit.split("_")[1]), amount=L.cny(d.dual)))
+    return out
+
+
+def first_screen(r: PipelineResult, L: Labels) -> str:
+    s, p, esc = r.scenario, r.plan, html.escape
+    met, n = int(p.attainment["met"].sum()), len(p.attainment)
+    budget = f'<span>{esc(L.text("budget", amount=L.cny(p.budget_total)))}</span>' \
+        if p.budget_total and p.budget_total < 1e15 else ""
+    kpis = (f'<div class="kpis"><div class="kpi"><span>{esc(L.text("total_cost"))}</span><b>{esc(L.cny(p.total_cost))}</b>{budget}</div>'
+            f'<div class="kpi"><span>{esc(L.text("targets_met"))}</span><b class="{"ok" if met == n else "bad"}">'
+            f'{esc(L.text("met_of", met=met, n=n))}</b></div>'
+            f'<div class="kpi"><span>{esc(L.text("score"))}</span><b>{p.attainment_score * 100:.1f}%</b></div></div>')
+    warns = warnings(r, L) or [L.text("warn_none")]
+    diag = f'<p class="note">{esc(L.text("warn_diagnosis"))}</p><pre>{esc(r.diagnosis)}</pre>' if r.diagnosis else ""
+    head = (f'<h1>{esc(L.text("title", region=s.region.name_cn if L.lang == "zh" else s.region.name, first=s.base_year + 1, last=s.target_year))}</h1>'
+            f'<p class="note">{esc(L.text("scenario_line", id=s.id, variant=L.value(r.options.variant), mode=L.value(p.mode)))}</p>')
+    left = (f'<h2>{esc(L.text("plan_heading"))}</h2>{plan_table(p.additions, L)}'
+            f'<p class="note">{esc(L.text("rounded"))}</p>'
+            f'<h2>{esc(L.text("warn_heading"))}</h2><ul class="warn">{"".join(f"<li>{esc(w)}</li>" for w in warns)}</ul>{diag}')
+    right = (f'<h2>{esc(L.text("cost_heading"))}</h2>{cost_table(p.costs, L)}'
+             f'<h2>{esc(L.text("att_heading", year=s.target_year))}</h2>{attainment_table(r, L)}')
+    return f'{head}{kpis}<section class="first" id="answer"><div>{left}</div><div>{right}</div></section>'
+
+
+def method_section(r: PipelineResult, L: Labels, font_note: str) -> str:
+    s, o, esc = r.scenario, r.options, html.escape
+    text = L.text("method", method=L.method(r.projection.method), reps=o.replications, seed=o.seed)
+    duals = "".join(f"<li>{esc(t)}</li>" for t in dual_sentences(r, L))
+    rows = provenance_rows(s)
+    table = html_table([L.column(c) for c in rows.columns], rows.fillna("").values.tolist(), cls="wide")
+    return (f'<h2>{esc(L.text("method_heading"))}</h2><p>{esc(text)}</p><ul>{duals}</ul>{font_note}'
+            f'<p class="note">{esc(L.text("assumptions_intro"))}</p>{table}')
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, (list, tuple)):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+def _page_text(parts: list[str], figs: list[go.Figure]) -> str:
+    """Every character the page shows (HTML text and the charts' labels), for the font subset."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", "".join(parts)))
+    return text + "".join(s for f in figs for s in _strings(f.to_plotly_json()))
+
+
+def _frame_table(df: pd.DataFrame, digits: int = 3) -> str:
+    """A tidy frame as an HTML table (numbers with thousands separators)."""
     return df.to_html(index=False, float_format=lambda x: f"{x:,.{digits}f}", border=0)
 
 
-def write_report(r: PipelineResult, path: str | Path) -> Path:
-    """Write the report; every chart is a div the offline plotly.js draws."""
+def base_section(r: PipelineResult, L: Labels) -> str:
+    """Which base-year figures are observed and which projected, and the calibration of the population."""
+    esc, parts = html.escape, []
+    if getattr(r, "base_figures", None) is not None:
+        head = (f"基年 {r.scenario.base_year}：观测值与推算值" if L.lang == "zh"
+                else f"Base year {r.scenario.base_year}: observed and projected figures")
+        note = ("kind：observed = 公开发布的数据（注明出处）；projected = healthsim 推算（人口：校准后的预测；"
+                "存量：上一规划的结果）；base = 情景自身的基年数据。" if L.lang == "zh" else
+                "kind: observed = a published figure (cited); projected = derived by healthsim (population: the "
+                "calibrated projection; stocks: the previous plan's result); base = the scenario's own base-year figure.")
+        parts.append(f'<h2>{esc(head)}</h2><p class="note">{esc(note)}</p>{_frame_table(r.base_figures, 2)}')
+    cal = getattr(r, "calibration", None)
+    lines = cal.describe() if cal else []
+    if lines:
+        head = "人口预测按观测年份校准" if L.lang == "zh" else "Population calibrated to observed years"
+        parts.append(f'<h2>{esc(head)}</h2><ul>{"".join(f"<li>{esc(t)}</li>" for t in lines)}</ul>')
+    return "".join(parts)
+
+
+def write_report(r: PipelineResult, path: str | Path, lang: str | None = None) -> Path:
+    """Write the report in ``lang`` (default: the run's, else the scenario's); every chart is a div plotly.js draws."""
+    L = Labels(check_lang(lang or getattr(r.options, "lang", None) or r.scenario.report.lang))
+    figs = report_figures(r, L)
+    charts = [f"<h2>{html.escape(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"chart{i}")
+              for i, (title, fig) in enumerate(figs)]
+    top = first_screen(r, L)
+    method = method_section(r, L, "{font_note}")
+    face, embedded = font_face_css(_page_text([top, base_section(r, L), method, L.text("font_missing"), L.text("footer")] +
+                                              [t for t, _ in figs], [f for _, f in figs]))
+    font_note = "" if embedded else f'<p class="note bad">{html.escape(L.text("font_missing"))}</p>'
     s = r.scenario
-    figs = [("Population", _fig_population(r)), ("Stocks against targets", _fig_stocks(r)),
-            ("Cost", _fig_costs(r))]
-    if r.sweep is not None:
-        figs.append(("Attainment against budget", _fig_sweep(r)))
-    if r.simulation is not None:
-        figs.append(("Referral flows", _fig_referral(r)))
-    parts = []
-    for i, (title, fig) in enumerate(figs):
-        fig.update_layout(template="plotly_white", height=420)
-        parts.append(f"<h2>{html.escape(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0),
-                                                                  div_id=f"chart{i}"))
-    att = r.plan.attainment[["kind", "expr", "nature", "target_ratio", "achieved_ratio", "attainment", "met"]]
-    summary = r.summary()
-    diag = f"<pre>{html.escape(r.diagnosis)}</pre>" if r.diagnosis else ""
-    duals = "".join(f"<li>{html.escape(t)}</li>" for t in r.plan.duals["explanation"])
-    base = ""
-    if r.base_figures is not None:
-        base = (f"<h2>Base year {s.base_year}: observed and projected figures</h2>"
-                "<p class=\"note\">kind: observed = a published figure (cited); projected = derived by healthsim "
-                "(population: the calibrated projection; stocks: the previous plan's result); base = the scenario's "
-                f"own base-year figure.</p>{_table(r.base_figures, 2)}")
-    calib = "".join(f"<li>{html.escape(t)}</li>" for t in (r.calibration.describe() if r.calibration else []))
-    calib = f"<h2>Population calibrated to observed years</h2><ul>{calib}</ul>" if calib else ""
-    body = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>healthsim report: {html.escape(s.region.name)}</title><style>{CSS}</style></head><body>
-<h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): plan {s.base_year + 1}-{s.target_year}</h1>
-<p class="note">Scenario <b>{html.escape(s.id)}</b>, population variant {html.escape(r.options.variant)}.
-{html.escape(r.plan_note.capitalize())}. Total cost CNY {r.plan.total_cost:,.0f};
-weighted attainment {summary['attainment_score'] * 100:.1f}%.</p>{diag}{base}{calib}
-<h2>Targets in {s.target_year}</h2>{_table(att)}
-<h2>Shadow prices</h2><ul>{duals or '<li>None (integer plan, or no targets).</li>'}</ul>
-{''.join(parts)}
-<p class="note">Made by healthsim. Figures marked as assumptions in the scenario file are not from the seed plan.</p>
+    body = f"""<!DOCTYPE html><html lang="{'zh-CN' if L.lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<title>healthsim: {html.escape(s.region.name_cn if L.lang == 'zh' else s.region.name)}</title>
+<style>{face}{CSS % FONT_STACK}</style></head><body>
+{top}{base_section(r, L)}<h2>{html.escape(L.text("charts_heading"))}</h2>{''.join(charts)}
+{method.replace("{font_note}", font_note)}
+<p class="note">{html.escape(L.text("footer"))}</p>
 </body></html>"""
     path = Path(path)
     path.write_text(body, encoding="utf-8")
@@ -139,19 +255,19 @@ weighted attainment {summary['attainment_score'] * 100:.1f}%.</p>{diag}{base}{ca
 
 def write_evaluation_report(ev: Evaluation, path: str | Path) -> Path:
     """Write the final-evaluation report (targets against milestones, population against the assumption)."""
-    s = ev.scenario
+    s, L = ev.scenario, Labels("en")
     targets = ev.targets.drop(columns=["unit"]).rename(columns={"kind": "resource"})
-    targets["resource"] = targets["resource"].map(resource_label)
+    targets["resource"] = targets["resource"].map(L.resource)
     calib = "".join(f"<li>{html.escape(t)}</li>" for t in (ev.calibration.describe() if ev.calibration else []))
     body = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>healthsim evaluation: {html.escape(s.region.name)}</title><style>{CSS}</style></head><body>
+<title>healthsim evaluation: {html.escape(s.region.name)}</title><style>{CSS % FONT_STACK}</style></head><body>
 <h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): evaluation of the {s.base_year + 1}-{s.target_year} plan</h1>
 <p class="note">Each target against the observed ratio of the latest observed year: <b>achieved</b> (target met),
 <b>on track</b> (at or past the straight-line milestone from the {s.base_year} ratio to the target), <b>behind</b>.
 Gaps in beds or persons at that year's population; "short in target year": still short in {s.target_year} at the
 projected population if the stock stayed at its observed level.</p>
-<h2>Targets</h2>{_table(targets, 2)}
-<h2>Population: observed against the scenario's assumed rates</h2>{_table(ev.population, 3)}
+<h2>Targets</h2>{_frame_table(targets, 2)}
+<h2>Population: observed against the scenario's assumed rates</h2>{_frame_table(ev.population, 3)}
 <ul>{calib}</ul>
 <p class="note">Made by healthsim. Observed figures cite their public documents in the scenario file.</p>
 </body></html>"""
@@ -160,20 +276,16 @@ projected population if the stock stayed at its observed level.</p>
     return path
 
 
-def sweep_chart(table: pd.DataFrame, title: str, html_path: str | Path, png_path: str | Path | None = None) -> list[Path]:
-    """Plot attainment (%) of each target against budget (CNY 亿 = 100 million); write HTML (and PNG if possible)."""
-    fig = go.Figure()
-    for (kind, expr), df in table.groupby(["kind", "expr"], sort=False):
-        fig.add_trace(go.Scatter(x=df["budget_cny"] / 1e8, y=df["attainment"] * 100, mode="lines+markers",
-                                 name=f"{resource_label(kind)} (target {expr})"))
-    score = table.groupby("budget_cny", as_index=False)["score"].first()
-    fig.add_trace(go.Scatter(x=score["budget_cny"] / 1e8, y=score["score"] * 100, mode="lines",
-                             name="weighted score", line=dict(dash="dash", color="black")))
-    fig.update_layout(title=title, xaxis_title="plan-period budget (CNY 100 million, 亿元)",
-                      yaxis_title="target attainment (%)", yaxis_range=[0, 105], template="plotly_white")
+def sweep_chart(table: pd.DataFrame, title: str, html_path: str | Path, png_path: str | Path | None = None,
+                lang: str = "en") -> list[Path]:
+    """Plot attainment (%) of each target against budget (亿元); write HTML (and PNG when kaleido is installed)."""
+    fig = fig_sweep(table, Labels(check_lang(lang)))
+    fig.update_layout(title=title, height=600)
     written = []
     html_path = Path(html_path)
-    fig.write_html(html_path, include_plotlyjs=True, full_html=True)
+    face, _ = font_face_css(_page_text([title], [fig]))  # the chart's Chinese draws without a system font
+    page = fig.to_html(include_plotlyjs=True, full_html=True).replace("<head>", f"<head><style>{face}</style>", 1)
+    html_path.write_text(page, encoding="utf-8")
     written.append(html_path)
     if png_path is not None:
         try:

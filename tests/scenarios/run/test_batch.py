@@ -134,3 +134,21 @@ def test_runs_on_an_existing_scheduler(tmp_path):
         table = run_batch(jobs, tmp_path / "out", scheduler=cluster.scheduler_address)
         assert (table["status"] == "ok").all() and len(table) == 2
         assert len(cluster.scheduler.workers) == 1  # the cluster is still there, unchanged
+
+
+def test_jobs_keep_their_plan_and_other_targets_are_not_ranked(tmp_path, write_toml):
+    """A what-if that changes a target answers another question: it is marked, not ranked against the base."""
+    lower = write_toml('extend = "renhe"\nid = "renhe_fewer_physicians"\n[resources.physicians]\n'
+                       'target = { expr = "2.0", nature = "expected", assumption = "what-if: a lower target" }\n')
+    jobs = expand_jobs(["renhe", str(lower)], {})
+    table = run_batch(jobs, tmp_path / "out", workers=1)
+    for job in jobs:
+        folder = tmp_path / "out" / "jobs" / job.job_id
+        adds, costs = pd.read_csv(folder / "additions.csv"), pd.read_csv(folder / "costs.csv")
+        assert {"year", "kind", "tier", "added"} <= set(adds.columns) and "total_cny" in costs.columns
+    marked = table[table["scenario"] == "renhe_fewer_physicians"].iloc[0]
+    assert pd.isna(marked["rank"]) and not marked["comparable"]
+    assert "physicians" in marked["targets_differ"] and "-> 2.0" in marked["targets_differ"]
+    base = table.iloc[0]  # a tie in numbers: the first scenario's targets are the base
+    assert base["scenario"] == "renhe" and base["rank"] == 1 and base["targets_differ"] == ""
+    assert marked["attainment_score"] == 1.0 and marked["total_cost_cny"] <= base["total_cost_cny"]  # cheaper, yet listed after

@@ -56,9 +56,13 @@ def test_run_conghua_from_2025_to_2030_end_to_end(tmp_path):
     kinds = {row["item"]: row["kind"] for row in summary["base_figures"]}
     assert kinds["population"] == "projected" and kinds["beds"] == "projected"
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "Base year 2025: observed and projected figures" in report
+    assert "基年 2025：观测值与推算值" in report  # the report is Chinese by default
     assert "calibrated projection from the observed 2023 population" in report
-    assert "plan 2026-2030" in report
+    assert "2026–2030年" in report
+    en = CliRunner().invoke(main, ["run", "conghua", "--base", "2025", "--target", "2030", "--out", str(tmp_path / "en"),
+                                   "--no-simulate", "--lang", "en"])
+    assert en.exit_code == 0, en.output
+    assert "Base year 2025: observed and projected figures" in (tmp_path / "en" / "report.html").read_text(encoding="utf-8")
     assert (tmp_path / "base_figures.csv").exists() and (tmp_path / "referral_summary.csv").exists()
 
 
