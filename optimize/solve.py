@@ -9,6 +9,7 @@ the targets under the budget.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -194,8 +195,9 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
     msg = [f"No plan meets every target in {p.target_year}: {FAMILY_WORDS[culprit]} cannot be kept together with the targets"
            + (f" (with {', '.join(sorted(enforced))} also enforced)." if enforced else ".")]
     if culprit in ("budget_total", "budget_per_year"):
-        need = solve(p.with_budget(None, None) if culprit == "budget_total" else p.with_budget(p.budget_total, None),
-                     mode="min-cost", diagnose=False)
+        # without the culprit budget (with_budget keeps a per-year cap given as None, so replace both)
+        unbudgeted = replace(p, budget_total=None if culprit == "budget_total" else p.budget_total, budget_per_year=None)
+        need = solve(unbudgeted, mode="min-cost", diagnose=False)
         if culprit == "budget_total":
             msg.append(f"Meeting every target needs CNY {need.total_cost:,.0f}; the budget is CNY {p.budget_total:,.0f} "
                        f"(short by CNY {need.total_cost - p.budget_total:,.0f}).")

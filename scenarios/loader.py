@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -158,6 +158,27 @@ def _short(value: Any, limit: int = 60) -> str:
     """``repr`` of an offending input, cut to ``limit`` characters (one line)."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_field(dotted: str) -> str | None:
+    """Why ``dotted`` (e.g. ``constraints.max_additions_share.nurses``) is not a scenario field, or None."""
+    parts = dotted.split(".")
+    current: Any = Scenario
+    for i, part in enumerate(parts):
+        here = ".".join(parts[: i + 1])
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            if part not in current.model_fields:
+                return f"{here}: unknown field; allowed here: {', '.join(current.model_fields)}"
+            current = current.model_fields[part].annotation
+        elif get_origin(current) is dict:
+            key_type, current = get_args(current)
+            allowed = get_args(key_type) if get_origin(key_type) is Literal else ()
+            if allowed and part not in allowed:
+                return f"{here}: unknown key {part!r}; allowed here: {', '.join(allowed)}"
+        else:
+            return f"{here}: {'.'.join(parts[:i]) or 'the scenario'} has no fields to set (a value or a list)"
+    return None
 
 
 def _describe(err: dict[str, Any]) -> str:

@@ -1,33 +1,115 @@
-"""Files in and out of a run: atomic writes, the tables of a plan or a pipeline, reading a plan folder back."""
+"""Files in and out of a run: output folders checked and locked before any computing, atomic writes,
+the tables of a plan or a pipeline, and reading a plan folder back (validated against the scenario).
+
+Every problem is an :class:`OutputError` whose ``str()`` is one line naming the file or folder.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator, Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from optimize.result import TABLES, AllocationPlan
-from scenarios.run.report import write_evaluation_report, write_report
+from scenarios.bounds import outside
 from scenarios.run.simulation import Capacities, capacities_by_year
+from scenarios.schema import Scenario
 from sim.referral.network import NetworkError
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
 
+LOCK_NAME = ".healthsim.lock"
+TMP_PREFIX = ".tmp-"
+PLAN_MANIFEST = "plan.json"
+
+
+class OutputError(ValueError):
+    """An output cannot be written, or a file written by healthsim and read back is wrong; one line."""
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def check_writable_dir(path: str | Path, option: str = "--out") -> Path:
+    """Create folder ``path`` if needed and prove it writable (a probe file); raise :class:`OutputError`."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"{option} {p}: is a file; expected a folder to write into")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=p, prefix=TMP_PREFIX):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{option} {p}: cannot write into this folder ({_reason(exc)})") from None
+    return p
+
+
+def check_writable_file(path: str | Path, option: str) -> Path:
+    """Prove that file ``path`` can be written (its folder created and writable, not a folder itself)."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"{option} {p}: is a folder; expected a file name")
+    check_writable_dir(p.parent, option)
+    return p
+
+
+@contextmanager
+def output_lock(path: str | Path, option: str = "--out") -> Iterator[Path]:
+    """Check folder ``path`` and hold its lock file while a run writes there.
+
+    A second run into the same folder is refused at once (not interleaved). Temporary files
+    left by a killed run are removed once the lock is held.
+    """
+    from filelock import FileLock, Timeout
+
+    out = check_writable_dir(path, option)
+    lock = FileLock(out / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise OutputError(f"{option} {out}: another healthsim run is writing into this folder (lock file "
+                          f"{out / LOCK_NAME}); wait for it to finish or choose another folder") from None
+    try:
+        for stale in out.rglob(f"{TMP_PREFIX}*"):
+            stale.unlink(missing_ok=True)
+        yield out
+    finally:
+        lock.release()
+
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write`` on a temporary sibling (same suffix), then rename it over ``path``.
 
-    A reader never sees half a file, and a killed run leaves none behind.
+    A reader never sees half a file; on a failure (disk full, no permission) the temporary file
+    is removed, ``path`` keeps what it had, and an :class:`OutputError` says what happened.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")  # same suffix, so writers that check it are content
-    write(tmp)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=f"-{path.name}")
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({_reason(exc)})") from None
+    tmp = Path(name)
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: writing failed ({_reason(exc)}); the file was left as it was and files "
+                          "written before it are intact") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -42,26 +124,109 @@ def plan_tables(plan: AllocationPlan) -> dict[str, pd.DataFrame]:
     return {name: getattr(plan, name) for name in TABLES}
 
 
-def write_plan(plan: AllocationPlan, out_dir: str | Path) -> list[Path]:
-    """Write a plan's tables as CSV (what ``healthsim optimize --out`` writes)."""
-    return write_tables(plan_tables(plan), out_dir)
+def plan_manifest(scenario: Scenario, plan: AllocationPlan, variant: str) -> dict:
+    """What a plan folder was computed for (``plan.json``): scenario, region, years, variant."""
+    return {"scenario": scenario.id, "region": scenario.region.name, "base_year": scenario.base_year,
+            "target_year": scenario.target_year, "variant": variant, "mode": plan.mode,
+            "kinds": sorted(set(plan.stocks["kind"]))}
 
 
-def read_plan_capacities(plan_dir: str | Path) -> dict[int, Capacities]:
-    """Capacities by year from a plan folder (``stocks.csv`` from ``optimize --out``)."""
-    path = Path(plan_dir) / "stocks.csv"
-    if not path.exists():
-        raise NetworkError(f"{path}: not found; expected the stocks.csv written by 'healthsim optimize --out DIR'")
+def _write_json(path: Path, obj: dict) -> Path:
+    text = json.dumps(obj, ensure_ascii=False, indent=1, default=float)
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_plan(plan: AllocationPlan, out_dir: str | Path, scenario: Scenario, variant: str) -> list[Path]:
+    """Write a plan's tables as CSV and its ``plan.json`` manifest (what ``healthsim optimize --out`` writes)."""
+    written = write_tables(plan_tables(plan), out_dir)
+    written.append(_write_json(Path(out_dir) / PLAN_MANIFEST, plan_manifest(scenario, plan, variant)))
+    return written
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class PlanManifest(_Record):
+    scenario: str
+    region: str
+    base_year: int
+    target_year: int
+    variant: str
+    kinds: list[str]
+
+
+class StockRow(_Record):
+    region: str
+    year: int
+    kind: str
+    tier: Literal["hospital", "primary"]
+    stock: float = Field(ge=0)
+
+
+def _first_error(exc: ValidationError, rows: bool = False) -> str:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    where = f"row {int(loc.pop(0)) + 2}: " if rows and loc and isinstance(loc[0], int) else ""
+    field = ".".join(str(x) for x in loc)
+    return f"{where}{field}: {err['msg'].lower()}, got {str(err.get('input'))[:40]!r}"
+
+
+def read_plan_manifest(plan_dir: Path, scenario: Scenario) -> PlanManifest:
+    """The plan folder's ``plan.json``, checked against ``scenario`` (same region and years)."""
+    path = plan_dir / PLAN_MANIFEST
     try:
-        df = pd.read_csv(path)
-    except Exception as exc:  # unreadable CSV
-        raise NetworkError(f"{path}: not a readable CSV ({exc})") from None
-    need = {"year", "kind", "tier", "stock"}
+        manifest = PlanManifest.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        raise OutputError(f"{path}: not found; expected a plan folder written by 'healthsim optimize --out DIR' "
+                          "(rerun it to write plan.json)") from None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read ({_reason(exc)})") from None
+    except ValidationError as exc:
+        raise OutputError(f"{path}: {_first_error(exc)}; expected the plan.json written by 'healthsim optimize --out'") from None
+    s = scenario
+    if manifest.region != s.region.name:
+        raise OutputError(f"{path}: region: the plan is for {manifest.region} (scenario '{manifest.scenario}'), "
+                          f"not {s.region.name}; expected a plan of scenario '{s.id}'")
+    if not s.base_year <= manifest.base_year < manifest.target_year <= s.base_year + 100:
+        raise OutputError(f"{path}: years: the plan runs {manifest.base_year}-{manifest.target_year}; expected a plan "
+                          f"from scenario '{s.id}''s base year {s.base_year} on (re-based plans included)")
+    return manifest
+
+
+def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, Capacities]:
+    """Capacities by year from a plan folder (``plan.json`` and ``stocks.csv`` from ``optimize --out``),
+    each row checked: columns, types, ranges, region and years matching ``scenario``."""
+    folder = Path(plan_dir)
+    if not folder.is_dir():
+        raise OutputError(f"--plan {folder}: not a folder; expected a folder written by 'healthsim optimize --out DIR'")
+    manifest = read_plan_manifest(folder, scenario)
+    path = folder / "stocks.csv"
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise OutputError(f"{path}: not found; expected the stocks.csv written by 'healthsim optimize --out DIR'") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise OutputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    need = {"region", "year", "kind", "tier", "stock"}
     if not need <= set(df.columns):
-        raise NetworkError(f"{path}: columns {sorted(set(df.columns))}; expected at least {sorted(need)}")
-    if (df["stock"] < 0).any():
-        raise NetworkError(f"{path}: field stock: expected values >= 0")
-    return capacities_by_year(df, str(path))
+        raise OutputError(f"{path}: columns {sorted(df.columns)}; expected at least {sorted(need)}")
+    try:
+        rows = [StockRow.model_validate(r) for r in df[sorted(need)].to_dict(orient="records")]
+    except ValidationError as exc:
+        raise OutputError(f"{path}: {_first_error(exc)}") from None
+    s = scenario
+    for i, r in enumerate(rows, start=2):
+        problem = (f"region {r.region!r}; expected {manifest.scenario!r} as in plan.json" if r.region != manifest.scenario
+                   else f"year {r.year}; expected {manifest.base_year}-{manifest.target_year} as in plan.json"
+                   if not manifest.base_year <= r.year <= manifest.target_year
+                   else outside("resources.*.stock", r.stock))
+        if problem:
+            raise OutputError(f"{path}: row {i}: {problem}")
+    try:
+        return capacities_by_year(pd.DataFrame([r.model_dump() for r in rows]), str(path))
+    except NetworkError as exc:
+        raise OutputError(str(exc)) from None
 
 
 def _write_excel(tables: dict[str, pd.DataFrame], path: Path) -> None:
@@ -71,12 +236,14 @@ def _write_excel(tables: dict[str, pd.DataFrame], path: Path) -> None:
 
 
 def write_outputs(result: PipelineResult, out_dir: str | Path) -> list[Path]:
-    """Write CSV tables, summary.json, an Excel workbook and the HTML report, each atomically."""
+    """Write CSV tables, summary.json, plan.json, an Excel workbook and the HTML report, each atomically."""
+    from scenarios.run.report import write_report  # plotly: imported only when a report is written
+
     out = Path(out_dir)
     tables = result.tables()
     written = write_tables(tables, out)
-    written.append(atomic_write(out / "summary.json", lambda p: p.write_text(
-        json.dumps(result.summary(), ensure_ascii=False, indent=1, default=float), encoding="utf-8")))
+    written.append(_write_json(out / "summary.json", result.summary()))
+    written.append(_write_json(out / PLAN_MANIFEST, plan_manifest(result.scenario, result.plan, result.options.variant)))
     written.append(atomic_write(out / "results.xlsx", lambda p: _write_excel(tables, p)))
     written.append(atomic_write(out / "report.html", lambda p: write_report(result, p)))
     return written
@@ -84,7 +251,24 @@ def write_outputs(result: PipelineResult, out_dir: str | Path) -> list[Path]:
 
 def write_evaluation(ev: Evaluation, out_dir: str | Path) -> list[Path]:
     """Write ``evaluation.csv``, ``evaluation_population.csv`` and ``evaluation.html``, each atomically."""
+    from scenarios.run.report import write_evaluation_report
+
     out = Path(out_dir)
     written = write_tables({"evaluation": ev.targets, "evaluation_population": ev.population}, out)
     written.append(atomic_write(out / "evaluation.html", lambda p: write_evaluation_report(ev, p)))
+    return written
+
+
+def write_sweep(table: pd.DataFrame, title: str, out_dir: str | Path) -> list[Path]:
+    """Write a budget sweep as ``sweep.csv`` and ``sweep.html`` (and ``sweep.png`` when kaleido works)."""
+    from scenarios.run.report import sweep_figure
+
+    out = Path(out_dir)
+    written = write_tables({"sweep": table}, out)
+    fig = sweep_figure(table, title)
+    written.append(atomic_write(out / "sweep.html", lambda p: fig.write_html(p, include_plotlyjs=True, full_html=True)))
+    try:
+        written.append(atomic_write(out / "sweep.png", lambda p: fig.write_image(str(p), width=1000, height=600)))
+    except Exception:  # kaleido (a browser engine) is optional; the HTML chart stands on its own
+        pass
     return written

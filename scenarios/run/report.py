@@ -160,8 +160,8 @@ projected population if the stock stayed at its observed level.</p>
     return path
 
 
-def sweep_chart(table: pd.DataFrame, title: str, html_path: str | Path, png_path: str | Path | None = None) -> list[Path]:
-    """Plot attainment (%) of each target against budget (CNY 亿 = 100 million); write HTML (and PNG if possible)."""
+def sweep_figure(table: pd.DataFrame, title: str) -> go.Figure:
+    """Attainment (%) of each target against budget (CNY 亿 = 100 million); written by ``outputs.write_sweep``."""
     fig = go.Figure()
     for (kind, expr), df in table.groupby(["kind", "expr"], sort=False):
         fig.add_trace(go.Scatter(x=df["budget_cny"] / 1e8, y=df["attainment"] * 100, mode="lines+markers",
@@ -171,14 +171,4 @@ def sweep_chart(table: pd.DataFrame, title: str, html_path: str | Path, png_path
                              name="weighted score", line=dict(dash="dash", color="black")))
     fig.update_layout(title=title, xaxis_title="plan-period budget (CNY 100 million, 亿元)",
                       yaxis_title="target attainment (%)", yaxis_range=[0, 105], template="plotly_white")
-    written = []
-    html_path = Path(html_path)
-    fig.write_html(html_path, include_plotlyjs=True, full_html=True)
-    written.append(html_path)
-    if png_path is not None:
-        try:
-            fig.write_image(str(png_path), width=1000, height=600)
-            written.append(Path(png_path))
-        except Exception:  # kaleido (a browser engine) is optional; the HTML chart stands on its own
-            pass
-    return written
+    return fig
