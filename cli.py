@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from optimize.problem import ProblemError
@@ -46,10 +47,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError, OutputError,
                 UserError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             sys.exit(2)
         except InfeasiblePlan as exc:
-            err_console.print(f"[bold red]infeasible:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             sys.exit(1)
 
     return wrapper
@@ -490,7 +491,7 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
     console.print(show)
     errors = table[table["status"] == "error"]
     for row in errors.itertuples(index=False):
-        err_console.print(f"[red]{row.job_id}[/]: {row.error}", highlight=False)
+        err_console.print(f"[red]{row.job_id}[/]: {escape(str(row.error))}", highlight=False)
     console.print(f"ranking written to {Path(out_dir) / 'ranking.csv'}")
     if len(errors):
         sys.exit(1)

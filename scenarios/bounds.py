@@ -155,8 +155,8 @@ def numbers(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str, f
 
 
 def fmt(x: float) -> str:
-    """A bound or a value as people read it: 1,000 / 0.25 / 130,000,000 / 1e+308."""
-    if abs(x) <= 1e15 and float(x) == int(x):
+    """A bound or a value as people read it: 1,000 / 0.25 / 130,000,000 / 1e+13 / 1e+308."""
+    if abs(x) < 1e9 and float(x) == int(x):
         return f"{int(x):,}"
     return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:.3g}"
 

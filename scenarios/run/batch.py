@@ -133,7 +133,7 @@ def load_grid(path: str | Path | None) -> dict[str, list]:
             if not all(isinstance(v, str) for v in values):
                 raise BatchError(f"{p}: axes.variant: expected names of population variants in quotes")
         elif problem := check_field(name):
-            raise BatchError(f"{p}: axes.\"{name}\": {problem}")
+            raise BatchError(f"{p}: axes: {problem}")
     return axes
 
 

@@ -164,12 +164,12 @@ class StockRow(_Record):
     stock: float = Field(ge=0)
 
 
-def _first_error(exc: ValidationError, rows: bool = False) -> str:
+def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    loc = list(err["loc"])
-    where = f"row {int(loc.pop(0)) + 2}: " if rows and loc and isinstance(loc[0], int) else ""
-    field = ".".join(str(x) for x in loc)
-    return f"{where}{field}: {err['msg'].lower()}, got {str(err.get('input'))[:40]!r}"
+    if err["type"] == "json_invalid":
+        return f"not valid JSON ({err['msg'].removeprefix('Invalid JSON: ')})"
+    field = ".".join(str(x) for x in err["loc"]) or "contents"
+    return f"{field}: {err['msg'][0].lower()}{err['msg'][1:]}, got {str(err.get('input'))[:40]!r}"
 
 
 def read_plan_manifest(plan_dir: Path, scenario: Scenario) -> PlanManifest:
@@ -211,16 +211,18 @@ def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, 
     need = {"region", "year", "kind", "tier", "stock"}
     if not need <= set(df.columns):
         raise OutputError(f"{path}: columns {sorted(df.columns)}; expected at least {sorted(need)}")
-    try:
-        rows = [StockRow.model_validate(r) for r in df[sorted(need)].to_dict(orient="records")]
-    except ValidationError as exc:
-        raise OutputError(f"{path}: {_first_error(exc)}") from None
+    rows = []
+    for i, record in enumerate(df[sorted(need)].to_dict(orient="records"), start=2):  # row 1 is the header
+        try:
+            rows.append(StockRow.model_validate(record))
+        except ValidationError as exc:
+            raise OutputError(f"{path}: row {i}: {_first_error(exc)}") from None
     s = scenario
     for i, r in enumerate(rows, start=2):
         problem = (f"region {r.region!r}; expected {manifest.scenario!r} as in plan.json" if r.region != manifest.scenario
                    else f"year {r.year}; expected {manifest.base_year}-{manifest.target_year} as in plan.json"
                    if not manifest.base_year <= r.year <= manifest.target_year
-                   else outside("resources.*.stock", r.stock))
+                   else (msg := outside("resources.*.stock", r.stock)) and f"stock: {msg}")
         if problem:
             raise OutputError(f"{path}: row {i}: {problem}")
     try:

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from cli import main
 from scenarios.loader import ScenarioError, load
-from scenarios.run.outputs import read_plan_capacities
 from scenarios.run.simulation import network_from_scenario
 from sim.referral.experiment import simulate, t95
 from sim.referral.model import ReferralSimulation
@@ -166,14 +165,6 @@ def test_negative_rates_are_refused(write_toml):
         load(path)
     with pytest.raises(NetworkError, match="arrivals_per_day = -1"):
         AllianceNode("a", "h", -1.0, 1, 1, 1, 1, 1)
-
-
-def test_plan_folder_errors_name_the_file(tmp_path):
-    with pytest.raises(NetworkError, match="stocks.csv: not found"):
-        read_plan_capacities(tmp_path)
-    (tmp_path / "stocks.csv").write_text("year,kind\n2021,beds\n")
-    with pytest.raises(NetworkError, match="expected at least"):
-        read_plan_capacities(tmp_path)
 
 
 def test_cli_simulate_with_an_optimizer_plan(tmp_path):
