@@ -275,7 +275,7 @@ CASES = [
     plan_case("plan-stocks-inf", "an infinite stock", {"stocks.csv": GOOD_STOCKS_HEAD + "renhe,2021,beds,hospital,inf\n"},
               "row 2: stock: input should be a finite number"),
     plan_case("plan-stocks-huge", "a stock of 1e12 beds", {"stocks.csv": GOOD_STOCKS_HEAD + "renhe,2021,beds,hospital,1e12\n"},
-              "row 2: 1e+12 is outside the plausible range"),
+              "row 2: stock: 1e+12 is outside the plausible range"),
     plan_case("plan-stocks-year", "a year outside the scenario's", {"stocks.csv": GOOD_STOCKS_HEAD + "renhe,2031,beds,hospital,5\n"},
               "row 2: year 2031; expected 2020-2025"),
     plan_case("plan-stocks-tier", "an unknown tier", {"stocks.csv": GOOD_STOCKS_HEAD + "renhe,2021,beds,clinic,5\n"},
