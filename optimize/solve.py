@@ -125,13 +125,22 @@ def _feasible(p: AllocationProblem, families: frozenset[str], elastic: bool = Fa
 
 
 def _first_breaking(p: AllocationProblem, elastic: bool) -> tuple[frozenset[str], str | None]:
-    """Add the constraint families in order; return those kept and the first that breaks (or None)."""
-    enforced: frozenset[str] = frozenset()
-    for fam in FAMILIES:
-        if not _feasible(p, enforced | {fam}, elastic):
-            return enforced, fam
-        enforced = enforced | {fam}
-    return enforced, None
+    """Add the constraint families in order; return those kept and the first that breaks (or None).
+
+    Each prefix of :data:`FAMILIES` holds the one before it, so feasibility only falls as families
+    are added: one solve settles the common case, and a bisection finds the first breaking
+    family in log2(families) more solves instead of one solve per family.
+    """
+    if _feasible(p, frozenset(FAMILIES), elastic):
+        return frozenset(FAMILIES), None
+    ok, broken = 0, len(FAMILIES)  # the prefix of length `ok` is feasible (none enforced), `broken` is not
+    while broken - ok > 1:
+        mid = (ok + broken) // 2
+        if _feasible(p, frozenset(FAMILIES[:mid]), elastic):
+            ok = mid
+        else:
+            broken = mid
+    return frozenset(FAMILIES[: broken - 1]), FAMILIES[broken - 1]
 
 
 def floor_cost(p: AllocationProblem) -> float:

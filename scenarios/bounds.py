@@ -127,7 +127,7 @@ def numbers(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str, f
     shown = ".".join(path)
     if isinstance(data, dict):
         for key, value in data.items():
-            key = str(key)
+            key = str(key) if str(key).isprintable() and str(key) else repr(str(key))  # one line
             if key == "value" and _is_number(value):
                 yield f"{shown}.value", shown, value
             elif key == "path" and isinstance(value, dict):

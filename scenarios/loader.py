@@ -264,12 +264,17 @@ def validate(data: dict[str, Any], file: str | Path) -> Scenario:
     return scenario
 
 
+def field_name(parts: tuple[Any, ...]) -> str:
+    """A dotted field name; a key that is not printable text is shown quoted and escaped (one line)."""
+    return ".".join(str(p) if str(p).isprintable() and str(p) else repr(str(p)) for p in parts)
+
+
 def _schema_problems(exc: ValidationError) -> list[tuple[str, str]]:
     """(field, message) for each schema error, in words."""
     problems: list[tuple[str, str]] = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if p != "[key]")
-        field = ".".join(str(p) for p in loc)
+        field = field_name(loc)
         if err.get("type") == "extra_forbidden":
             allowed = _allowed_keys(Scenario, loc)
             hint = f"; allowed here: {', '.join(allowed)}" if allowed else ""
