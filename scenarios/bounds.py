@@ -100,6 +100,16 @@ BOUNDS: dict[str, Bound] = {
     "referral.congestion_uplift": Bound(0, 100, "multiplier of a probability"),
     "referral.severe_multiplier": Bound(0, 100, "multiplier of a probability"),
     "referral.*": Bound(0, 1, "a probability or a share"),
+    # -- observed years and the next plan (issue 11) -------------------------------------------------
+    "observed.*.population": Bound(1_000, 130e6, "persons; see population.base"),
+    "observed.*.births": Bound(0, 8e6, "persons a year: 60 per 1,000 of the largest province"),
+    "observed.*.deaths": Bound(0, 8e6, "persons a year: 60 per 1,000 of the largest province"),
+    "observed.*.visits": Bound(0, 4e9, "visits a year: 30 per resident of the largest province"),
+    "observed.*.discharges": Bound(0, 130e6, "discharges a year: one per resident of the largest province"),
+    "observed.*.resources.*": Bound(0, 1e7, "beds or staff; see resources.*.stock"),
+    "next_plan.*year": Bound(1950, 2100, "calendar year of a plan"),
+    "next_plan.targets.*.expr": Bound(0, 1_000, "a per-capita target, same scale as resources.*.ratio"),
+    "next_plan.targets.*.expr%": Bound(-100, 1_000, "a relative target in %; see resources.*.expr%"),
 }
 
 ANY_NUMBER = Bound(-1e13, 1e13, "no quantity in a regional health plan is larger (budgets included)")

@@ -147,7 +147,8 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
     return None
 
 
-_QUANTITY = "a table like { value = 6.0, source = \"<seed>.txt:LINE\" } or { value = 6.0, assumption = \"why\" }"
+_QUANTITY = ("a table like { value = 6.0, source = \"<seed>.txt:LINE\" }, { value = 6.0, reference = \"《document》, year\" } "
+             "or { value = 6.0, assumption = \"why\" }")
 _EXPECTED = {  # pydantic error type -> what was expected, in words
     "string_type": "text in quotes", "dict_type": "a table", "list_type": "a list [...]",
     "bool_type": "true or false", "bool_parsing": "true or false", "finite_number": "a finite number",

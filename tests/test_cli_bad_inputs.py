@@ -99,7 +99,7 @@ CASES = [
     scen("quantity-bare-number", "a number without its source", RENHE + "[population]\nbirth_rate = 7.1\n",
          "population.birth_rate: expected a table like { value = 6.0, source"),
     scen("quantity-no-provenance", "a quantity with neither source nor assumption",
-         RENHE + "[population]\nbase = { value = 300000 }\n", "needs a 'source' (seed file:line) or an 'assumption'"),
+         RENHE + "[population]\nbase = { value = 300000 }\n", "needs a 'source' (seed file:line), a 'reference'"),
     scen("source-bad-citation", "a source that cites no seed line",
          RENHE + '[population]\nbase = { value = 300000, source = "the internet" }\n', "source must cite a seed"),
     scen("population-huge", "population of 1e12", RENHE + '[population]\nbase = { value = 1e12, assumption = "x" }\n',
@@ -263,8 +263,8 @@ CASES = [
     plan_case("plan-other-region", "a Renhe plan used for Conghua", {}, "region: the plan is for Renhe District, Panzhihua", "conghua"),
     plan_case("plan-manifest-broken", "plan.json cut short", {"plan.json": '{"scenario": "renhe", '}, "plan.json: "),
     plan_case("plan-manifest-years", "plan.json for other years",
-              {"plan.json": '{"scenario": "renhe", "region": "Renhe District, Panzhihua", "base_year": 2020, "target_year": 2030, '
-                            '"variant": "medium", "kinds": []}'}, "years: the plan runs 2020-2030; expected 2020-2025"),
+              {"plan.json": '{"scenario": "renhe", "region": "Renhe District, Panzhihua", "base_year": 2010, "target_year": 2015, '
+                            '"variant": "medium", "kinds": []}'}, "years: the plan runs 2010-2015; expected a plan from 2020"),
     plan_case("plan-stocks-missing", "plan folder without stocks.csv", {"stocks.csv": None}, "stocks.csv: not found"),
     plan_case("plan-stocks-truncated", "stocks.csv cut after two columns", {"stocks.csv": "year,kind\n2021,beds\n"},
               "columns ['kind', 'year']; expected at least"),

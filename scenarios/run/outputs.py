@@ -190,7 +190,7 @@ def read_plan_manifest(plan_dir: Path, scenario: Scenario) -> PlanManifest:
                           f"not {s.region.name}; expected a plan of scenario '{s.id}'")
     if not s.base_year <= manifest.base_year < manifest.target_year <= s.base_year + 100:
         raise OutputError(f"{path}: years: the plan runs {manifest.base_year}-{manifest.target_year}; expected a plan "
-                          f"from scenario '{s.id}''s base year {s.base_year} on (re-based plans included)")
+                          f"from {s.base_year} (the base year of scenario '{s.id}') or later")
     return manifest
 
 

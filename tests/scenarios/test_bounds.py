@@ -8,11 +8,16 @@ import math
 import pytest
 
 from scenarios import bounds
-from scenarios.loader import ScenarioError, builtin_names, load, load_raw
+from pathlib import Path
+
+from scenarios.loader import BUILTIN_DIR, ScenarioError, builtin_names, load, load_raw
 
 
-@pytest.mark.parametrize("name", builtin_names())
-def test_every_number_of_the_builtins_has_its_own_bound(name):
+SHIPPED = builtin_names() + sorted(str(p) for sub in ("examples", "plan15") for p in (BUILTIN_DIR / sub).glob("*.toml"))
+
+
+@pytest.mark.parametrize("name", SHIPPED, ids=lambda n: Path(n).stem)
+def test_every_number_of_the_shipped_scenarios_has_its_own_bound(name):
     data, _ = load_raw(name)
     unmatched = sorted({lookup for _, lookup, _ in bounds.numbers(load(name).model_dump()) if not bounds.bound_for(lookup)[0]})
     assert not unmatched, f"add a row to scenarios/bounds.py BOUNDS for {unmatched}"
