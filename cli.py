@@ -6,6 +6,7 @@ and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -14,6 +15,7 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from optimize.problem import ProblemError
@@ -21,6 +23,7 @@ from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
 from scenarios.amounts import AmountError, parse_cny, parse_years
 from scenarios.labels import LANGS, Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load, resolve_path
+from scenarios.run.outputs import OutputError, atomic_write, check_writable_file, output_lock
 from scenarios.run.plan import problem_for
 from scenarios.run.projection import project, projection_with_calibration, variant_names
 from sim.population import ProjectionError
@@ -42,11 +45,12 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError, UserError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        except (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError, OutputError,
+                UserError) as exc:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             sys.exit(2)
         except InfeasiblePlan as exc:
-            err_console.print(f"[bold red]infeasible:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             sys.exit(1)
 
     return wrapper
@@ -137,6 +141,11 @@ def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str, unca
         console.print(line, highlight=False)
 
 
+def _locked(out_dir: str | None) -> contextlib.AbstractContextManager:
+    """Check and lock ``--out`` before any computing (nothing when no folder is given)."""
+    return output_lock(out_dir) if out_dir else contextlib.nullcontext()
+
+
 def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None,
              base: int | None = None, target: int | None = None):
     from scenarios.run.rebase import plan_years, rebase
@@ -185,18 +194,23 @@ TARGET_HELP = "Plan to this year (default: the scenario's target year, or its ne
 @friendly
 def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export, base_year, target_year) -> None:
     """Allocate new beds and staff by year and tier to reach SCENARIO's targets."""
-    s, problem = _problem(scenario, variant, budget, budget_per_year, base_year, target_year)
-    mode = mode or s.plan.mode
-    if export:
-        path = export_model(problem, export, mode, integer)
-        console.print(f"model written to {path}")
-    plan = solve(problem, mode=mode, integer=integer)
-    _print_plan(s, plan, variant)
-    if out_dir:
-        from scenarios.run.outputs import write_plan
+    from scenarios.run.outputs import write_plan
 
-        paths = write_plan(plan, out_dir)
-        console.print(f"tables written: {', '.join(str(p) for p in paths)}")
+    if export:
+        if Path(export).suffix.lower() not in (".lp", ".mps"):
+            raise UserError(f"--export-model {export}: expected a file ending in .lp or .mps")
+        check_writable_file(export, "--export-model")
+    with _locked(out_dir):
+        s, problem = _problem(scenario, variant, budget, budget_per_year, base_year, target_year)
+        mode = mode or s.plan.mode
+        if export:
+            path = atomic_write(export, lambda p: export_model(problem, p, mode, integer))
+            console.print(f"model written to {path}")
+        plan = solve(problem, mode=mode, integer=integer)
+        _print_plan(s, plan, variant)
+        if out_dir:
+            paths = write_plan(plan, out_dir, s, variant)
+            console.print(f"tables written: {', '.join(str(p) for p in paths)}")
 
 
 def _print_plan(s, plan, variant: str) -> None:
@@ -254,13 +268,24 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir, lang) -> None:
     import numpy as np
 
     from optimize.sweep import budget_sweep
-    from scenarios.run.report import sweep_chart
+    from scenarios.run.outputs import write_sweep
 
     lo, hi = parse_cny(b_from, "--budget-from"), parse_cny(b_to, "--budget-to")
     if hi <= lo:
         raise UserError(f"--budget-to ({hi:,.0f}) must be above --budget-from ({lo:,.0f})")
-    s, problem = _problem(scenario, variant, None, None)
-    table = budget_sweep(problem, np.linspace(lo, hi, steps))
+    with _locked(out_dir):
+        s, problem = _problem(scenario, variant, None, None)
+        table = budget_sweep(problem, np.linspace(lo, hi, steps))
+        _print_sweep(s, table)
+        if out_dir:
+            lang = lang or s.report.lang
+            title = f"{s.region.name_cn}：{Labels(lang).text('fig_sweep')}" if lang == "zh" else \
+                f"{s.region.name}: {Labels(lang).text('fig_sweep')}"
+            files = write_sweep(table, title, out_dir, lang)
+            console.print(f"written: {', '.join(str(f) for f in files)}")
+
+
+def _print_sweep(s, table) -> None:
     wide = table.pivot_table(index="budget_cny", columns="kind", values="attainment", sort=False)
     t = Table(title=f"{s.region.name}: attainment (%) of {s.target_year} targets by plan-period budget")
     t.add_column("budget (CNY million)", justify="right")
@@ -274,15 +299,6 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir, lang) -> None:
             continue
         t.add_row(f"{b / 1e6:,.0f}", *[f"{v * 100:.1f}" for v in row], f"{score[b] * 100:.1f}")
     console.print(t)
-    if out_dir:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "sweep.csv", index=False)
-        lang = lang or s.report.lang
-        title = f"{s.region.name_cn}：{Labels(lang).text('fig_sweep')}" if lang == "zh" else \
-            f"{s.region.name}: {Labels(lang).text('fig_sweep')}"
-        files = sweep_chart(table, title, out / "sweep.html", out / "sweep.png", lang)
-        console.print(f"written: {out / 'sweep.csv'}, {', '.join(str(f) for f in files)}")
 
 
 SIM_KPIS = [
@@ -310,26 +326,31 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
     """Simulate patient flows in SCENARIO's medical alliances (SimPy)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from scenarios.run.outputs import read_plan_capacities
+    from scenarios.run.outputs import read_plan_capacities, write_tables
     from scenarios.run.simulation import FLOWS_ONLY_ABOVE, SimulationRequest, simulate_scenario
 
-    s = load(scenario)
-    plan = read_plan_capacities(plan_dir) if plan_dir else None
-    default = sorted(y for y in plan if y > s.base_year) if plan else [s.base_year]
-    yrs = parse_years(years, default)
-    if min(yrs) < s.base_year:
-        raise UserError(f"--years {years}: expected years from the base year {s.base_year} on")
-    last = max(yrs)
-    proj = project(s, max(last, s.base_year + 1)) if last > s.base_year else None
-    request = SimulationRequest(yrs, replications, seed, True if flows_only else None)
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err_console) as bar:
-        task = bar.add_task(f"simulating {s.id}", total=len(yrs) * replications)
-        result, used_flows_only = simulate_scenario(s, request, proj, plan, progress=lambda: bar.advance(task))
-    if used_flows_only and not flows_only:
-        console.print(f"[yellow]Over {FLOWS_ONLY_ABOVE / 1e6:,.0f} M episodes a year: simulated admissions and referrals "
-                      "only (--flows-only); single consults are counted, not queued.[/]")
-    summary = result.summary()
+    with _locked(out_dir):
+        s = load(scenario)
+        plan = read_plan_capacities(plan_dir, s) if plan_dir else None
+        default = sorted(y for y in plan if y > s.base_year) if plan else [s.base_year]
+        yrs = parse_years(years, default, within=(s.base_year, s.base_year + 100))
+        request = SimulationRequest(yrs, replications, seed, True if flows_only else None)
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err_console) as bar:
+            task = bar.add_task(f"simulating {s.id}", total=len(yrs) * replications)
+            proj = project(s, max(max(yrs), s.base_year + 1)) if max(yrs) > s.base_year else None
+            result, used_flows_only = simulate_scenario(s, request, proj, plan, progress=lambda: bar.advance(task))
+        if used_flows_only and not flows_only:
+            console.print(f"[yellow]Over {FLOWS_ONLY_ABOVE / 1e6:,.0f} M episodes a year: simulated admissions and "
+                          "referrals only (--flows-only); single consults are counted, not queued.[/]")
+        summary = result.summary()
+        _print_simulation(s, summary, yrs, replications, seed)
+        if out_dir:
+            paths = write_tables({"runs": result.runs, "summary": summary}, out_dir)
+            console.print(f"written: {', '.join(str(p) for p in paths)}")
+
+
+def _print_simulation(s, summary, yrs, replications, seed) -> None:
     table = Table(title=f"{s.region.name}: referral KPIs per year (mean and 95% CI over {replications} replications, seed {seed})")
     table.add_column("KPI")
     for y in yrs:
@@ -342,12 +363,6 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
             cells.append(f"{row['mean']:,.{digits}f}{half}")
         table.add_row(label, *cells)
     console.print(table)
-    if out_dir:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        result.runs.to_csv(out / "runs.csv", index=False)
-        summary.to_csv(out / "summary.csv", index=False)
-        console.print(f"written: {out / 'runs.csv'}, {out / 'summary.csv'}")
 
 
 LANG_OPTION = click.option("--lang", type=click.Choice(LANGS), default=None,
@@ -413,25 +428,26 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
     from scenarios.run.outputs import write_outputs
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
-    s = load(scenario)
-    lang = lang or s.report.lang
-    opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
-                           simulate=not no_simulate, flows_only=not full_simulation, base_year=base_year,
-                           target_year=target_year, scenario_file=str(resolve_path(scenario)), lang=lang)
-    with StageProgress(lang) as progress:
-        result = run_pipeline(s, opts, progress=progress)
-        progress("writing", 0, 1)
-        files = write_outputs(result, out_dir, lang)
-        progress("writing", 1, 1)
-    if result.diagnosis:
-        err_console.print(f"[yellow]{result.diagnosis}[/]", highlight=False)
-    if result.base_figures is not None:
-        _print_base(result.base_figures)
-    for line in result.calibration.describe() if result.calibration else []:
-        console.print(line, highlight=False)
-    _print_plan(result.scenario, result.plan, variant)
-    console.print(f"[green]{result.plan_note}[/]")
-    console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
+    with _locked(out_dir):
+        s = load(scenario)
+        lang = lang or s.report.lang
+        opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
+                               simulate=not no_simulate, flows_only=not full_simulation, base_year=base_year,
+                               target_year=target_year, scenario_file=str(resolve_path(scenario)), lang=lang)
+        with StageProgress(lang) as progress:
+            result = run_pipeline(s, opts, progress=progress)
+            progress("writing", 0, 1)
+            files = write_outputs(result, out_dir, lang)
+            progress("writing", 1, 1)
+        if result.diagnosis:
+            err_console.print(f"[yellow]{escape(result.diagnosis)}[/]", highlight=False)
+        if result.base_figures is not None:
+            _print_base(result.base_figures)
+        for line in result.calibration.describe() if result.calibration else []:
+            console.print(line, highlight=False)
+        _print_plan(result.scenario, result.plan, variant)
+        console.print(f"[green]{result.plan_note}[/]")
+        console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 
 @main.command("evaluate")
@@ -443,37 +459,38 @@ def evaluate_cmd(scenario, out_dir) -> None:
     """Final evaluation of SCENARIO's plan: each target against the latest observed year."""
     from scenarios.run.evaluation import NOT_OBSERVED, evaluate
 
-    ev = evaluate(load(scenario))
-    s = ev.scenario
-    t = Table(title=f"{s.region.name}: evaluation of the {s.base_year + 1}-{s.target_year} plan against observed years")
-    for col in ("resource", "target", "nature", f"{s.base_year}", "observed", "milestone", "status",
-                "gap to milestone", "gap to target", f"short in {s.target_year}"):
-        t.add_column(col, justify="left" if col in ("resource", "nature", "status") else "right")
-    colour = {"achieved": "green", "on track": "cyan", "behind": "red", NOT_OBSERVED: "dim"}
-    for r in ev.targets.itertuples(index=False):
-        seen = r.status != NOT_OBSERVED
-        t.add_row(resource_label(r.kind), f"{r.expr} {r.unit.replace('_', ' ')}", r.nature, f"{r.base_ratio:.2f}",
-                  f"{r.observed_ratio:.2f} ({int(r.year)})" if seen else "-", f"{r.milestone_ratio:.2f}" if seen else "-",
-                  f"[{colour[r.status]}]{r.status}[/]", *(f"{_fmt(v)} {r.units}" if seen else "-" for v in
-                                                          (r.gap_to_milestone, r.gap_to_target, r.short_in_target_year)))
-    console.print(t)
-    console.print(f"milestone: the straight line from the {s.base_year} ratio to the target, in the observed year; "
-                  f"gaps in beds or persons at that year's population; short in {s.target_year}: at the projected "
-                  "population if the stock stayed at its observed level.", highlight=False)
-    if len(ev.population):
-        p = Table(title="Resident population: observed against the scenario's assumed rates")
-        for col in ("year", "observed", "assumed", "difference", "source"):
-            p.add_column(col, justify="left" if col == "source" else "right")
-        for r in ev.population.itertuples(index=False):
-            p.add_row(str(r.year), _fmt(r.observed), _fmt(r.assumed), f"{r.difference * 100:+.1f}%", r.reference)
-        console.print(p)
-    for line in ev.calibration.describe() if ev.calibration else ["No observed population after the base year."]:
-        console.print(line, highlight=False)
-    if out_dir:
-        from scenarios.run.outputs import write_evaluation
+    with _locked(out_dir):
+        ev = evaluate(load(scenario))
+        s = ev.scenario
+        t = Table(title=f"{s.region.name}: evaluation of the {s.base_year + 1}-{s.target_year} plan against observed years")
+        for col in ("resource", "target", "nature", f"{s.base_year}", "observed", "milestone", "status",
+                    "gap to milestone", "gap to target", f"short in {s.target_year}"):
+            t.add_column(col, justify="left" if col in ("resource", "nature", "status") else "right")
+        colour = {"achieved": "green", "on track": "cyan", "behind": "red", NOT_OBSERVED: "dim"}
+        for r in ev.targets.itertuples(index=False):
+            seen = r.status != NOT_OBSERVED
+            t.add_row(resource_label(r.kind), f"{r.expr} {r.unit.replace('_', ' ')}", r.nature, f"{r.base_ratio:.2f}",
+                      f"{r.observed_ratio:.2f} ({int(r.year)})" if seen else "-", f"{r.milestone_ratio:.2f}" if seen else "-",
+                      f"[{colour[r.status]}]{r.status}[/]", *(f"{_fmt(v)} {r.units}" if seen else "-" for v in
+                                                              (r.gap_to_milestone, r.gap_to_target, r.short_in_target_year)))
+        console.print(t)
+        console.print(f"milestone: the straight line from the {s.base_year} ratio to the target, in the observed year; "
+                      f"gaps in beds or persons at that year's population; short in {s.target_year}: at the projected "
+                      "population if the stock stayed at its observed level.", highlight=False)
+        if len(ev.population):
+            p = Table(title="Resident population: observed against the scenario's assumed rates")
+            for col in ("year", "observed", "assumed", "difference", "source"):
+                p.add_column(col, justify="left" if col == "source" else "right")
+            for r in ev.population.itertuples(index=False):
+                p.add_row(str(r.year), _fmt(r.observed), _fmt(r.assumed), f"{r.difference * 100:+.1f}%", r.reference)
+            console.print(p)
+        for line in ev.calibration.describe() if ev.calibration else ["No observed population after the base year."]:
+            console.print(line, highlight=False)
+        if out_dir:
+            from scenarios.run.outputs import write_evaluation
 
-        files = write_evaluation(ev, out_dir)
-        console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
+            files = write_evaluation(ev, out_dir)
+            console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 
 @main.command("compare")
@@ -532,20 +549,24 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
 
     try:
         refs = [r for spec in scenarios for r in find_scenarios(spec)]
-        jobs = expand_jobs(refs, load_grid(grid_file))
+        jobs = expand_jobs(refs, load_grid(grid_file), grid_file)
     except BatchError as exc:
         raise UserError(str(exc)) from None
     workers = workers or (os.cpu_count() or 1)
     where = scheduler or f"a local Dask cluster of {workers} worker(s)"
-    console.print(f"{len(jobs)} jobs ({len(refs)} scenario(s) x grid) on {where}; results in {out_dir}")
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("ETA"), TimeRemainingColumn(), console=err_console) as bar:
-        task = bar.add_task("batch", total=len(jobs))
+    with _locked(out_dir):
+        console.print(f"{len(jobs)} jobs ({len(refs)} scenario(s) x grid) on {where}; results in {out_dir}")
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("ETA"), TimeRemainingColumn(), console=err_console) as bar:
+            task = bar.add_task("batch", total=len(jobs))
 
-        def progress(done: int, total: int, msg: str) -> None:
-            bar.update(task, completed=done, description=f"batch: {msg[:40]}")
+            def progress(done: int, total: int, msg: str) -> None:
+                bar.update(task, completed=done, description=f"batch: {msg[:40]}")
 
-        table = run_batch(jobs, out_dir, workers, scheduler, resume, simulate, seed, progress)
+            try:
+                table = run_batch(jobs, out_dir, workers, scheduler, resume, simulate, seed, progress)
+            except BatchError as exc:
+                raise UserError(str(exc)) from None
     show = Table(title=f"Ranking ({len(table)} jobs; attainment first, then cost; jobs with other targets unranked)")
     for col in ("rank", "job", "grid", "status", "score", "cost (CNY M)", "all met"):
         show.add_column(col, justify="right" if col in ("rank", "score", "cost (CNY M)") else "left")
@@ -559,7 +580,7 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
     console.print(show)
     errors = table[table["status"] == "error"]
     for row in errors.itertuples(index=False):
-        err_console.print(f"[red]{row.job_id}[/]: {row.error}", highlight=False)
+        err_console.print(f"[red]{row.job_id}[/]: {escape(str(row.error))}", highlight=False)
     console.print(f"ranking written to {Path(out_dir) / 'ranking.csv'}")
     if len(errors):
         sys.exit(1)

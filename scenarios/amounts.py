@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from scenarios.bounds import outside
+
 _MONEY_UNITS = {"亿": 1e8, "万": 1e4, "k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
 
 
@@ -24,13 +26,18 @@ def parse_cny(text: str | None, option: str = "--budget") -> float | None:
         value = float(lower) * factor
     except ValueError:
         raise AmountError(f"{option} {text!r}: expected an amount of CNY such as 2.5e9, 25亿 or 250000万") from None
-    if value < 0 or value != value:
+    if value < 0:
         raise AmountError(f"{option} {text!r}: expected an amount >= 0 CNY")
+    problem = outside("plan.budget_total", value)
+    if problem:
+        raise AmountError(f"{option} {text!r}: {problem}")
     return value
 
 
-def parse_years(text: str | None, default: list[int], option: str = "--years") -> list[int]:
-    """'2021-2025', '2021,2023' or '2022' -> list of years; ``default`` when empty."""
+def parse_years(text: str | None, default: list[int], option: str = "--years",
+                within: tuple[int, int] | None = None) -> list[int]:
+    """'2021-2025', '2021,2023' or '2022' -> list of years; ``default`` when empty; each year within
+    ``within`` (first, last) when given."""
     if not text:
         return default
     try:
@@ -43,4 +50,6 @@ def parse_years(text: str | None, default: list[int], option: str = "--years") -
         raise AmountError(f"{option} {text!r}: expected a range like 2021-2025 or a list like 2021,2023") from None
     if not years:
         raise AmountError(f"{option} {text!r}: expected at least one year (first <= last)")
+    if within is not None and not within[0] <= min(years) <= max(years) <= within[1]:
+        raise AmountError(f"{option} {text!r}: expected years from {within[0]} to {within[1]}")
     return years

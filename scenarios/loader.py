@@ -12,10 +12,11 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from scenarios import bounds
 from scenarios.schema import Scenario
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -103,6 +104,10 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
     if not isinstance(parent, str):
         raise ScenarioError(path, [("extend", f"expected a scenario name or path as a string, got {parent!r}")])
     try:
+        target = resolve_path(parent, path.parent)
+        if not target.is_file():
+            raise ScenarioError(path, [("extend", f"{parent!r} not found (looked for {target}); expected a built-in "
+                                                  "name or a path to a .toml file relative to this file")])
         base, _ = load_raw(parent, (*_chain, key))
     except ScenarioError as exc:
         if exc.file == str(parent):  # unknown built-in name: blame the extending file
@@ -142,19 +147,62 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
     return None
 
 
+_QUANTITY = ("a table like { value = 6.0, source = \"<seed>.txt:LINE\" }, { value = 6.0, reference = \"《document》, year\" } "
+             "or { value = 6.0, assumption = \"why\" }")
+_EXPECTED = {  # pydantic error type -> what was expected, in words
+    "string_type": "text in quotes", "dict_type": "a table", "list_type": "a list [...]",
+    "bool_type": "true or false", "bool_parsing": "true or false", "finite_number": "a finite number",
+}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr`` of an offending input, cut to ``limit`` characters (one line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_field(dotted: str) -> str | None:
+    """Why ``dotted`` (e.g. ``constraints.max_additions_share.nurses``) is not a scenario field, or None."""
+    parts = dotted.split(".")
+    current: Any = Scenario
+    for i, part in enumerate(parts):
+        here = ".".join(parts[: i + 1])
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            if part not in current.model_fields:
+                return f"{here}: unknown field; allowed here: {', '.join(current.model_fields)}"
+            current = current.model_fields[part].annotation
+        elif get_origin(current) is dict:
+            key_type, current = get_args(current)
+            allowed = get_args(key_type) if get_origin(key_type) is Literal else ()
+            if allowed and part not in allowed:
+                return f"{here}: unknown key {part!r}; allowed here: {', '.join(allowed)}"
+        else:
+            return f"{here}: {'.'.join(parts[:i]) or 'the scenario'} has no fields to set (a value or a list)"
+    return None
+
+
 def _describe(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     msg = str(err.get("msg", "invalid"))
+    got = _short(err.get("input"))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if kind == "missing":
         return "missing; this field is required"
+    if kind == "model_type":  # a bare value where a table (usually a quantity) is expected
+        what = _QUANTITY if "Quantity" in msg or "Rate" in msg or "Fraction" in msg else "a table"
+        return f"expected {what}, got {got}"
+    if kind == "string_type" and err["loc"] and err["loc"][-1] == "expr":
+        return f"expected a target in quotes such as \"6.0\", \">4.0\" or \"+30%\", got {got}"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {got}"
     if kind == "literal_error":
-        return f"{msg[0].lower()}{msg[1:]}, got {err.get('input')!r}"
+        return f"{msg[0].lower()}{msg[1:]}, got {got}"
     if kind in ("float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"):
-        return f"expected a number, got {err.get('input')!r}"
+        return f"expected a number, got {got}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return f"expected a value that is {msg[len('Input should be '):]}, got {err.get('input')!r}"
+        return f"expected a value that is {msg[len('Input should be '):]}, got {got}"
     return msg
 
 
@@ -202,25 +250,39 @@ def _cross_checks(s: Scenario) -> list[tuple[str, str]]:
 
 
 def validate(data: dict[str, Any], file: str | Path) -> Scenario:
-    """Validate merged scenario data; raise :class:`ScenarioError` listing every problem."""
+    """Validate merged scenario data against the schema and the plausible ranges (:mod:`scenarios.bounds`);
+    raise :class:`ScenarioError` listing every problem."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems: list[tuple[str, str]] = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if p != "[key]")
-            field = ".".join(str(p) for p in loc)
-            if err.get("type") == "extra_forbidden":
-                allowed = _allowed_keys(Scenario, loc)
-                hint = f"; allowed here: {', '.join(allowed)}" if allowed else ""
-                problems.append((field, f"unknown key{hint}"))
-            else:
-                problems.append((field, _describe(err)))
+        problems = _schema_problems(exc)
+        seen = {field for field, _ in problems}
+        problems += [(f, m) for f, m in bounds.check(data) if f not in seen]
         raise ScenarioError(file, problems) from None
-    problems = _cross_checks(scenario)
+    problems = bounds.check(scenario.model_dump()) + _cross_checks(scenario)
     if problems:
         raise ScenarioError(file, problems)
     return scenario
+
+
+def field_name(parts: tuple[Any, ...]) -> str:
+    """A dotted field name; a key that is not printable text is shown quoted and escaped (one line)."""
+    return ".".join(str(p) if str(p).isprintable() and str(p) else repr(str(p)) for p in parts)
+
+
+def _schema_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """(field, message) for each schema error, in words."""
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p != "[key]")
+        field = field_name(loc)
+        if err.get("type") == "extra_forbidden":
+            allowed = _allowed_keys(Scenario, loc)
+            hint = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+            problems.append((field, f"unknown key{hint}"))
+        else:
+            problems.append((field, _describe(err)))
+    return problems
 
 
 def load(ref: str | Path) -> Scenario:

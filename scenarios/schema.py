@@ -64,7 +64,7 @@ ResourceKind = Literal[
 class Strict(BaseModel):
     """Base model: unknown keys are errors; a validated model is frozen (immutable)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # plausible ranges: scenarios/bounds.py
 
 
 class Provenanced(Strict):

@@ -12,7 +12,11 @@ A number given for a quantity (``{ value = ..., source = ... }``) replaces it wi
 ``{ value = number, assumption = "batch grid: <axis> = <number>" }``. Jobs are expanded on the
 client into plain data, so workers need healthsim installed but not the scenario files.
 Each finished job's result is written atomically to ``OUT/jobs/<job_id>/`` as it completes;
-``--resume`` skips jobs whose result exists. A failing job is recorded with its error.
+``--resume`` skips jobs whose result exists and reads back whole. A failing job is recorded with its error.
+
+A file with an ``[axes]`` table is a grid: a folder or glob of scenarios skips it, and naming it as a
+scenario is an error. Before any cluster starts, every dotted grid field is checked against the
+schema and every job's data is validated, so a bad grid is one message, not one failure per job.
 """
 
 from __future__ import annotations
@@ -29,14 +33,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from scenarios.loader import ScenarioError, builtin_names, deep_merge, load_raw, validate
+from scenarios.bounds import outside
+from scenarios.loader import ScenarioError, builtin_names, check_field, deep_merge, load_raw, validate
 from scenarios.run.outputs import atomic_write
 from scenarios.run.pipeline import PipelineOptions, run_pipeline
 from sim.referral.experiment import DEFAULT_SEED
 
 SPECIAL_AXES = ("budget", "variant")
 KEPT_TABLES = ("additions", "costs")  # each job's plan tables, written beside its summary
+SCHEDULER_TIMEOUT = "4s"  # an unreachable scheduler is reported after this long
 
 
 class BatchError(ValueError):
@@ -64,18 +71,28 @@ class Job:
         return ", ".join(f"{k.split('.')[-2] if k.count('.') >= 2 else k}={short(v)}" for k, v in self.overrides) or "as given"
 
 
+def is_grid(path: str | Path) -> bool:
+    """Whether a .toml file is a batch grid (it has an ``[axes]`` table), not a scenario."""
+    try:
+        return "axes" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # not a readable grid: loaded as a scenario, whose error says what is wrong
+
+
 def find_scenarios(spec: str) -> list[str]:
-    """Scenario references from a folder, a glob, a file, a built-in name, or 'builtin' (all)."""
+    """Scenario references from a folder, a glob, a file, a built-in name, or 'builtin' (all); grids are skipped."""
     if spec in ("builtin", "builtins", "all"):
         return builtin_names()
     if spec in builtin_names():
         return [spec]
     path = Path(spec)
     if path.is_dir():
-        files = sorted(str(p) for p in path.glob("*.toml") if not p.name.startswith("_"))
+        files = sorted(str(p) for p in path.glob("*.toml") if not p.name.startswith("_") and not is_grid(p))
     elif any(ch in spec for ch in "*?["):
-        files = sorted(f for f in globlib.glob(spec) if f.endswith(".toml"))
+        files = sorted(f for f in globlib.glob(spec) if f.endswith(".toml") and not is_grid(f))
     elif path.is_file():
+        if is_grid(path):
+            raise BatchError(f"{spec}: is a grid (it has an [axes] table), not a scenario; pass it with --grid")
         files = [str(path)]
     else:
         raise BatchError(f"{spec}: no scenario files found; expected a folder, a glob like 'dir/*.toml', "
@@ -86,7 +103,7 @@ def find_scenarios(spec: str) -> list[str]:
 
 
 def load_grid(path: str | Path | None) -> dict[str, list]:
-    """Read a grid file's ``[axes]``: {axis: [values]}."""
+    """Read a grid file's ``[axes]``: {axis: [values]}; every axis a scenario field or budget/variant."""
     if path is None:
         return {}
     p = Path(path)
@@ -94,6 +111,8 @@ def load_grid(path: str | Path | None) -> dict[str, list]:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BatchError(f"{p}: file not found; expected a grid .toml file with an [axes] table") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BatchError(f"{p}: cannot be read as text ({type(exc).__name__}); expected a grid .toml file") from None
     except tomllib.TOMLDecodeError as exc:
         raise BatchError(f"{p}: not valid TOML ({exc})") from None
     axes = data.get("axes")
@@ -105,8 +124,17 @@ def load_grid(path: str | Path | None) -> dict[str, list]:
     for name, values in axes.items():
         if not isinstance(values, list) or not values:
             raise BatchError(f"{p}: axes.{name}: expected a non-empty list of values, got {values!r}")
-        if name == "budget" and not all(isinstance(v, (int, float)) and v >= 0 for v in values):
-            raise BatchError(f"{p}: axes.budget: expected amounts of CNY >= 0")
+        if name == "budget":
+            for v in values:
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                    raise BatchError(f"{p}: axes.budget: expected amounts of CNY >= 0, got {v!r}")
+                if problem := outside("plan.budget_total", v):
+                    raise BatchError(f"{p}: axes.budget: {problem}")
+        elif name == "variant":
+            if not all(isinstance(v, str) for v in values):
+                raise BatchError(f"{p}: axes.variant: expected names of population variants in quotes")
+        elif problem := check_field(name):
+            raise BatchError(f"{p}: axes: {problem}")
     return axes
 
 
@@ -124,8 +152,24 @@ def _set(data: dict, dotted: str, value: Any) -> dict:
     return deep_merge(data, override)
 
 
-def expand_jobs(refs: list[str], axes: dict[str, list]) -> list[Job]:
-    """Every scenario x every combination of the grid's axis values."""
+def _problem(data: dict, source: str, variant: str) -> str | None:
+    """The first problem of a job's data (schema, plausible ranges, variant), or None."""
+    try:
+        validate(data, source)
+    except ScenarioError as exc:
+        return str(exc).splitlines()[0]
+    defined = ["medium", *((data.get("population") or {}).get("variants") or {})]
+    if variant not in defined:
+        return f"{source}: population.variants: no variant {variant!r}; defined: {', '.join(defined)}"
+    return None
+
+
+def expand_jobs(refs: list[str], axes: dict[str, list], grid: str | Path | None = None) -> list[Job]:
+    """Every scenario x every combination of the grid's axis values, each validated on the client.
+
+    A scenario that is wrong as given becomes failed jobs (recorded; the rest go on); a grid value
+    that makes a valid scenario wrong raises :class:`BatchError` before anything runs.
+    """
     names = list(axes)
     combos = list(itertools.product(*(axes[n] for n in names))) if names else [()]
     jobs = []
@@ -136,7 +180,8 @@ def expand_jobs(refs: list[str], axes: dict[str, list]) -> list[Job]:
             stem = Path(str(ref)).stem
             jobs.append(Job(f"{stem}-unreadable", stem, str(ref), (), {}, error=str(exc)))
             continue
-        scenario_id = base.get("id", path.stem)
+        scenario_id = str(base.get("id", path.stem))
+        base_problem = _problem(base, str(ref), "medium")
         for combo in combos:
             data = dict(base)
             data.setdefault("id", scenario_id)
@@ -151,7 +196,10 @@ def expand_jobs(refs: list[str], axes: dict[str, list]) -> list[Job]:
             overrides = tuple(zip(names, combo))
             key = json.dumps([scenario_id, str(path), overrides], sort_keys=True, default=str)
             job_id = f"{scenario_id}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
-            jobs.append(Job(job_id, scenario_id, str(ref), overrides, data, variant, budget))
+            job = Job(job_id, scenario_id, str(ref), overrides, data, variant, budget, error=base_problem)
+            if base_problem is None and (problem := _problem(data, str(ref), variant)):
+                raise BatchError(f"{grid or 'grid'}: {job.label}: {problem}")
+            jobs.append(job)
     return jobs
 
 
@@ -196,6 +244,18 @@ def _record(fut, job: Job, folder: Path) -> str:
         return f"error: {type(exc).__name__}"
 
 
+def connect(scheduler: str):
+    """A Dask client of the scheduler at ``scheduler``; one line within seconds when it cannot be reached."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        why = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise BatchError(f"--scheduler {scheduler}: cannot reach a Dask scheduler within {SCHEDULER_TIMEOUT} ({why}); "
+                         "expected the address of a running scheduler such as tcp://host:8786") from None
+
+
 def run_batch(
     jobs: list[Job],
     out_dir: str | Path,
@@ -211,7 +271,7 @@ def run_batch(
 
     out = Path(out_dir)
     (out / "jobs").mkdir(parents=True, exist_ok=True)
-    todo = [j for j in jobs if not (resume and (job_dir(out, j) / "summary.json").exists())]
+    todo = [j for j in jobs if not (resume and read_summary(job_dir(out, j)) is not None)]
     skipped = len(jobs) - len(todo)
     done = skipped
     for j in [j for j in todo if j.error is not None]:
@@ -224,7 +284,7 @@ def run_batch(
     if todo:
         cluster = None
         if scheduler:
-            client = Client(scheduler, timeout="30s")
+            client = connect(scheduler)
         else:
             import logging
 
@@ -258,6 +318,35 @@ def _describe_change(base: tuple, own: tuple) -> str:
     kinds = sorted(set(was) | set(now))
     return ", ".join(f"{k} {was.get(k, '-')} -> {now.get(k, '-')}" for k in kinds if was.get(k) != now.get(k)) \
         or "natures differ"
+class JobSummary(BaseModel):
+    """What ``ranking`` reads back from a job's ``summary.json`` (other keys are kept, not checked)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    scenario: str
+    all_targets_met: bool
+    attainment_score: float = Field(ge=0, le=1)
+    total_cost_cny: float
+    budget_cny: float | None = None
+    population_target_year: float = Field(ge=0)
+    plan_note: str
+
+
+class JobError(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    error: str
+
+
+def _read_record(path: Path, model: type[BaseModel]) -> Any:
+    """``path`` read back and validated with ``model``; None when missing, unreadable or invalid."""
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        return None
+
+
+def read_summary(folder: Path) -> JobSummary | None:
+    """A finished job's summary, or None when it has none that reads back whole and valid."""
+    return _read_record(folder / "summary.json", JobSummary)
 
 
 def ranking(jobs: list[Job], out: Path) -> pd.DataFrame:
@@ -271,16 +360,17 @@ def ranking(jobs: list[Job], out: Path) -> pd.DataFrame:
     for j in jobs:
         folder = job_dir(out, j)
         row = {"job_id": j.job_id, "scenario": j.scenario, "grid": j.label, "variant": j.variant}
-        if (folder / "summary.json").exists():
-            s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            row.update(status="ok", region=s["region"], all_targets_met=s["all_targets_met"],
-                       attainment_score=s["attainment_score"], total_cost_cny=s["total_cost_cny"],
-                       budget_cny=s.get("budget_cny"), population_target_year=s["population_target_year"],
-                       plan=s["plan_note"], error="")
-            targets[j.job_id] = _targets_of(s)
-        elif (folder / "error.json").exists():
-            e = json.loads((folder / "error.json").read_text(encoding="utf-8"))
-            row.update(status="error", error=e["error"].splitlines()[0][:300])
+        summary, error = read_summary(folder), _read_record(folder / "error.json", JobError)
+        if summary is not None:
+            row.update(status="ok", region=getattr(summary, "region", ""), all_targets_met=summary.all_targets_met,
+                       attainment_score=summary.attainment_score, total_cost_cny=summary.total_cost_cny,
+                       budget_cny=summary.budget_cny, population_target_year=summary.population_target_year,
+                       plan=summary.plan_note, error="")
+            targets[j.job_id] = _targets_of(summary.model_dump())
+        elif error is not None:
+            row.update(status="error", error=(error.error.splitlines() or [""])[0][:300])
+        elif (folder / "summary.json").exists():
+            row.update(status="error", error=f"{folder / 'summary.json'}: unreadable or incomplete; rerun with --resume")
         else:
             row.update(status="not run")
         rows.append(row)

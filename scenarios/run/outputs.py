@@ -1,35 +1,115 @@
-"""Files in and out of a run: atomic writes, the tables of a plan or a pipeline, reading a plan folder back."""
+"""Files in and out of a run: output folders checked and locked before any computing, atomic writes,
+the tables of a plan or a pipeline, and reading a plan folder back (validated against the scenario).
+
+Every problem is an :class:`OutputError` whose ``str()`` is one line naming the file or folder.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator, Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from optimize.result import TABLES, AllocationPlan
-from scenarios.labels import Labels, check_lang
-from scenarios.provenance import provenance_rows
-from scenarios.run.report import group_columns, write_evaluation_report, write_report
+from scenarios.bounds import outside
 from scenarios.run.simulation import Capacities, capacities_by_year
+from scenarios.schema import Scenario
 from sim.referral.network import NetworkError
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
 
+LOCK_NAME = ".healthsim.lock"
+TMP_PREFIX = ".tmp-"
+PLAN_MANIFEST = "plan.json"
+
+
+class OutputError(ValueError):
+    """An output cannot be written, or a file written by healthsim and read back is wrong; one line."""
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def check_writable_dir(path: str | Path, option: str = "--out") -> Path:
+    """Create folder ``path`` if needed and prove it writable (a probe file); raise :class:`OutputError`."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"{option} {p}: is a file; expected a folder to write into")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=p, prefix=TMP_PREFIX):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{option} {p}: cannot write into this folder ({_reason(exc)})") from None
+    return p
+
+
+def check_writable_file(path: str | Path, option: str) -> Path:
+    """Prove that file ``path`` can be written (its folder created and writable, not a folder itself)."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"{option} {p}: is a folder; expected a file name")
+    check_writable_dir(p.parent, option)
+    return p
+
+
+@contextmanager
+def output_lock(path: str | Path, option: str = "--out") -> Iterator[Path]:
+    """Check folder ``path`` and hold its lock file while a run writes there.
+
+    A second run into the same folder is refused at once (not interleaved). Temporary files
+    left by a killed run are removed once the lock is held.
+    """
+    from filelock import FileLock, Timeout
+
+    out = check_writable_dir(path, option)
+    lock = FileLock(out / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise OutputError(f"{option} {out}: another healthsim run is writing into this folder (lock file "
+                          f"{out / LOCK_NAME}); wait for it to finish or choose another folder") from None
+    try:
+        for stale in out.rglob(f"{TMP_PREFIX}*"):
+            stale.unlink(missing_ok=True)
+        yield out
+    finally:
+        lock.release()
+
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write`` on a temporary sibling (same suffix), then rename it over ``path``.
 
-    A reader never sees half a file, and a killed run leaves none behind.
+    A reader never sees half a file; on a failure (disk full, no permission) the temporary file
+    is removed, ``path`` keeps what it had, and an :class:`OutputError` says what happened.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")  # same suffix, so writers that check it are content
-    write(tmp)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=f"-{path.name}")
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({_reason(exc)})") from None
+    tmp = Path(name)
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: writing failed ({_reason(exc)}); the file was left as it was and files "
+                          "written before it are intact") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -44,196 +124,124 @@ def plan_tables(plan: AllocationPlan) -> dict[str, pd.DataFrame]:
     return {name: getattr(plan, name) for name in TABLES}
 
 
-def write_plan(plan: AllocationPlan, out_dir: str | Path) -> list[Path]:
-    """Write a plan's tables as CSV (what ``healthsim optimize --out`` writes)."""
-    return write_tables(plan_tables(plan), out_dir)
+def plan_manifest(scenario: Scenario, plan: AllocationPlan, variant: str) -> dict:
+    """What a plan folder was computed for (``plan.json``): scenario, region, years, variant."""
+    return {"scenario": scenario.id, "region": scenario.region.name, "base_year": scenario.base_year,
+            "target_year": scenario.target_year, "variant": variant, "mode": plan.mode,
+            "kinds": sorted(set(plan.stocks["kind"]))}
 
 
-def read_plan_capacities(plan_dir: str | Path) -> dict[int, Capacities]:
-    """Capacities by year from a plan folder (``stocks.csv`` from ``optimize --out``)."""
-    path = Path(plan_dir) / "stocks.csv"
-    if not path.exists():
-        raise NetworkError(f"{path}: not found; expected the stocks.csv written by 'healthsim optimize --out DIR'")
+def _write_json(path: Path, obj: dict) -> Path:
+    text = json.dumps(obj, ensure_ascii=False, indent=1, default=float)
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_plan(plan: AllocationPlan, out_dir: str | Path, scenario: Scenario, variant: str) -> list[Path]:
+    """Write a plan's tables as CSV and its ``plan.json`` manifest (what ``healthsim optimize --out`` writes)."""
+    written = write_tables(plan_tables(plan), out_dir)
+    written.append(_write_json(Path(out_dir) / PLAN_MANIFEST, plan_manifest(scenario, plan, variant)))
+    return written
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class PlanManifest(_Record):
+    scenario: str
+    region: str
+    base_year: int
+    target_year: int
+    variant: str
+    kinds: list[str]
+
+
+class StockRow(_Record):
+    region: str
+    year: int
+    kind: str
+    tier: Literal["hospital", "primary"]
+    stock: float = Field(ge=0)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    if err["type"] == "json_invalid":
+        return f"not valid JSON ({err['msg'].removeprefix('Invalid JSON: ')})"
+    field = ".".join(str(x) for x in err["loc"]) or "contents"
+    return f"{field}: {err['msg'][0].lower()}{err['msg'][1:]}, got {str(err.get('input'))[:40]!r}"
+
+
+def read_plan_manifest(plan_dir: Path, scenario: Scenario) -> PlanManifest:
+    """The plan folder's ``plan.json``, checked against ``scenario`` (same region and years)."""
+    path = plan_dir / PLAN_MANIFEST
     try:
-        df = pd.read_csv(path)
-    except Exception as exc:  # unreadable CSV
-        raise NetworkError(f"{path}: not a readable CSV ({exc})") from None
-    need = {"year", "kind", "tier", "stock"}
+        manifest = PlanManifest.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        raise OutputError(f"{path}: not found; expected a plan folder written by 'healthsim optimize --out DIR' "
+                          "(rerun it to write plan.json)") from None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read ({_reason(exc)})") from None
+    except ValidationError as exc:
+        raise OutputError(f"{path}: {_first_error(exc)}; expected the plan.json written by 'healthsim optimize --out'") from None
+    s = scenario
+    if manifest.region != s.region.name:
+        raise OutputError(f"{path}: region: the plan is for {manifest.region} (scenario '{manifest.scenario}'), "
+                          f"not {s.region.name}; expected a plan of scenario '{s.id}'")
+    if not s.base_year <= manifest.base_year < manifest.target_year <= s.base_year + 100:
+        raise OutputError(f"{path}: years: the plan runs {manifest.base_year}-{manifest.target_year}; expected a plan "
+                          f"from {s.base_year} (the base year of scenario '{s.id}') or later")
+    return manifest
+
+
+def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, Capacities]:
+    """Capacities by year from a plan folder (``plan.json`` and ``stocks.csv`` from ``optimize --out``),
+    each row checked: columns, types, ranges, region and years matching ``scenario``."""
+    folder = Path(plan_dir)
+    if not folder.is_dir():
+        raise OutputError(f"--plan {folder}: not a folder; expected a folder written by 'healthsim optimize --out DIR'")
+    manifest = read_plan_manifest(folder, scenario)
+    path = folder / "stocks.csv"
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise OutputError(f"{path}: not found; expected the stocks.csv written by 'healthsim optimize --out DIR'") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise OutputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    need = {"region", "year", "kind", "tier", "stock"}
     if not need <= set(df.columns):
-        raise NetworkError(f"{path}: columns {sorted(set(df.columns))}; expected at least {sorted(need)}")
-    if (df["stock"] < 0).any():
-        raise NetworkError(f"{path}: field stock: expected values >= 0")
-    return capacities_by_year(df, str(path))
-
-
-# Number formats of the workbook, by column: whole units, 万元 (values / 10,000), ratios, shares.
-UNITS_COLUMNS = {"added", "stock", "population", "births", "deaths", "migration", "shortfall_units"}
-RATIO_COLUMNS = {"ratio", "target_ratio", "achieved_ratio", "shortfall_ratio", "weight"}
-SHARE_COLUMNS = {"attainment", "score", "share_60plus", "share_65plus"}
-FORMATS = {"year": "0", "units": "#,##0", "wan": "#,##0.0", "ratio": "0.00", "share": "0.0%", "number": "#,##0.###", "text": "@"}
-
-
-def _kind_of_column(name: str, series: pd.Series) -> str:
-    if name == "year":
-        return "year"
-    if name.endswith("_cny"):
-        return "wan"
-    if name in UNITS_COLUMNS:
-        return "units"
-    if name in RATIO_COLUMNS:
-        return "ratio"
-    if name in SHARE_COLUMNS:
-        return "share"
-    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
-        return "text"
-    return "number"
-
-
-def _width(values: list) -> int:
-    """Column width in Excel characters (CJK characters count two)."""
-    widest = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(v)) for v in values), default=6)
-    return max(6, min(60, widest + 2))
-
-
-class Book:
-    """An XlsxWriter workbook with the formats of a finance workbook (bold frozen headers, 万元, whole units)."""
-
-    def __init__(self, path: Path, L: Labels):
-        import xlsxwriter
-
-        self.wb, self.L = xlsxwriter.Workbook(str(path)), L
-        self.head = self.wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"})
-        self.title = self.wb.add_format({"bold": True, "font_size": 14})
-        self.bold = self.wb.add_format({"bold": True})
-        self.fmt = {k: self.wb.add_format({"num_format": v}) for k, v in FORMATS.items()}
-        self.fmt["wrap"] = self.wb.add_format({"text_wrap": True, "valign": "top"})
-
-    def frame(self, name: str, df: pd.DataFrame, headers: list[str] | None = None, kinds: list[str] | None = None,
-              ws=None, row: int = 0, freeze: bool = True):
-        """Write ``df`` as a table with translated headers and per-column number formats; return (sheet, next row)."""
-        ws = ws or self.wb.add_worksheet(name[:31])
-        L = self.L
-        headers = headers or [L.column(c) for c in df.columns]
-        kinds = kinds or [_kind_of_column(c, df[c]) for c in df.columns]
-        ws.write_row(row, 0, headers, self.head)
-        for j, (col, kind) in enumerate(zip(df.columns, kinds)):
-            values = df[col].tolist()
-            if kind == "wan":
-                values = [v / 1e4 if v == v else None for v in values]
-            elif kind == "text":
-                name = {"kind": L.resource, "kpi": L.kpi}.get(col, L.value)
-                values = [name(v) if isinstance(v, (str, bool)) else v for v in values]
-            for i, v in enumerate(values):
-                if isinstance(v, float) and v != v:
-                    continue
-                ws.write(row + 1 + i, j, v, self.fmt["text" if kind == "text" else kind])
-            ws.set_column(j, j, _width([headers[j]] + [f"{v:,.1f}" if isinstance(v, float) else v for v in values[:200]]))
-        if freeze:
-            ws.freeze_panes(row + 1, 1)
-        return ws, row + len(df) + 2
-
-
-def _pivot(df: pd.DataFrame, value: str, L: Labels, label=None, total: bool = False) -> pd.DataFrame:
-    """Year x (resource, tier, ...) pivot; column names joined in words ("新增床位 · 医院"); a total row if asked."""
-    keys = group_columns(df)
-    wide = df.pivot_table(index="year", columns=keys, values=value, aggfunc="sum", sort=False)
-    name = label or L.resource
-    wide.columns = [" · ".join([name(c[0])] + [L.value(x) for x in c[1:]]) if isinstance(c, tuple) else name(c)
-                    for c in wide.columns]
-    wide = wide.reset_index().astype({"year": object})
-    if total:
-        wide.loc[len(wide)] = [L.text("sum_row")] + list(wide.iloc[:, 1:].sum())
-    return wide
-
-
-def _summary_sheet(book: Book, r: PipelineResult) -> None:
-    L, s, p = book.L, r.scenario, r.plan
-    ws = book.wb.add_worksheet(L.table("summary"))
-    ws.write(0, 0, L.text("title", region=s.region.name_cn if L.lang == "zh" else s.region.name,
-                          first=s.base_year + 1, last=s.target_year), book.title)
-    pop = r.projection.population(s.target_year, r.options.variant)
-    facts = [(L.column("variant"), L.value(r.options.variant), "text"),
-             (L.text("plan_mode"), L.value(p.mode) if L.lang == "zh" else r.plan_note, "text"),
-             (f"{L.column('population')} {s.base_year}", s.population.base.value, "units"),
-             (f"{L.column('population')} {s.target_year}", pop, "units"),
-             (L.text("total_cost_yi"), p.total_cost / 1e8, "ratio"),
-             (L.text("targets_met"), L.text("met_of", met=int(p.attainment["met"].sum()), n=len(p.attainment)), "text"),
-             (L.text("score"), p.attainment_score, "share")]
-    for i, (k, v, kind) in enumerate(facts, start=2):
-        ws.write(i, 0, k, book.bold)
-        ws.write(i, 1, v, book.fmt[kind])
-    row = len(facts) + 3
-    costs = p.costs.groupby("year", as_index=False)[[c for c in p.costs.columns if c.endswith("_cny")]].sum()
-    ws.write(row, 0, L.text("cost_heading"), book.bold)
-    _, row = book.frame("", costs, ws=ws, row=row + 1, freeze=False)
-    adds = p.additions.groupby(group_columns(p.additions), as_index=False, sort=False)["added"].sum()
-    ws.write(row, 0, L.text("plan_heading"), book.bold)
-    _, row = book.frame("", adds, ws=ws, row=row + 1, freeze=False)
-    att = p.attainment[[c for c in ("kind", "expr", "nature", "target_ratio", "achieved_ratio", "attainment",
-                                    "shortfall_units", "met") if c in p.attainment.columns]]
-    ws.write(row, 0, L.text("att_heading", year=s.target_year), book.bold)
-    book.frame("", att, ws=ws, row=row + 1, freeze=False)
-    ws.set_column(0, 0, 26)
-    ws.set_column(1, 1, 22)
-    ws.freeze_panes(1, 0)
-    ws.activate()
-
-
-def _cost_lines(r: PipelineResult, L: Labels) -> pd.DataFrame:
-    """One row per resource and tier: the unit costs used, their sources, and how each cost line is computed."""
+        raise OutputError(f"{path}: columns {sorted(df.columns)}; expected at least {sorted(need)}")
     rows = []
-    for kind in dict.fromkeys(r.plan.costs["kind"]):
-        c = r.scenario.costs.get(kind)
-        if c is None:
-            continue
-        factor = c.primary_factor.value if c.primary_factor else 1.0
-        for tier in dict.fromkeys(r.plan.costs["tier"]):
-            f = factor if tier == "primary" else 1.0
-            cap, run = c.capital.value * f, c.annual.value * f
-            where = lambda q: q.source or f"{L.column('assumption')}: {q.assumption}"  # noqa: E731
-            rows.append({"kind": kind, "tier": tier, "capital_cny": cap, "running_cny": run,
-                         "explanation": "; ".join([L.text("capital_line", cost=L.cny(cap)), L.text("running_line", cost=L.cny(run))]
-                                                  + ([L.text("primary_factor", f=f)] if f != 1.0 else [])),
-                         "source": f"capital: {where(c.capital)}; annual: {where(c.annual)}"
-                                   + (f"; primary_factor: {where(c.primary_factor)}" if c.primary_factor and f != 1.0 else "")})
-    return pd.DataFrame(rows, columns=["kind", "tier", "capital_cny", "running_cny", "explanation", "source"])
-
-
-def write_workbook(r: PipelineResult, path: Path, lang: str | None = None) -> None:
-    """results.xlsx for finance: 汇总 first, year x resource pivots, attainment, cost lines, assumptions, data."""
-    L = Labels(check_lang(lang or r.options.lang or r.scenario.report.lang))
-    book = Book(path, L)
-    p = r.plan
-    _summary_sheet(book, r)
-    adds = _pivot(p.additions, "added", L, L.added, total=True)
-    book.frame(L.table("additions"), adds, [L.column("year")] + list(adds.columns[1:]), ["year"] + ["units"] * (adds.shape[1] - 1))
-    stocks = _pivot(p.stocks, "stock", L)
-    book.frame(L.table("stocks"), stocks, [L.column("year")] + list(stocks.columns[1:]), ["year"] + ["units"] * (stocks.shape[1] - 1))
-    costs = _pivot(p.costs, "total_cny", L, total=True)
-    book.frame(L.table("costs"), costs, [L.column("year")] + [f"{c}（{L.text('axis_wan')}）" if L.lang == "zh" else
-                                                               f"{c} ({L.text('axis_wan')})" for c in costs.columns[1:]],
-               ["year"] + ["wan"] * (costs.shape[1] - 1))
-    book.frame(L.table("attainment"), p.attainment)
-    lines = _cost_lines(r, L)
-    ws, _ = book.frame(L.table("cost_lines"), lines)
-    ws.set_column(4, 5, 70, book.fmt["wrap"])
-    ws, _ = book.frame(L.table("assumptions"), provenance_rows(r.scenario))
-    ws.set_column(1, 4, 50, book.fmt["wrap"])
-    for name in ("population", "ratios", "sweep", "referral_summary", "duals", "referral_runs"):
-        df = r.tables().get(name)
-        if df is not None:
-            book.frame(L.table(name), df)
-    book.wb.close()
+    for i, record in enumerate(df[sorted(need)].to_dict(orient="records"), start=2):  # row 1 is the header
+        try:
+            rows.append(StockRow.model_validate(record))
+        except ValidationError as exc:
+            raise OutputError(f"{path}: row {i}: {_first_error(exc)}") from None
+    s = scenario
+    for i, r in enumerate(rows, start=2):
+        problem = (f"region {r.region!r}; expected {manifest.scenario!r} as in plan.json" if r.region != manifest.scenario
+                   else f"year {r.year}; expected {manifest.base_year}-{manifest.target_year} as in plan.json"
+                   if not manifest.base_year <= r.year <= manifest.target_year
+                   else (msg := outside("resources.*.stock", r.stock)) and f"stock: {msg}")
+        if problem:
+            raise OutputError(f"{path}: row {i}: {problem}")
+    try:
+        return capacities_by_year(pd.DataFrame([r.model_dump() for r in rows]), str(path))
+    except NetworkError as exc:
+        raise OutputError(str(exc)) from None
 
 
 def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None = None) -> list[Path]:
-    """Write CSV tables, summary.json, scenario.json (the scenario as run, with every source), an Excel
-    workbook and the HTML report (in ``lang``, default the run's or the scenario's), each atomically."""
+    """Write CSV tables, summary.json, plan.json, scenario.json (the scenario as run, with every source), the
+    Excel workbook and the HTML report (in ``lang``, default the run's or the scenario's), each atomically."""
+    from scenarios.run.report import write_report  # plotly: imported only when a report is written
+    from scenarios.run.workbook import write_workbook
+
     out = Path(out_dir)
     tables = result.tables()
     written = write_tables(tables, out)
-    written.append(atomic_write(out / "summary.json", lambda p: p.write_text(
-        json.dumps(result.summary(), ensure_ascii=False, indent=1, default=float), encoding="utf-8")))
+    written.append(_write_json(out / "summary.json", result.summary()))
+    written.append(_write_json(out / PLAN_MANIFEST, plan_manifest(result.scenario, result.plan, result.options.variant)))
     written.append(atomic_write(out / "scenario.json", lambda p: p.write_text(
         json.dumps(result.scenario.model_dump(), ensure_ascii=False, indent=1), encoding="utf-8")))
     written.append(atomic_write(out / "results.xlsx", lambda p: write_workbook(result, p, lang)))
@@ -243,7 +251,24 @@ def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None 
 
 def write_evaluation(ev: Evaluation, out_dir: str | Path) -> list[Path]:
     """Write ``evaluation.csv``, ``evaluation_population.csv`` and ``evaluation.html``, each atomically."""
+    from scenarios.run.report import write_evaluation_report
+
     out = Path(out_dir)
     written = write_tables({"evaluation": ev.targets, "evaluation_population": ev.population}, out)
     written.append(atomic_write(out / "evaluation.html", lambda p: write_evaluation_report(ev, p)))
+    return written
+
+
+def write_sweep(table: pd.DataFrame, title: str, out_dir: str | Path, lang: str = "en") -> list[Path]:
+    """Write a budget sweep as ``sweep.csv`` and ``sweep.html`` (and ``sweep.png`` when kaleido works)."""
+    from scenarios.run.report import sweep_page
+
+    out = Path(out_dir)
+    written = write_tables({"sweep": table}, out)
+    fig, page = sweep_page(table, title, lang)
+    written.append(atomic_write(out / "sweep.html", lambda p: p.write_text(page, encoding="utf-8")))
+    try:
+        written.append(atomic_write(out / "sweep.png", lambda p: fig.write_image(str(p), width=1000, height=600)))
+    except Exception:  # kaleido (a browser engine) is optional; the HTML chart stands on its own
+        pass
     return written

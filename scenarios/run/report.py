@@ -22,6 +22,7 @@ from scenarios.labels import Labels, check_lang
 from scenarios.provenance import provenance_rows
 from scenarios.run.charts import fig_sweep, report_figures
 from scenarios.run.fonts import FONT_STACK, font_face_css
+from scenarios.run.workbook import group_columns
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
@@ -61,11 +62,6 @@ def html_table(header: list[str], rows: list[list[str]], left: int = 1, sum_last
                                           for i, c in enumerate(row)) + "</tr>")
     ident = f' id="{table_id}"' if table_id else ""
     return f'<table class="{cls}"{ident}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-
-
-def group_columns(df: pd.DataFrame, drop: tuple[str, ...] = ("region", "year")) -> list[str]:
-    """The label columns of a tidy table (kind, tier, and any other text column such as ownership)."""
-    return [c for c in df.columns if c not in drop and not pd.api.types.is_numeric_dtype(df[c])]
 
 
 def plan_table(additions: pd.DataFrame, L: Labels) -> str:
@@ -276,21 +272,11 @@ projected population if the stock stayed at its observed level.</p>
     return path
 
 
-def sweep_chart(table: pd.DataFrame, title: str, html_path: str | Path, png_path: str | Path | None = None,
-                lang: str = "en") -> list[Path]:
-    """Plot attainment (%) of each target against budget (亿元); write HTML (and PNG when kaleido is installed)."""
+def sweep_page(table: pd.DataFrame, title: str, lang: str = "en") -> tuple[go.Figure, str]:
+    """Attainment (%) of each target against budget (亿元): the figure and a page that draws its Chinese
+    without a system font (written by ``outputs.write_sweep``)."""
     fig = fig_sweep(table, Labels(check_lang(lang)))
     fig.update_layout(title=title, height=600)
-    written = []
-    html_path = Path(html_path)
-    face, _ = font_face_css(_page_text([title], [fig]))  # the chart's Chinese draws without a system font
+    face, _ = font_face_css(_page_text([title], [fig]))
     page = fig.to_html(include_plotlyjs=True, full_html=True).replace("<head>", f"<head><style>{face}</style>", 1)
-    html_path.write_text(page, encoding="utf-8")
-    written.append(html_path)
-    if png_path is not None:
-        try:
-            fig.write_image(str(png_path), width=1000, height=600)
-            written.append(Path(png_path))
-        except Exception:  # kaleido (a browser engine) is optional; the HTML chart stands on its own
-            pass
-    return written
+    return fig, page

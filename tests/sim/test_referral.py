@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from cli import main
 from scenarios.loader import ScenarioError, load
-from scenarios.run.outputs import read_plan_capacities
 from scenarios.run.simulation import network_from_scenario
 from sim.referral.experiment import simulate, t95
 from sim.referral.model import ReferralSimulation
@@ -111,8 +110,17 @@ def test_qingcheng_baseline_reproduces_2020_figures():
     assert k["discharges"] == pytest.approx(93_843, rel=0.05)  # 002_10740625b364617c.txt:34
     assert k["primary_share"] == pytest.approx(0.78, rel=0.05)  # 34% + 44%, 002_10740625b364617c.txt:36
     assert 1 - k["primary_share"] == pytest.approx(0.22, rel=0.05)  # 11% + 11%
-    assert k["up_referrals"] == pytest.approx(2908 / 5, rel=0.25)  # 002_10740625b364617c.txt:49
-    assert k["down_referrals"] == pytest.approx(7072 / 5, rel=0.25)
+
+
+def test_qingcheng_referrals_reproduce_the_yearly_mean_of_2016_2020():
+    """The seed prints referrals only as 2016-2020 totals (002_10740625b364617c.txt:49), so the benchmark is
+    the yearly mean; one replication varies by about 3% (Poisson noise on ~600 events), the mean of five
+    is held to the README's 5%. Flows-only mode simulates every referral path."""
+    s = load("qingcheng")
+    summ = simulate([network_from_scenario(s)], replications=5, seed=2020, flows_only=True).summary()
+    k = summ.set_index("kpi")["mean"]
+    assert k["up_referrals"] == pytest.approx(2908 / 5, rel=0.05)
+    assert k["down_referrals"] == pytest.approx(7072 / 5, rel=0.05)
 
 
 def test_flows_only_mode_agrees_with_the_full_model():
@@ -166,14 +174,6 @@ def test_negative_rates_are_refused(write_toml):
         load(path)
     with pytest.raises(NetworkError, match="arrivals_per_day = -1"):
         AllianceNode("a", "h", -1.0, 1, 1, 1, 1, 1)
-
-
-def test_plan_folder_errors_name_the_file(tmp_path):
-    with pytest.raises(NetworkError, match="stocks.csv: not found"):
-        read_plan_capacities(tmp_path)
-    (tmp_path / "stocks.csv").write_text("year,kind\n2021,beds\n")
-    with pytest.raises(NetworkError, match="expected at least"):
-        read_plan_capacities(tmp_path)
 
 
 def test_cli_simulate_with_an_optimizer_plan(tmp_path):

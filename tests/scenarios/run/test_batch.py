@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scenarios.run.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
+from scenarios.run.batch import BatchError, expand_jobs, find_scenarios, load_grid, ranking, run_batch
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -91,10 +91,10 @@ def test_kill_and_resume_loses_nothing_finished(tmp_path):
     assert 4 <= len(finished) < 24, len(finished)
     for p in jobs_dir.glob("*/summary.json"):
         json.loads(p.read_text())  # every written result is whole (atomic writes)
-    assert not list(jobs_dir.glob("*/.tmp-*")) or True  # a temp file may remain; it is never read
     result = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(list(jobs_dir.glob("*/summary.json"))) == 24
+    assert not list(out.rglob(".tmp-*"))  # a temporary file the kill left behind is cleared by the next run
     for job_id, mtime in finished.items():  # finished results were skipped, not recomputed
         assert (jobs_dir / job_id / "summary.json").stat().st_mtime_ns == mtime
     ranking = pd.read_csv(out / "ranking.csv")
@@ -114,6 +114,67 @@ def test_grid_and_scenario_errors_are_clear(tmp_path):
     bad.write_text("[axis]\nvariant = ['low']\n")
     with pytest.raises(BatchError, match="expected a non-empty \\[axes\\] table"):
         load_grid(bad)
+
+
+def test_grids_are_never_loaded_as_scenarios(tmp_path):
+    folder = _whatifs(tmp_path / "sc", 2, bad=False)
+    (folder / "grid.toml").write_text('[axes]\nvariant = ["low", "high"]\n')
+    refs = find_scenarios(str(folder))
+    assert [Path(r).name for r in refs] == ["renhe_w00.toml", "renhe_w01.toml"]
+    assert find_scenarios(str(folder / "*.toml")) == refs
+    with pytest.raises(BatchError, match="is a grid .* pass it with --grid"):
+        find_scenarios(str(folder / "grid.toml"))
+
+
+def test_readme_example_expands_to_valid_jobs():
+    """The README's batch example: grids skipped, every job validated on the client before any cluster."""
+    refs = find_scenarios(str(ROOT / "scenarios/builtin/examples"))
+    grid = ROOT / "scenarios/builtin/grids/example.toml"
+    jobs = expand_jobs(refs, load_grid(grid), grid)
+    assert len(jobs) == len(refs) * 4 * 3 * 2 and all(j.error is None for j in jobs)
+
+
+@pytest.mark.parametrize("axis, values, message", [
+    ("constraints.max_additions_share.nurse", [0.2], "unknown key 'nurse'"),
+    ("population.bas", [1], "population.bas: unknown field; allowed here: base"),
+    ("referral.alliances.0", [1], "has no fields to set"),
+    ("budget", [float("inf")], "expected a finite number"),
+    ("budget", [True], "expected amounts of CNY >= 0"),
+    ("variant", [3], "names of population variants in quotes"),
+])
+def test_grid_fields_are_checked_before_anything_runs(tmp_path, axis, values, message):
+    grid = tmp_path / "grid.toml"
+    grid.write_text(f'[axes]\n"{axis}" = [{", ".join(str(v).lower() for v in values)}]\n')
+    with pytest.raises(BatchError, match=message):
+        expand_jobs(["renhe"], load_grid(grid), grid)
+
+
+def test_grid_values_that_break_a_scenario_are_one_error(tmp_path):
+    with pytest.raises(BatchError, match="attrition=0.9: renhe: constraints.attrition.nurses.value: 0.9 is outside"):
+        expand_jobs(["renhe"], {"constraints.attrition.nurses": [0.02, 0.9]}, "g.toml")
+    with pytest.raises(BatchError, match="no variant 'mid'"):
+        expand_jobs(["renhe"], {"variant": ["mid"]}, "g.toml")
+
+
+def test_unreachable_scheduler_is_one_line_within_seconds(tmp_path):
+    jobs = expand_jobs(["renhe"], {})
+    t0 = time.perf_counter()
+    with pytest.raises(BatchError, match="cannot reach a Dask scheduler") as err:
+        run_batch(jobs, tmp_path / "out", scheduler="tcp://127.0.0.1:1")
+    assert time.perf_counter() - t0 < 15 and "\n" not in str(err.value)
+
+
+def test_a_damaged_result_is_not_taken_as_done(tmp_path):
+    jobs = expand_jobs(["renhe"], {})
+    out = tmp_path / "out"
+    table = run_batch(jobs, out, workers=1)
+    summary = out / "jobs" / jobs[0].job_id / "summary.json"
+    summary.write_text(summary.read_text()[:40])  # cut short, as by a full disk outside healthsim
+    assert ranking(jobs, out)["status"].tolist() == ["error"]
+    assert "unreadable or incomplete" in ranking(jobs, out)["error"][0]
+    again = run_batch(jobs, out, workers=1, resume=True)  # rerun, not skipped
+    assert again["status"].tolist() == ["ok"] and json.loads(summary.read_text())["scenario"] == "renhe"
+    assert table.drop(columns="plan").equals(again.drop(columns="plan"))
 
 
 def test_grid_override_of_a_quantity_is_labelled_as_an_assumption():

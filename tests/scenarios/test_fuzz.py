@@ -1,0 +1,147 @@
+"""Fuzzing: the built-in scenario files mutated at random (fields dropped, duplicated, retyped and
+perturbed; extreme numbers; random bytes), then ``validate``, ``project`` and ``optimize`` run on
+each in-process. Never a traceback; every refusal is a message naming the file (and the field,
+once the file parses), one line per problem.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from click.testing import CliRunner
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from cli import main
+from scenarios.loader import BUILTIN_DIR, builtin_names
+
+FILES = {name: (BUILTIN_DIR / f"{name}.toml").read_text(encoding="utf-8") for name in builtin_names()}
+DOCS = {name: tomllib.loads(text) for name, text in FILES.items()}
+EXTREMES = [0, -1, -1e-300, 1e-300, 1e6, 1e12, 1e308, -1e308, math.inf, -math.inf, math.nan, 2**63, -(2**63)]
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+SCALAR = st.one_of(TEXT, st.integers(-(2**63), 2**63 - 1), st.floats(), st.booleans(), st.sampled_from(EXTREMES))
+ANY = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEXT, SCALAR, max_size=3))
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path (keys and list indices) in a TOML document."""
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _get(doc: Any, path: tuple) -> Any:
+    for p in path:
+        doc = doc[p]
+    return doc
+
+
+def _mutate(data: st.DataObject, doc: dict) -> dict:
+    """Apply 1-3 random mutations to a copy of ``doc``."""
+    doc = copy.deepcopy(doc)
+    for _ in range(data.draw(st.integers(1, 3), label="mutations")):
+        paths = _paths(doc)
+        if not paths:
+            break
+        path = data.draw(st.sampled_from(paths), label="path")
+        parent, key = _get(doc, path[:-1]), path[-1]
+        op = data.draw(st.sampled_from(["drop", "duplicate", "retype", "perturb", "extreme"]), label="op")
+        value = parent[key]
+        if op == "drop":
+            del parent[key]
+        elif op == "duplicate":  # copy this value over another field (or a new key beside it)
+            other = data.draw(st.sampled_from(paths), label="onto")
+            target_parent = _get(doc, other[:-1])
+            try:
+                target_parent[other[-1]] = copy.deepcopy(value)
+            except (IndexError, TypeError):
+                pass
+            if isinstance(parent, dict):
+                parent[f"{key}_copy"] = copy.deepcopy(value)
+        elif op == "retype":
+            parent[key] = data.draw(ANY, label="new value")
+        elif op == "perturb" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            factor = data.draw(st.sampled_from([-1, 0, 0.5, 1.5, 10, 1e3, 1e6]), label="factor")
+            parent[key] = value * factor
+        else:
+            parent[key] = data.draw(st.sampled_from(EXTREMES), label="extreme")
+    return doc
+
+
+def _numbers(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Paths of the numbers in a TOML document."""
+    return [p for p in _paths(node, prefix)
+            if isinstance(_get(node, p), (int, float)) and not isinstance(_get(node, p), bool)]
+
+
+def _nudge(data: st.DataObject, doc: dict) -> dict:
+    """Scale 1-4 numbers by 0.3-3 (a plausible scenario, so projection and optimizer run on it)."""
+    doc = copy.deepcopy(doc)
+    paths = _numbers(doc)
+    for _ in range(data.draw(st.integers(1, 4), label="nudges")):
+        path = data.draw(st.sampled_from(paths), label="number")
+        parent = _get(doc, path[:-1])
+        parent[path[-1]] = parent[path[-1]] * data.draw(st.floats(0.3, 3), label="scale")
+    return doc
+
+
+def _file(data: st.DataObject, folder: Path) -> Path:
+    name = data.draw(st.sampled_from(sorted(FILES)), label="scenario")
+    path = folder / f"fuzz_{name}.toml"
+    how = data.draw(st.sampled_from(["mutate"] * 6 + ["nudge"] * 2 + ["bytes", "splice"]), label="how")
+    if how == "bytes":
+        path.write_bytes(data.draw(st.binary(max_size=200), label="bytes"))
+    elif how == "splice":  # random bytes inside the real file
+        raw = FILES[name].encode("utf-8")
+        at = data.draw(st.integers(0, len(raw)), label="at")
+        path.write_bytes(raw[:at] + data.draw(st.binary(min_size=1, max_size=20), label="junk") + raw[at + 20:])
+    elif how == "nudge":
+        path.write_text(tomli_w.dumps(_nudge(data, DOCS[name])), encoding="utf-8")
+    else:
+        path.write_text(tomli_w.dumps(_mutate(data, DOCS[name])), encoding="utf-8")
+    return path
+
+
+def _check(result, path: Path) -> None:
+    out = result.output
+    assert "Traceback" not in out, out
+    assert isinstance(result.exception, SystemExit) or result.exception is None, repr(result.exception) + out
+    if result.exit_code in (0, 1):  # a result, or an infeasible plan explained in words
+        return
+    assert result.exit_code == 2, out
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, out
+    for line in lines:  # one line per problem, each naming the file, and a field once the file parses
+        assert str(path) in line or f"'{path.stem}'" in line or re.search(r"scenario '[^']+'", line), line
+        if "not valid TOML" not in line and "not UTF-8" not in line and str(path) in line:
+            assert re.match(rf"^(error: )?{re.escape(str(path))}: .+: ", line), line
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+@settings(max_examples=int(os.environ.get("HEALTHSIM_FUZZ_EXAMPLES", 1000)), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                     HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_scenarios_never_give_a_traceback(data, folder):
+    path = _file(data, folder)
+    runner = CliRunner()
+    for argv in (["validate", str(path)], ["project", str(path)], ["optimize", str(path)]):
+        result = runner.invoke(main, argv)
+        event(f"{argv[0]} exit {result.exit_code}")
+        _check(result, path)
