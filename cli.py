@@ -425,6 +425,53 @@ def evaluate_cmd(scenario, out_dir) -> None:
         console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
 
+@main.command("whatif")
+@click.argument("base")
+@click.option("--set", "settings", multiple=True, metavar="FIELD=VALUE",
+              help="A changed field, dotted (repeatable): population.net_migration_rate=8, plan.budget_total=25亿, "
+                   "resources.beds.target.expr=7.0, resources.beds.target.nature=binding, "
+                   "constraints.enabled.hiring_limits=false.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Write the what-if here (default: print it).")
+@click.option("--id", "wid", default=None, help="Scenario id of the what-if (default: the file's name).")
+@friendly
+def whatif_cmd(base, settings, out_file, wid) -> None:
+    """Save BASE with changed fields as a what-if file that extends BASE (what the workbench saves)."""
+    from scenarios.loader import load_raw
+    from scenarios.whatif import changed_fields, dumps_whatif, override_for, parse_settings, save_whatif, whatif_document
+
+    data, _ = load_raw(base)
+    edits = parse_settings(list(settings), data)
+    fields = changed_fields(override_for(data, edits))
+    if out_file is None:
+        click.echo(dumps_whatif(whatif_document(base, edits, wid)), nl=False)
+        return
+    path = save_whatif(base, edits, out_file, wid)
+    console.print(f"written {path}: extends {base}; changed: {', '.join(fields) or 'nothing'}. "
+                  f"Run it with: healthsim run {path}", highlight=False)
+
+
+@main.command("app")
+@click.argument("scenario", default="conghua")
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
+@friendly
+def app_cmd(scenario, port) -> None:
+    """Open the what-if workbench on SCENARIO in the browser (local only, http://127.0.0.1:PORT)."""
+    import os
+    import subprocess
+
+    load(scenario)  # a bad name or file is reported here, not in the browser
+    app = Path(__file__).resolve().with_name("app.py")
+    env = {**os.environ, "HEALTHSIM_SCENARIO": scenario}
+    console.print(f"healthsim workbench on http://127.0.0.1:{port} (Ctrl+C stops it)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    try:
+        sys.exit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
 @main.command("batch")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--grid", "grid_file", type=click.Path(dir_okay=False), default=None, help="Grid TOML with an [axes] table.")

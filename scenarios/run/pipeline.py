@@ -134,7 +134,15 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     sim_result = None
     if o.simulate and s.referral is not None:
         say("referral simulation")
-        request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
-                                    o.flows_only, o.variant)
-        sim_result, _ = simulate_scenario(s, request, proj, capacities_by_year(plan.stocks))
+        sim_result = simulate_plan(s, proj, plan, o)
     return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal)
+
+
+def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,
+                  options: PipelineOptions, progress: Callable[[], None] | None = None) -> SimulationResult:
+    """Simulate the plan years with the plan's beds and physicians; ``progress`` is called once per
+    (year, replication), i.e. (target year - base year) x replications times."""
+    s, o = scenario, options
+    request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
+                                o.flows_only, o.variant)
+    return simulate_scenario(s, request, projection, capacities_by_year(plan.stocks), progress)[0]
