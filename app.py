@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ RATES = (("birth_rate", "birth rate (per 1,000 a year)"), ("death_rate", "death 
          ("net_migration_rate", "net migration rate (per 1,000 a year)"))
 NATURES = ("binding", "expected")
 SWEEP_STEPS = 8
+PLOTLY_CONFIG = {"displayModeBar": False}
+COMPACT = ("<style>[data-testid='stMainBlockContainer']{padding-top:2rem}"
+           "[data-testid='stSidebarHeader']{height:1rem;min-height:1rem}</style>")
 
 
 class Form:
@@ -82,6 +86,14 @@ def _region(ref: str) -> str:
         return ref
 
 
+def _table(df: pd.DataFrame, hide_index: bool = False) -> None:
+    """``st.table`` reads cells as Markdown: escape them so '>4.0' is not a quote and '-' not a list."""
+    esc = lambda v: re.sub(r"([\\`*_\[\]<>#+\-|~!])", r"\\\1", str(v))  # noqa: E731
+    out = df.map(esc)
+    out.index = out.index.map(esc)
+    st.table(out, hide_index=hide_index)
+
+
 def _cny(x: float | None) -> str:
     """Amount in 亿元 (or 万元 below 1亿)."""
     if x is None:
@@ -121,7 +133,7 @@ def _targets(form: Form) -> None:
             if not target:
                 continue
             field = f"resources.{kind}.target"
-            c1, c2 = st.columns([3, 2])
+            c1, c2 = st.columns([2, 3])
             expr = c1.text_input(f"{resource_label(kind)} ({res['unit'].replace('_', ' ')})", value=target["expr"],
                                  key=form.key(f"{field}.expr"))
             nature = c2.selectbox("nature", NATURES, index=NATURES.index(target["nature"]),
@@ -227,7 +239,7 @@ def _attainment_table(r: PipelineResult) -> pd.DataFrame:
         "resource": a["kind"].map(resource_label), "target": a["expr"], "nature": a["nature"],
         "achieved": a["achieved_ratio"].map(lambda v: f"{v:.2f}"),
         "attainment": a["attainment"].map(lambda v: f"{v * 100:.1f}%"),
-        "shortfall": [("-" if m else f"{s:.3f} ({u:,.0f})")
+        "shortfall": [("–" if m else f"{s:.3f} ({u:,.0f})")
                       for m, s, u in zip(a["met"], a["shortfall_ratio"], a["shortfall_units"])],
         "met": a["met"].map(lambda m: "yes" if m else "NO"),
     })
@@ -239,7 +251,7 @@ def _cost_chart(r: PipelineResult) -> go.Figure:
         by_year = df.groupby("year")["total_cny"].sum() / 1e8
         fig.add_trace(go.Bar(x=by_year.index, y=by_year.values, name=resource_label(kind)))
     fig.update_layout(barmode="relative", title="cost by year and resource (亿元)", xaxis=dict(dtick=1),
-                      yaxis_title="亿元", height=360, margin=dict(t=40, b=30))
+                      yaxis_title="亿元", height=340, margin=dict(t=40, b=30, l=10, r=10))
     return fig
 
 
@@ -256,7 +268,8 @@ def _sweep_chart(r: PipelineResult) -> go.Figure:
     fig.add_vline(x=mark / 1e8, line=dict(color="red", dash="dot"),
                   annotation_text="budget" if budget is not None else "this plan's cost")
     fig.update_layout(title="attainment (%) against the plan-period budget (亿元)", xaxis_title="budget (亿元)",
-                      yaxis_title="attainment (%)", yaxis_range=[0, 105], height=380, margin=dict(t=40, b=30))
+                      yaxis_title="attainment (%)", yaxis_range=[0, 105], height=360, margin=dict(t=40, b=30, l=10, r=10),
+                      legend=dict(orientation="h", y=-0.25))
     return fig
 
 
@@ -274,25 +287,22 @@ def _headline(r: PipelineResult) -> None:
 
 def plan_tab(r: PipelineResult) -> None:
     s = r.scenario
-    st.subheader(f"additions {s.base_year + 1}-{s.target_year} by year and tier (beds, persons)")
-    st.table(_plan_table(r))
-    left, right = st.columns(2)
+    st.markdown(f"**additions {s.base_year + 1}-{s.target_year} by year and tier** (beds, persons; "
+                "staff include replacements for those who leave)")
+    _table(_plan_table(r))
+    left, right = st.columns([1, 1])
     with left:
-        st.subheader(f"targets in {s.target_year}: attainment and shortfalls")
-        st.table(_attainment_table(r))
+        st.markdown(f"**targets in {s.target_year}: attainment and shortfalls** (shortfall per capita, and in beds "
+                    "or persons)")
+        _table(_attainment_table(r), hide_index=True)
+        st.markdown("**cost per year**")
+        _table(_cost_table(r))
     with right:
-        st.subheader("cost per year")
-        st.table(_cost_table(r))
-    st.plotly_chart(_cost_chart(r), width="stretch")
-
-
-def sweep_tab(r: PipelineResult) -> None:
-    if r.sweep is None:
-        st.info("no targets to sweep")
-        return
-    st.plotly_chart(_sweep_chart(r), width="stretch")
-    st.caption("each point is the best plan within that budget; the dotted line marks the current budget "
-               "(or, without one, this plan's cost)")
+        if r.sweep is not None:
+            st.plotly_chart(_sweep_chart(r), width="stretch", config=PLOTLY_CONFIG)
+            st.caption("each point is the best plan within that budget; the dotted line marks the current budget "
+                       "(or, without one, this plan's cost)")
+        st.plotly_chart(_cost_chart(r), width="stretch", config=PLOTLY_CONFIG)
 
 
 def _store(name: str) -> dict:
@@ -328,7 +338,7 @@ def simulation_tab(r: PipelineResult, key: str) -> None:
     summ = sim.summary()
     cell = summ.apply(lambda x: f"{x['mean']:,.3g}" + ("" if x["half_width"] != x["half_width"]
                                                         else f" ± {x['half_width']:,.2g}"), axis=1)
-    st.table(summ.assign(value=cell).pivot(index="kpi", columns="year", values="value"))
+    _table(summ.assign(value=cell).pivot(index="kpi", columns="year", values="value"))
 
 
 def compare_tab(r: PipelineResult, base: PipelineResult, form: Form) -> None:
@@ -343,8 +353,8 @@ def compare_tab(r: PipelineResult, base: PipelineResult, form: Form) -> None:
             a, b = st.columns(2)
             a.metric("total cost", _cny(res.plan.total_cost))
             b.metric("weighted attainment", f"{res.plan.attainment_score * 100:.1f}%")
-            st.table(_attainment_table(res))
-            st.table(_cost_table(res))
+            _table(_attainment_table(res), hide_index=True)
+            _table(_cost_table(res))
 
 
 def _outputs_tab(r: PipelineResult, key: str) -> None:
@@ -403,23 +413,22 @@ def results(form: Form, variant: str) -> None:
         st.error(str(exc))
         return
     s = r.scenario
-    st.title(f"{s.region.name_cn} {s.region.name}: plan {s.base_year + 1}-{s.target_year}")
+    st.subheader(f"{s.region.name_cn} {s.region.name}: plan {s.base_year + 1}-{s.target_year}")
     _headline(r)
-    tabs = st.tabs(["plan", "budget curve", "referral simulation", "compare with the base", "save and download"])
+    tabs = st.tabs(["plan, cost and budget curve", "referral simulation", "compare with the base", "save and download"])
     with tabs[0]:
         plan_tab(r)
     with tabs[1]:
-        sweep_tab(r)
-    with tabs[2]:
         simulation_tab(r, key)
-    with tabs[3]:
+    with tabs[2]:
         compare_tab(r, base, form)
-    with tabs[4]:
+    with tabs[3]:
         save_tab(r, form, variant, key)
 
 
 def main() -> None:
-    st.set_page_config(page_title="healthsim workbench", layout="wide")
+    st.set_page_config(page_title="healthsim workbench", layout="wide", initial_sidebar_state="expanded")
+    st.markdown(COMPACT, unsafe_allow_html=True)
     got = sidebar()
     if got is None:
         return

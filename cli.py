@@ -465,7 +465,7 @@ def app_cmd(scenario, port) -> None:
     env = {**os.environ, "HEALTHSIM_SCENARIO": scenario}
     console.print(f"healthsim workbench on http://127.0.0.1:{port} (Ctrl+C stops it)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     try:
         sys.exit(subprocess.call(cmd, env=env))
     except KeyboardInterrupt:
