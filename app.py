@@ -86,11 +86,16 @@ def _region(ref: str) -> str:
         return ref
 
 
+def _md(value: Any) -> str:
+    """A cell as Markdown that shows as typed: '>4.0' is no quote, '-' no list, '|' no column."""
+    text = re.sub(r"([\\`*\[\]<>|~])", r"\\\1", str(value))
+    return re.sub(r"^([#+\-!])", r"\\\1", text)
+
+
 def _table(df: pd.DataFrame, hide_index: bool = False) -> None:
-    """``st.table`` reads cells as Markdown: escape them so '>4.0' is not a quote and '-' not a list."""
-    esc = lambda v: re.sub(r"([\\`*_\[\]<>#+\-|~!])", r"\\\1", str(v))  # noqa: E731
-    out = df.map(esc)
-    out.index = out.index.map(esc)
+    """``st.table`` reads cells as Markdown: escape them (:func:`_md`)."""
+    out = df.map(_md)
+    out.index = out.index.map(_md)
     st.table(out, hide_index=hide_index)
 
 

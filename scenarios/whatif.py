@@ -30,21 +30,27 @@ TARGET_KEYS = ("expr", "nature", "year")
 NOT_SET = "not set"
 
 
-def field_model(field: str) -> Any:
-    """The schema type of a dotted field (a model class, ``float``, ``bool``, ...), or None if unknown."""
+def _field(field: str) -> tuple[Any, Any]:
+    """(schema type, schema default) of a dotted field; (None, None) if the schema has no such field."""
     current: Any = Scenario
+    default = None
     for part in field.split("."):
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
             info = current.model_fields.get(part)
             if info is None:
-                return None
-            current = info.annotation
+                return None, None
+            current, default = info.annotation, info.get_default(call_default_factory=True)
         elif getattr(current, "__origin__", None) is dict:
-            current = current.__args__[1]
+            current, default = current.__args__[1], None
         else:
-            return None
-    return _unwrap(current)
+            return None, None
+    return _unwrap(current), default
+
+
+def field_model(field: str) -> Any:
+    """The schema type of a dotted field (a model class, ``float``, ``bool``, ...), or None if unknown."""
+    return _field(field)[0]
 
 
 def _is(model: Any, base: type) -> bool:
@@ -137,6 +143,8 @@ def _changed_value(data: dict[str, Any], field: str, value: Any) -> tuple[bool, 
             return False, None
         dropped = " (its yearly path dropped)" if isinstance(old, dict) and old.get("path") else ""
         return True, {"value": value, "assumption": f"{CHANGED}: {field} from {_show(before)} to {_show(value)}{dropped}"}
+    if old is None:
+        old = _field(field)[1]  # absent: the schema's default applies
     return old != value, value
 
 
