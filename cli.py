@@ -458,6 +458,7 @@ def whatif_cmd(base, settings, out_file, wid) -> None:
 def app_cmd(scenario, port) -> None:
     """Open the what-if workbench on SCENARIO in the browser (local only, http://127.0.0.1:PORT)."""
     import os
+    import signal
     import subprocess
 
     load(scenario)  # a bad name or file is reported here, not in the browser
@@ -466,10 +467,16 @@ def app_cmd(scenario, port) -> None:
     console.print(f"healthsim workbench on http://127.0.0.1:{port} (Ctrl+C stops it)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopping healthsim stops the server too
+    server = subprocess.Popen(cmd, env=env)
     try:
-        sys.exit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        sys.exit(0)
+        sys.exit(server.wait())
+    except KeyboardInterrupt:  # Ctrl+C reaches the server too; let it finish
+        sys.exit(server.wait())
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 @main.command("batch")
