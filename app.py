@@ -72,10 +72,11 @@ def _raw(ref: str) -> tuple[dict[str, Any], str]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _pipeline(data_json: str, label: str, variant: str) -> PipelineResult:
+def _pipeline(data_json: str, label: str, variant: str, calibrated: bool) -> PipelineResult:
     """Projection, plan and budget sweep of one what-if (cached on its data: moving a widget back is free)."""
     scenario = validate(json.loads(data_json), label)
-    return run_pipeline(scenario, PipelineOptions(variant=variant, simulate=False, sweep_steps=SWEEP_STEPS))
+    return run_pipeline(scenario, PipelineOptions(variant=variant, simulate=False, sweep_steps=SWEEP_STEPS,
+                                                  calibrated=calibrated))
 
 
 def _region(ref: str) -> str:
@@ -117,18 +118,30 @@ def _pick_scenario() -> str:
     return ref
 
 
-def _population(form: Form, variant: str) -> None:
+def _population(form: Form, variant: str) -> bool:
+    """Rate widgets; returns whether to calibrate net migration to the scenario's observed years."""
     pop = form.data["population"]
+    observed = sorted(y for y, v in form.data.get("observed", {}).items() if "population" in v)
+    calibrated = False
     with st.sidebar.expander("population", expanded=True):
+        if observed:
+            calibrated = st.checkbox(f"fit net migration to the observed populations ({', '.join(observed)})",
+                                     value=True, key=form.key("calibrated"),
+                                     help="as healthsim run does; untick to project with the rates below "
+                                          "(healthsim run --uncalibrated)")
         for rate, label in RATES:
             field = rate_field(form.data, variant, rate)
             node = pop["variants"][variant][rate] if field.startswith("population.variants") else pop[rate]
             value = st.number_input(label, value=float(node["value"]), step=0.5, format="%.2f", key=form.key(field))
             if node.get("path"):
                 st.caption(f"in the scenario it moves to {node['path']}; a changed value holds every year")
+            if calibrated and rate == "net_migration_rate":
+                st.caption("fitted to the observed years while the box above is ticked"
+                           + ("; this variant keeps its offset from medium" if variant != "medium" else ""))
             form.slot(field)
             if value != float(node["value"]):
                 form.edits[field] = value
+    return calibrated
 
 
 def _targets(form: Form) -> None:
@@ -199,7 +212,7 @@ def _hiring(form: Form) -> None:
                 form.edits[field] = pct / 100
 
 
-def sidebar() -> tuple[Form, str] | None:
+def sidebar() -> tuple[Form, str, bool] | None:
     st.sidebar.title("healthsim workbench")
     ref = _pick_scenario()
     try:
@@ -210,7 +223,7 @@ def sidebar() -> tuple[Form, str] | None:
     variants = ["medium", *data["population"].get("variants", {})]
     variant = st.sidebar.selectbox("population variant", variants, key=f"{ref}|variant")
     form = Form(ref, data)
-    _population(form, variant)
+    calibrated = _population(form, variant)
     _targets(form)
     _budget(form)
     _hiring(form)
@@ -218,7 +231,7 @@ def sidebar() -> tuple[Form, str] | None:
         for k in [k for k in st.session_state if str(k).startswith(f"{ref}|")]:
             del st.session_state[k]
         st.rerun()
-    return form, variant
+    return form, variant, calibrated
 
 
 # -- main area: results -----------------------------------------------------------------------------
@@ -285,7 +298,8 @@ def _headline(r: PipelineResult) -> None:
     c2.metric("weighted attainment", f"{p.attainment_score * 100:.1f}%")
     c3.metric("targets met", f"{int(p.attainment['met'].sum())} of {len(p.attainment)}")
     c4.metric("budget", _cny(p.budget_total if p.budget_total and p.budget_total < UNLIMITED else None))
-    st.caption(r.plan_note.capitalize() + f"; population variant {r.options.variant}.")
+    st.caption(r.plan_note.capitalize() + f"; population variant {r.options.variant}."
+               + (f" {r.calibration.describe()[0]}" if r.calibration is not None else ""))
     if r.diagnosis:
         st.warning(r.diagnosis, icon="⚠️")
 
@@ -378,11 +392,12 @@ def _outputs_tab(r: PipelineResult, key: str) -> None:
                            mime="text/html")
 
 
-def save_tab(r: PipelineResult, form: Form, variant: str, key: str) -> None:
+def save_tab(r: PipelineResult, form: Form, variant: str, calibrated: bool, key: str) -> None:
     wid = st.text_input("id of the what-if", value=f"{form.data.get('id', 'scenario')}_whatif", key="whatif_id")
     header = f"What-if saved by the healthsim workbench from {form.ref}."
-    if variant != "medium":
-        header += f"\nPlanned with the {variant} population variant: healthsim run FILE --variant {variant}"
+    flags = (f" --variant {variant}" if variant != "medium" else "") + ("" if calibrated else " --uncalibrated")
+    if flags:
+        header += f"\nPlanned in the workbench as: healthsim run FILE{flags}"
     text = dumps_whatif(whatif_document(form.ref, form.edits, wid), header)
     st.download_button("download the what-if (TOML)", text, f"{wid}.toml", mime="application/toml")
     c1, c2 = st.columns([4, 1])
@@ -402,15 +417,15 @@ def _invalid(form: Form, exc: ScenarioError) -> None:
     st.error(f"The what-if is not valid; fix the marked fields.\n\n{exc}")
 
 
-def results(form: Form, variant: str) -> None:
+def results(form: Form, variant: str, calibrated: bool) -> None:
     if form.errors:
         st.error("\n\n".join(form.errors))
         return
     data = apply_edits(form.data, form.edits)
-    key = json.dumps([data, variant], sort_keys=True, ensure_ascii=False, default=str)
+    key = json.dumps([data, variant, calibrated], sort_keys=True, ensure_ascii=False, default=str)
     try:
-        r = _pipeline(json.dumps(data, sort_keys=True, ensure_ascii=False), label_of(form.ref), variant)
-        base = _pipeline(json.dumps(form.data, sort_keys=True, ensure_ascii=False), str(form.ref), variant)
+        r = _pipeline(json.dumps(data, sort_keys=True, ensure_ascii=False), label_of(form.ref), variant, calibrated)
+        base = _pipeline(json.dumps(form.data, sort_keys=True, ensure_ascii=False), str(form.ref), variant, calibrated)
     except ScenarioError as exc:
         _invalid(form, exc)
         return
@@ -428,7 +443,7 @@ def results(form: Form, variant: str) -> None:
     with tabs[2]:
         compare_tab(r, base, form)
     with tabs[3]:
-        save_tab(r, form, variant, key)
+        save_tab(r, form, variant, calibrated, key)
 
 
 def main() -> None:

@@ -358,9 +358,10 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_
               help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
 @click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
 @click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
+@click.option("--uncalibrated", is_flag=True, help="Project with the scenario's own rates, not fitted to the observed years.")
 @friendly
 def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, base_year,
-            target_year) -> None:
+            target_year, uncalibrated) -> None:
     """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
     from scenarios.run.outputs import write_outputs
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
@@ -368,7 +369,8 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
     s = load(scenario)
     opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
                            simulate=not no_simulate, flows_only=not full_simulation, base_year=base_year,
-                           target_year=target_year, scenario_file=str(resolve_path(scenario)))
+                           target_year=target_year, scenario_file=str(resolve_path(scenario)),
+                           calibrated=not uncalibrated)
     with err_console.status("running") as status:
         result = run_pipeline(s, opts, progress=lambda step: status.update(f"{s.id}: {step}"))
     if result.diagnosis:

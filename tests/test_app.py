@@ -43,12 +43,21 @@ def test_opens_on_conghua_with_the_plan(app):
 
 
 def test_more_migration_changes_the_plan_and_its_cost(app):
+    app.checkbox(key="conghua|calibrated").uncheck().run()  # else migration is fitted to the observed years
     before, cost = _plan(app), _metric(app, "total cost")
     app.number_input(key=MIGRATION).set_value(8.0).run()
     assert not app.exception and not app.error
     assert _plan(app) != before
     assert float(_metric(app, "total cost").split()[0]) > float(cost.split()[0])  # more residents, more to add
     assert any("population.net_migration_rate" in m.value for m in app.markdown)  # the compare tab names it
+
+
+def test_calibrated_projection_is_said_and_keeps_the_fitted_migration(app):
+    assert any("Calibrated to the observed populations of 2021, 2023" in c.value for c in app.caption)
+    before = _plan(app)
+    app.number_input(key=MIGRATION).set_value(8.0).run()
+    assert _plan(app) == before  # the medium rate is the fitted one while calibration is on
+    assert any("fitted to the observed years" in c.value for c in app.sidebar.caption)
 
 
 def test_impossible_target_shows_the_diagnosis(app):

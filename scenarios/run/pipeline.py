@@ -41,6 +41,7 @@ class PipelineOptions:
     base_year: int | None = None  # plan from this year (default: the scenario's, or its next plan's)
     target_year: int | None = None  # plan to this year (default: the scenario's, or its next plan's)
     scenario_file: str | None = None  # named in errors about the base year
+    calibrated: bool = True  # fit net migration to the observed years (False: the scenario's own rates)
 
 
 @dataclass
@@ -119,7 +120,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         s, base_figures = rebase(s, years, o.scenario_file)
     say("projection")
     variants = variant_names(s, "all") if o.variant == MEDIUM else [o.variant]
-    proj, cal = projection_with_calibration(s, o.project_to or s.target_year + 10, variants)
+    proj, cal = projection_with_calibration(s, o.project_to or s.target_year + 10, variants, o.calibrated)
     budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
     problem = from_scenario(s, proj, o.variant, budget)
     say("optimisation")
