@@ -284,7 +284,8 @@ def _sweep_chart(r: PipelineResult) -> go.Figure:
     budget = r.plan.budget_total if r.plan.budget_total and r.plan.budget_total < UNLIMITED else None
     mark = budget if budget is not None else r.plan.total_cost
     fig.add_vline(x=mark / 1e8, line=dict(color="red", dash="dot"),
-                  annotation_text="budget" if budget is not None else "this plan's cost")
+                  annotation_text="budget" if budget is not None else "this plan's cost",
+                  annotation_position="bottom right")
     fig.update_layout(title="attainment (%) against the plan-period budget (亿元)", xaxis_title="budget (亿元)",
                       yaxis_title="attainment (%)", yaxis_range=[0, 105], height=360, margin=dict(t=40, b=30, l=10, r=10),
                       legend=dict(orientation="h", y=-0.25))
