@@ -426,7 +426,8 @@ def results(form: Form, variant: str, calibrated: bool) -> None:
     key = json.dumps([data, variant, calibrated], sort_keys=True, ensure_ascii=False, default=str)
     try:
         r = _pipeline(json.dumps(data, sort_keys=True, ensure_ascii=False), label_of(form.ref), variant, calibrated)
-        base = _pipeline(json.dumps(form.data, sort_keys=True, ensure_ascii=False), str(form.ref), variant, calibrated)
+        base = r if not form.edits else _pipeline(json.dumps(form.data, sort_keys=True, ensure_ascii=False),
+                                                  str(form.ref), variant, calibrated)
     except ScenarioError as exc:
         _invalid(form, exc)
         return
