@@ -420,10 +420,11 @@ class StageProgress:
               help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
 @click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
 @click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
+@click.option("--uncalibrated", is_flag=True, help="Project with the scenario's own rates, not fitted to the observed years.")
 @LANG_OPTION
 @friendly
 def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, base_year,
-            target_year, lang) -> None:
+            target_year, uncalibrated, lang) -> None:
     """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
     from scenarios.run.outputs import write_outputs
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
@@ -433,7 +434,8 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
         lang = lang or s.report.lang
         opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
                                simulate=not no_simulate, flows_only=not full_simulation, base_year=base_year,
-                               target_year=target_year, scenario_file=str(resolve_path(scenario)), lang=lang)
+                               target_year=target_year, scenario_file=str(resolve_path(scenario)), lang=lang,
+                               calibrated=not uncalibrated)
         with StageProgress(lang) as progress:
             result = run_pipeline(s, opts, progress=progress)
             progress("writing", 0, 1)
@@ -525,6 +527,60 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
         table.add_row(*[str(v) for v in row])
     console.print(table)
     console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
+
+
+@main.command("whatif")
+@click.argument("base")
+@click.option("--set", "settings", multiple=True, metavar="FIELD=VALUE",
+              help="A changed field, dotted (repeatable): population.net_migration_rate=8, plan.budget_total=25亿, "
+                   "resources.beds.target.expr=7.0, resources.beds.target.nature=binding, "
+                   "constraints.enabled.hiring_limits=false.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Write the what-if here (default: print it).")
+@click.option("--id", "wid", default=None, help="Scenario id of the what-if (default: the file's name).")
+@friendly
+def whatif_cmd(base, settings, out_file, wid) -> None:
+    """Save BASE with changed fields as a what-if file that extends BASE (what the workbench saves)."""
+    from scenarios.loader import load_raw
+    from scenarios.whatif import changed_fields, dumps_whatif, override_for, parse_settings, save_whatif, whatif_document
+
+    data, _ = load_raw(base)
+    edits = parse_settings(list(settings), data)
+    fields = changed_fields(override_for(data, edits))
+    if out_file is None:
+        click.echo(dumps_whatif(whatif_document(base, edits, wid)), nl=False)
+        return
+    path = save_whatif(base, edits, out_file, wid)
+    console.print(f"written {path}: extends {base}; changed: {', '.join(fields) or 'nothing'}. "
+                  f"Run it with: healthsim run {path}", highlight=False)
+
+
+@main.command("app")
+@click.argument("scenario", default="conghua")
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
+@friendly
+def app_cmd(scenario, port) -> None:
+    """Open the what-if workbench on SCENARIO in the browser (local only, http://127.0.0.1:PORT)."""
+    import os
+    import signal
+    import subprocess
+
+    load(scenario)  # a bad name or file is reported here, not in the browser
+    app = Path(__file__).resolve().with_name("app.py")
+    env = {**os.environ, "HEALTHSIM_SCENARIO": scenario}
+    console.print(f"healthsim workbench on http://127.0.0.1:{port} (Ctrl+C stops it)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopping healthsim stops the server too
+    server = subprocess.Popen(cmd, env=env)
+    try:
+        sys.exit(server.wait())
+    except KeyboardInterrupt:  # Ctrl+C reaches the server too; let it finish
+        sys.exit(server.wait())
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 @main.command("batch")

@@ -42,6 +42,7 @@ class PipelineOptions:
     target_year: int | None = None  # plan to this year (default: the scenario's, or its next plan's)
     scenario_file: str | None = None  # named in errors about the base year
     lang: str | None = None  # zh or en for reports and workbooks; default the scenario's report.lang
+    calibrated: bool = True  # fit net migration to the observed years (False: the scenario's own rates)
 
 
 Progress = Callable[[str, int, int], None]
@@ -125,7 +126,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         say("base year", 1, 1)
     say("projection", 0, 1)
     variants = variant_names(s, "all") if o.variant == MEDIUM else [o.variant]
-    proj, cal = projection_with_calibration(s, o.project_to or s.target_year + 10, variants)
+    proj, cal = projection_with_calibration(s, o.project_to or s.target_year + 10, variants, o.calibrated)
     budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
     problem = from_scenario(s, proj, o.variant, budget)
     say("projection", 1, 1)
@@ -142,14 +143,22 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
                              progress=lambda i: say("budget sweep", i, o.sweep_steps))
     sim_result = None
     if o.simulate and s.referral is not None:
-        years = list(range(s.base_year + 1, s.target_year + 1))
-        total, done = len(years) * o.replications, [0]
+        total, done = (s.target_year - s.base_year) * o.replications, [0]
         say("referral simulation", 0, total)
 
         def tick() -> None:
             done[0] += 1
             say("referral simulation", done[0], total)
 
-        request = SimulationRequest(years, o.replications, o.seed, o.flows_only, o.variant)
-        sim_result, _ = simulate_scenario(s, request, proj, capacities_by_year(plan.stocks), progress=tick)
+        sim_result = simulate_plan(s, proj, plan, o, progress=tick)
     return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal)
+
+
+def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,
+                  options: PipelineOptions, progress: Callable[[], None] | None = None) -> SimulationResult:
+    """Simulate the plan years with the plan's beds and physicians; ``progress`` is called once per
+    (year, replication), i.e. (target year - base year) x replications times."""
+    s, o = scenario, options
+    request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
+                                o.flows_only, o.variant)
+    return simulate_scenario(s, request, projection, capacities_by_year(plan.stocks), progress)[0]

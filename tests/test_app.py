@@ -1,0 +1,120 @@
+"""The browser workbench (app.py), driven headless with Streamlit's AppTest, and rendered in Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
+
+from browser import CHROMIUM, WORKBENCH_READY, render, workbench
+from cli import main
+from conftest import ROOT
+from scenarios.loader import load
+
+MIGRATION = "conghua|population.net_migration_rate"
+
+
+@pytest.fixture
+def app(monkeypatch):
+    monkeypatch.delenv("HEALTHSIM_SCENARIO", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _plan(at) -> list:
+    """The plan table (additions by year x tier) as shown."""
+    return at.table[0].value.values.tolist()
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _errors(at) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+def test_opens_on_conghua_with_the_plan(app):
+    assert "Conghua" in app.subheader[0].value
+    assert _metric(app, "targets met") == "5 of 5"
+    plan = app.table[0].value
+    assert list(plan.index)[-1] == "total" and {"beds", "nurses"} <= set(plan.columns.get_level_values(0))
+
+
+def test_more_migration_changes_the_plan_and_its_cost(app):
+    app.checkbox(key="conghua|calibrated").uncheck().run()  # else migration is fitted to the observed years
+    before, cost = _plan(app), _metric(app, "total cost")
+    app.number_input(key=MIGRATION).set_value(8.0).run()
+    assert not app.exception and not app.error
+    assert _plan(app) != before
+    assert float(_metric(app, "total cost").split()[0]) > float(cost.split()[0])  # more residents, more to add
+    assert any("population.net_migration_rate" in m.value for m in app.markdown)  # the compare tab names it
+
+
+def test_calibrated_projection_is_said_and_a_migration_what_if_still_moves_the_plan(app):
+    assert any("Calibrated to the observed populations of 2021, 2023" in c.value for c in app.caption)
+    before = _plan(app)
+    app.number_input(key=MIGRATION).set_value(8.0).run()
+    assert _plan(app) != before  # the observed years are fitted; the stated rate holds after the latest one
+    assert any("holds from the latest observed year on" in c.value for c in app.sidebar.caption)
+
+
+def test_impossible_target_shows_the_diagnosis(app):
+    app.text_input(key="conghua|resources.beds.target.expr").set_value("60").run()
+    text = "\n".join(w.value for w in app.warning)
+    assert "No plan meets every target in 2025" in text and "beds (conghua): best reachable" in text
+    assert _metric(app, "targets met") == "4 of 5"
+
+
+@pytest.mark.parametrize("key, value, cli_set", [
+    ("conghua|resources.beds.target.expr", "lots", "resources.beds.target.expr=lots"),
+    ("conghua|population.birth_rate", -1.0, "population.birth_rate=-1"),
+    ("conghua|plan.budget_total", "abc", "plan.budget_total=abc"),
+])
+def test_bad_input_shows_the_cli_message_beside_the_field(app, key, value, cli_set):
+    widget = app.number_input(key=key) if isinstance(value, float) else app.text_input(key=key)
+    widget.set_value(value).run()
+    assert not app.exception
+    cli = CliRunner().invoke(main, ["whatif", "conghua", "--set", cli_set])
+    message = cli.output.strip().removeprefix("error: ")
+    assert cli.exit_code == 2 and message
+    sidebar_errors = [e.value for e in app.sidebar.error]
+    assert message in sidebar_errors, (message, sidebar_errors)
+
+
+def test_save_a_whatif_and_validate_it(app, tmp_path):
+    app.number_input(key=MIGRATION).set_value(8.0).run()
+    app.text_input(key="conghua|plan.budget_total").set_value("25亿").run()
+    target = tmp_path / "my_whatif.toml"
+    app.text_input(key="whatif_path").set_value(str(target)).run()
+    app.button(key="whatif_save").click().run()
+    assert not app.exception and any(str(target) in s.value for s in app.success)
+    result = CliRunner().invoke(main, ["validate", str(target)])
+    assert result.exit_code == 0, result.output
+    s = load(target)
+    assert s.population.net_migration_rate.value == 8.0 and s.plan.budget_total.value == 2.5e9
+    assert "changed in the workbench: population.net_migration_rate from 0 to 8" in s.population.net_migration_rate.assumption
+    assert 'extend = "conghua"' in app.code[0].value  # the same text is offered for download
+
+
+def test_simulation_on_demand_and_downloads(app):
+    app.number_input(key="sim_reps").set_value(1).run()
+    app.button(key="sim_run").click().run()
+    assert not app.exception and not app.error
+    kpis = [t.value for t in app.table if "in_area_rate" in list(t.value.index)]
+    assert kpis and [int(c) for c in kpis[0].columns] == [2021, 2022, 2023, 2024, 2025]
+    app.button(key="outputs_make").click().run()
+    files = next(iter(app.session_state["outputs"].values()))
+    assert files["results.xlsx"][:2] == b"PK" and b"Plotly.newPlot" in files["report.html"]
+    assert "转诊模拟指标".encode() in files["report.html"]  # the simulation just run is in the (Chinese) report
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium where it can)")
+def test_server_renders_plan_table_and_charts_in_headless_chromium():
+    with workbench("conghua") as url:
+        ready, dom, png = render(url, WORKBENCH_READY, screenshot=True)
+    assert ready, "the plan table and a chart did not appear within the time limit"
+    assert "additions 2021-2025 by year and tier" in dom and "广州市从化区" in dom
+    assert dom.count('data-testid="stPlotlyChart"') >= 2 and "attainment (%) against the plan-period budget" in dom
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
