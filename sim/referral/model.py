@@ -40,7 +40,7 @@ import simpy
 
 from sim.referral.network import AllianceNode, ReferralNetwork, lognormal_params
 
-WAIT_POOLS = ("primary_consult", "hospital_consult", "hospital_bed")
+_FIRST_RUN, _LAST_RUN = 32, 4096  # patients booked one by one before looking for a free stretch again
 
 
 class WaitLog:
@@ -149,10 +149,57 @@ class Station:
 
     def book_block(self, times: np.ndarray, services: np.ndarray, tolerance: float) -> np.ndarray:
         """Serve patients arriving at ascending ``times`` (days) with ``services`` (days), exactly as
-        :meth:`book` one after another; return their waits (days), NaN for those who leave."""
+        :meth:`book` one after another; return their waits (days), NaN for those who leave.
+
+        Stretches of patients who surely find a free server are booked at once
+        (:meth:`_free_prefix`); the rest one by one, in runs that grow while the station stays busy.
+        """
+        n = len(times)
+        if not self.free:
+            return np.full(n, np.nan)
+        waits = np.empty(n)
+        ends = times + services
+        window = max(4096, 4 * self.servers)  # patients looked ahead per vectorised step
+        pos, run = 0, _FIRST_RUN
+        while pos < n:
+            k = self._free_prefix(times[pos:pos + window], ends[pos:pos + window])
+            if k:
+                waits[pos:pos + k] = 0.0
+                self._absorb(ends[pos:pos + k])
+                pos += k
+                run = _FIRST_RUN if k >= run else run
+            if pos < n and k < window:
+                stop = min(n, pos + run)
+                waits[pos:stop] = self._book_one_by_one(times[pos:stop], services[pos:stop], tolerance)
+                pos, run = stop, min(2 * run, _LAST_RUN)
+        self._record_block(times, waits, services)
+        return waits
+
+    def _free_prefix(self, times: np.ndarray, ends: np.ndarray) -> int:
+        """How many of the next patients surely find a free server if none of them waits.
+
+        Patient j finds one unless at least ``servers`` of {free times now} U {ends of the
+        patients before j} are at or after ``times[j]``; a patient after j ends after times[j],
+        so the ends before j that come earlier than times[j] are all ends that do (counted
+        with one sort). Counting ties as busy makes the answer safe.
+        """
+        free = np.sort(np.fromiter(self.free, dtype=np.float64, count=self.servers))
+        busy = (self.servers - np.searchsorted(free, times, side="left")
+                + np.arange(len(times)) - np.searchsorted(np.sort(ends), times, side="left"))
+        full = busy >= self.servers
+        return int(np.argmax(full)) if full.any() else len(times)
+
+    def _absorb(self, ends: np.ndarray) -> None:
+        """Book patients who found a free server: each took the earliest free one, so the servers'
+        next free times are the ``servers`` latest of the old ones and the new ``ends``."""
+        both = np.concatenate([np.fromiter(self.free, dtype=np.float64, count=self.servers), ends])
+        latest = np.partition(both, len(both) - self.servers)[len(both) - self.servers:].tolist()
+        heapq.heapify(latest)
+        self.free = latest
+
+    def _book_one_by_one(self, times: np.ndarray, services: np.ndarray, tolerance: float) -> np.ndarray:
+        """The Kiefer-Wolfowitz recursion, patient by patient (waits in days, NaN for those who leave)."""
         free = self.free
-        if not free:
-            return np.full(len(times), np.nan)
         heapreplace, nan = heapq.heapreplace, math.nan
         out: list[float] = []
         append = out.append
@@ -166,9 +213,7 @@ class Station:
                 append(f - t)
             else:
                 append(nan)
-        waits = np.array(out, dtype=np.float64)
-        self._record_block(times, waits, services)
-        return waits
+        return np.array(out, dtype=np.float64)
 
     def _record_block(self, times: np.ndarray, waits: np.ndarray, services: np.ndarray) -> None:
         t0, t1 = self.t0, self.t1
