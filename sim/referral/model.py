@@ -110,6 +110,19 @@ class WaitSample:
         return np.concatenate([np.zeros(self.zeros), self.positive])
 
 
+def sorted_uniform(rng: np.random.Generator, start: float, end: float, n: int) -> np.ndarray:
+    """``n`` uniform times in [start, end), ascending, without a sort: normalised partial sums of
+    n + 1 exponential spacings have the law of uniform order statistics."""
+    sums = np.cumsum(rng.exponential(1.0, n + 1))
+    return start + (end - start) * (sums[:n] / sums[n])
+
+
+def _run_step(event: simpy.events.Event) -> None:
+    """SimPy callback of :meth:`ReferralSimulation.at`: the event's value is (step, alliance)."""
+    step, a = event.value
+    step(a)
+
+
 class Station:
     """A FCFS pool of ``servers`` identical servers (clinicians or beds), with statistics over [t0, t1)."""
 
@@ -388,7 +401,7 @@ class ReferralSimulation:
         """Book the consults of first contacts arriving in [start, end) and of up-referrals due then."""
         rng, t0, t1 = self.rng, self.t0, self.t1
         n = int(rng.poisson(rate * (end - start))) if rate > 0 else 0
-        times = np.sort(rng.uniform(start, end, n))
+        times = sorted_uniform(rng, start, end, n)
         kind = np.minimum(np.searchsorted(cum, rng.random(n), side="right"), len(cats) - 1)
         primary = np.array([c.primary for c in cats])[kind]
         mult = np.array([c.mult for c in cats])[kind]
@@ -457,9 +470,9 @@ class ReferralSimulation:
 
     # -- beds: SimPy events, one per step of a path that goes on ---------------------------------
 
-    def at(self, time: float, step: Callable[..., None], *args) -> None:
-        """Run ``step(*args)`` at ``time`` (days, absolute) as one SimPy event."""
-        self.env.timeout(max(0.0, time - self.env.now)).callbacks.append(lambda _event: step(*args))
+    def at(self, time: float, step: Callable[[AllianceStations], None], a: AllianceStations) -> None:
+        """Run ``step(a)`` at ``time`` (days, absolute) as one SimPy event."""
+        self.env.timeout(max(0.0, time - self.env.now), (step, a)).callbacks.append(_run_step)
 
     def length_of_stay(self, kind: str) -> float:
         mu, sigma = self.los[kind]
