@@ -21,9 +21,11 @@ Two stages, both exact FCFS in time order:
   booked. So at the start of a block every clinic is booked for the block, then each
   outpatient station is booked on the time-sorted merge of its first contacts and the
   up-referrals due in the block (later ones carry over to the next block).
-* **Beds, in SimPy.** Consults that lead to an admission schedule it as a SimPy event at
-  the consult's end; stays, bed waits and down-referrals to recovery run in SimPy's time
-  order. Wards are booked only there.
+* **Beds, in SimPy's time order.** Consults that lead to an admission queue it for the
+  consult's end. The same SimPy process then walks the block's admissions in time order,
+  booking each at its time and yielding to SimPy whenever another event (a discharge to
+  recovery, scheduled as a SimPy event) is due first; so the wards, too, see patients in
+  time order. Admissions later than the block carry over to the next one.
 """
 
 from __future__ import annotations
@@ -118,9 +120,32 @@ def sorted_uniform(rng: np.random.Generator, start: float, end: float, n: int) -
 
 
 def _run_step(event: simpy.events.Event) -> None:
-    """SimPy callback of :meth:`ReferralSimulation.at`: the event's value is (step, alliance)."""
-    step, a = event.value
-    step(a)
+    """SimPy callback of :meth:`ReferralSimulation.at`: the event's value is (step, alliance, time)."""
+    step, a, time = event.value
+    step(a, time)
+
+
+@dataclass
+class AdmissionQueue:
+    """Admissions waiting for their time (days): alliance index and ward asked first, per patient."""
+
+    times: np.ndarray = field(default_factory=lambda: np.empty(0))
+    alliance: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    hospital: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # else a primary-care bed
+
+    def add(self, times: np.ndarray, alliance: int, hospital: bool) -> None:
+        self.times = np.concatenate([self.times, times])
+        self.alliance = np.concatenate([self.alliance, np.full(len(times), alliance, dtype=np.int64)])
+        self.hospital = np.concatenate([self.hospital, np.full(len(times), hospital, dtype=bool)])
+
+    def pop_before(self, end: float) -> tuple[list[float], list[int], list[bool]]:
+        """Remove and return the admissions due before ``end``, in time order, as lists."""
+        order = np.argsort(self.times, kind="stable")
+        cut = int(np.searchsorted(self.times[order], end, side="left"))
+        now, later = order[:cut], order[cut:]
+        out = (self.times[now].tolist(), self.alliance[now].tolist(), self.hospital[now].tolist())
+        self.times, self.alliance, self.hospital = self.times[later], self.alliance[later], self.hospital[later]
+        return out
 
 
 class Station:
@@ -328,6 +353,7 @@ class ReferralSimulation:
         self.los = {k: lognormal_params(v, r.los_cv) for k, v in
                     (("hospital", r.alos_hospital), ("primary", r.alos_primary), ("recovery", r.recovery))}
         self.alliances = [self._stations(a) for a in net.alliances]
+        self.admissions = AdmissionQueue()
         busiest = max((a.arrivals_per_day for a in net.alliances), default=0.0)
         self.block_days = block_arrivals / busiest if busiest > 0 else self.t1
 
@@ -385,18 +411,23 @@ class ReferralSimulation:
 
     # -- consults: a block of days at a time, no event per patient -------------------------------
 
-    def first_contacts(self):
-        """SimPy process: at the start of each block, book every consult that begins in the block."""
+    def blocks(self):
+        """SimPy process: at the start of each block, book every consult that begins in the block;
+        then book the block's admissions in time order, letting SimPy run whatever is due first."""
         mixes = [self._arrival_mix(a.node) for a in self.alliances]
-        start = 0.0
+        env, start = self.env, 0.0
         while start < self.t1:
             end = min(start + self.block_days, self.t1)
-            for a, mix in zip(self.alliances, mixes):
-                self._consult_block(a, start, end, *mix)
-            yield self.env.timeout(max(0.0, end - self.env.now))
+            for k, (a, mix) in enumerate(zip(self.alliances, mixes)):
+                self._consult_block(k, a, start, end, *mix)
+            for t, k, hospital in zip(*self.admissions.pop_before(end)):
+                if env.peek() < t:  # a SimPy event comes first: let it happen
+                    yield env.timeout(t - env.now)
+                (self.hospital_admission if hospital else self.primary_admission)(self.alliances[k], t)
+            yield env.timeout(max(0.0, end - env.now))
             start = end
 
-    def _consult_block(self, a: AllianceStations, start: float, end: float, rate: float,
+    def _consult_block(self, k: int, a: AllianceStations, start: float, end: float, rate: float,
                        cats: list[Category], cum: np.ndarray) -> None:
         """Book the consults of first contacts arriving in [start, end) and of up-referrals due then."""
         rng, t0, t1 = self.rng, self.t0, self.t1
@@ -406,7 +437,7 @@ class ReferralSimulation:
         primary = np.array([c.primary for c in cats])[kind]
         mult = np.array([c.mult for c in cats])[kind]
         self.c.episodes += int(np.count_nonzero((times >= t0) & (times < t1)))
-        up_times, up_mult = self._primary_consults(a, times[primary], mult[primary])
+        up_times, up_mult = self._primary_consults(k, a, times[primary], mult[primary])
         # outpatient: hospital first contacts merged in time order with the up-referrals due in the block
         due_times = np.concatenate([a.referred[0], up_times])
         due_mult = np.concatenate([a.referred[1], up_mult])
@@ -418,10 +449,12 @@ class ReferralSimulation:
         order = np.argsort(out_times, kind="stable")
         forced = np.zeros(len(out_times), dtype=bool)
         forced[: len(h_times)] = self.flows_only  # flows-only first contacts are known to continue
-        self._outpatient_consults(a, out_times[order], np.concatenate([h_mult, due_mult[due]])[order], forced[order])
+        self._outpatient_consults(k, a, out_times[order], np.concatenate([h_mult, due_mult[due]])[order],
+                                  forced[order])
 
-    def _primary_consults(self, a: AllianceStations, times: np.ndarray, mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Book primary first contacts (ascending ``times``) on their clinics; schedule admissions.
+    def _primary_consults(self, k: int, a: AllianceStations, times: np.ndarray,
+                          mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Book primary first contacts (ascending ``times``) of alliance ``k`` on its clinics; queue admissions.
 
         Returns the up-referrals: their arrival times at hospital outpatient (days) and multipliers.
         """
@@ -433,8 +466,8 @@ class ReferralSimulation:
         waits = np.empty(n)
         order = np.argsort(clinic, kind="stable")  # by clinic, in time order within each
         bounds = np.searchsorted(clinic[order], np.arange(len(a.clinics) + 1))
-        for k, station in enumerate(a.clinics):
-            idx = order[bounds[k]:bounds[k + 1]]
+        for i, station in enumerate(a.clinics):
+            idx = order[bounds[i]:bounds[i + 1]]
             if len(idx):
                 waits[idx] = station.book_block(times[idx], service[idx], r.wait_tolerance)
         served = ~np.isnan(waits)
@@ -449,12 +482,12 @@ class ReferralSimulation:
         done = times + np.where(served, waits, 0.0) + service
         admit = served & (u < r.p_admit_primary)
         up = served & ~admit & (u < p_on)
-        for at in done[admit].tolist():
-            self.at(at, self.primary_admission, a)
+        self.admissions.add(done[admit], k, hospital=False)
         return done[up], mult[up]
 
-    def _outpatient_consults(self, a: AllianceStations, times: np.ndarray, mult: np.ndarray, forced: np.ndarray) -> None:
-        """Book hospital outpatient consults (ascending ``times``); schedule admissions."""
+    def _outpatient_consults(self, k: int, a: AllianceStations, times: np.ndarray, mult: np.ndarray,
+                             forced: np.ndarray) -> None:
+        """Book hospital outpatient consults (ascending ``times``) of alliance ``k``; queue admissions."""
         r, rng, c = self.r, self.rng, self.c
         n = len(times)
         service = rng.exponential(r.consult_days, n)
@@ -465,36 +498,36 @@ class ReferralSimulation:
         c.leaked_wait += int(np.count_nonzero(~served & counting))
         c.visits_hospital += int(np.count_nonzero(served & counting))
         admit = served & (forced | (u < np.minimum(1.0, r.p_admit_hospital * mult)))
-        for at in (times + np.where(served, waits, 0.0) + service)[admit].tolist():
-            self.at(at, self.hospital_admission, a)
+        self.admissions.add((times + np.where(served, waits, 0.0) + service)[admit], k, hospital=True)
 
-    # -- beds: SimPy events, one per step of a path that goes on ---------------------------------
+    # -- beds: booked at the patient's time, in SimPy's time order -------------------------------
 
-    def at(self, time: float, step: Callable[[AllianceStations], None], a: AllianceStations) -> None:
-        """Run ``step(a)`` at ``time`` (days, absolute) as one SimPy event."""
-        self.env.timeout(max(0.0, time - self.env.now), (step, a)).callbacks.append(_run_step)
+    def at(self, time: float, step: Callable[[AllianceStations, float], None], a: AllianceStations) -> None:
+        """Run ``step(a, time)`` at ``time`` (days, absolute) as one SimPy event."""
+        self.env.timeout(max(0.0, time - self.env.now), (step, a, time)).callbacks.append(_run_step)
 
     def length_of_stay(self, kind: str) -> float:
         mu, sigma = self.los[kind]
         return self.rnd.lognormvariate(mu, sigma) if sigma > 0 else math.exp(mu)
 
-    def counting(self) -> bool:
-        return self.t0 <= self.env.now < self.t1
+    def counting(self, now: float) -> bool:
+        return self.t0 <= now < self.t1
 
-    def primary_admission(self, a: AllianceStations) -> None:
-        """Admission to a primary-care bed; with none free in time, up-referral for a hospital bed."""
-        counting = self.counting()
+    def primary_admission(self, a: AllianceStations, now: float) -> None:
+        """Admission to a primary-care bed at ``now`` (days); with none free in time, up-referral
+        for a hospital bed."""
+        counting = self.counting(now)
         self.c.admissions_primary += counting
-        if a.primary_ward.book(self.env.now, self.length_of_stay("primary"), self.r.bed_wait_tolerance) is not None:
+        if a.primary_ward.book(now, self.length_of_stay("primary"), self.r.bed_wait_tolerance) is not None:
             self.c.discharges += counting
             return
         self.c.up_referrals += counting
-        self.hospital_admission(a)
+        self.hospital_admission(a, now)
 
-    def hospital_admission(self, a: AllianceStations) -> None:
-        """Hospital stay; at discharge, down-referral for recovery with probability ``p_down``."""
-        r, c, now = self.r, self.c, self.env.now
-        counting = self.counting()
+    def hospital_admission(self, a: AllianceStations, now: float) -> None:
+        """Hospital stay from ``now`` (days); at discharge, down-referral for recovery with probability ``p_down``."""
+        r, c = self.r, self.c
+        counting = self.counting(now)
         los = self.length_of_stay("hospital")
         wait = a.ward.book(now, los, r.bed_wait_tolerance)
         if wait is None:
@@ -505,14 +538,14 @@ class ReferralSimulation:
         if self.rnd.random() < r.p_down:
             self.at(now + wait + los, self.recovery, a)
 
-    def recovery(self, a: AllianceStations) -> None:
-        """Down-referral at discharge: a primary-care bed if one is free now, else blocked."""
-        ward, now = a.primary_ward, self.env.now
+    def recovery(self, a: AllianceStations, now: float) -> None:
+        """Down-referral at discharge (``now``, days): a primary-care bed if one is free, else blocked."""
+        ward = a.primary_ward
         if ward.has_free_server(now):
             ward.book(now, self.length_of_stay("recovery"), 0.0)
-            self.c.down_referrals += self.counting()
+            self.c.down_referrals += self.counting(now)
         else:
-            self.c.down_blocked += self.counting()
+            self.c.down_blocked += self.counting(now)
 
     # -- run -----------------------------------------------------------------------------
 
@@ -529,7 +562,7 @@ class ReferralSimulation:
                     self.c.visits_hospital += n
 
     def run(self) -> YearRun:
-        self.env.process(self.first_contacts())
+        self.env.process(self.blocks())
         self.env.run(until=self.t1)
         if self.flows_only:
             self._add_single_consults()
