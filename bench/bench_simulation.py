@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import resource
 import subprocess
@@ -101,6 +102,7 @@ def scenario_year(name: str, flows_only: bool = False, days: float | None = None
 def workers_case(name: str = "qingcheng", replications: int = 4) -> dict:
     """Wall seconds of ``replications`` year runs on 1 and on 2 worker processes."""
     nets = [network_from_scenario(load(name))]
+    load_before = os.getloadavg()[0]
     out = {}
     for workers in (1, 2):
         t = time.perf_counter()
@@ -109,7 +111,8 @@ def workers_case(name: str = "qingcheng", replications: int = 4) -> dict:
     assert out[1][1].equals(out[2][1]), "1 and 2 workers disagree"
     return {"case": f"{name}: {replications} replications, 1 vs 2 workers", "wall_s_1": round(out[1][0], 2),
             "wall_s_2": round(out[2][0], 2), "speedup_2_workers": round(out[1][0] / out[2][0], 2),
-            "identical_runs": True}
+            "identical_runs": True, "cores": os.cpu_count(),
+            "load_avg_1min": round(load_before, 2)}  # other processes' load shrinks the speed-up
 
 
 def guangzhou_child(days: float | None) -> dict:

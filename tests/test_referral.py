@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cli import main
 from scenarios.loader import ScenarioError, load
 from referral_reference import SimPyReferralSimulation
-from sim.referral.experiment import kpis, read_plan_capacities, simulate, t95
+from sim.referral.experiment import full_consult_fits, kpis, read_plan_capacities, simulate, t95
 from sim.referral.model import ReferralSimulation, Station
 from sim.referral.network import AllianceNode, FlowRates, NetworkError, ReferralNetwork, network_from_scenario
 
@@ -209,6 +209,13 @@ def test_one_and_two_workers_give_identical_runs():
     assert calls == [1] * 4 + [2] * 4
     assert list(one.runs["replication"]) == [1, 2, 1, 2]
     pd.testing.assert_frame_equal(one.runs, two.runs)
+
+
+def test_full_consult_fits_small_regions_not_a_city_pipeline():
+    qingcheng, guangzhou = network_from_scenario(load("qingcheng")), network_from_scenario(load("guangzhou"))
+    assert full_consult_fits([qingcheng] * 5, replications=3, seconds=90, workers=2)
+    assert full_consult_fits([guangzhou], replications=1, seconds=90)
+    assert not full_consult_fits([guangzhou] * 5, replications=3, seconds=90, workers=2)
 
 
 def test_flows_only_waits_are_not_simulated_never_zero():

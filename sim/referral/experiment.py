@@ -190,6 +190,20 @@ def _pool_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+# Full-consult speed measured by bench/bench_simulation.py on the project's 2-core machine:
+# a Guangzhou base year (120 M first contacts over 60 + 365 days) in 38 CPU-s.
+FULL_CONSULT_CONTACTS_PER_CPU_S = 3.0e6
+
+
+def full_consult_fits(networks: list[ReferralNetwork], replications: int, seconds: float, workers: int = 1,
+                      warmup_days: float = 60.0, days: float = 365.0) -> bool:
+    """Whether simulating every consult is expected to take at most ``seconds`` (wall) on
+    ``workers`` processes; where it does not, callers fall back to ``flows_only``."""
+    per_day = sum(a.arrivals_per_day for net in networks for a in net.alliances)
+    cpu_s = per_day * (warmup_days + days) * replications / FULL_CONSULT_CONTACTS_PER_CPU_S
+    return cpu_s / max(1, min(workers, len(networks) * replications)) <= seconds
+
+
 def simulate(
     networks: list[ReferralNetwork],
     replications: int = 5,

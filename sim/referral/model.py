@@ -409,7 +409,7 @@ class ReferralSimulation:
             return 0.0, cats, np.ones(len(cats))
         return a.arrivals_per_day * total, cats, np.cumsum(weights) / total
 
-    # -- consults: a block of days at a time, no event per patient -------------------------------
+    # -- a block of days at a time: consults without events, then admissions in time order -------
 
     def blocks(self):
         """SimPy process: at the start of each block, book every consult that begins in the block;
@@ -422,7 +422,7 @@ class ReferralSimulation:
                 self._consult_block(k, a, start, end, *mix)
             for t, k, hospital in zip(*self.admissions.pop_before(end)):
                 if env.peek() < t:  # a SimPy event comes first: let it happen
-                    yield env.timeout(t - env.now)
+                    yield env.timeout(max(0.0, t - env.now))
                 (self.hospital_admission if hospital else self.primary_admission)(self.alliances[k], t)
             yield env.timeout(max(0.0, end - env.now))
             start = end
