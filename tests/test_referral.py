@@ -14,7 +14,7 @@ from cli import main
 from scenarios.loader import ScenarioError, load
 from referral_reference import SimPyReferralSimulation
 from sim.referral.experiment import full_consult_fits, kpis, read_plan_capacities, simulate, t95
-from sim.referral.model import ReferralSimulation, Station
+from sim.referral.model import ReferralSimulation, Station, WaitSample
 from sim.referral.network import AllianceNode, FlowRates, NetworkError, ReferralNetwork, network_from_scenario
 
 
@@ -157,6 +157,16 @@ def test_block_booking_is_the_one_by_one_recursion(servers, tolerance):
     assert np.array_equal(waits, np.array([np.nan if w is None else w for w in one]), equal_nan=True)
     assert sorted(block.free) == sorted(single.free)
     assert np.array_equal(block.waits.positive, single.waits.positive) and block.waits.zeros == single.waits.zeros
+
+
+@pytest.mark.parametrize("zeros, positive", [(0, 1), (5, 0), (1, 1), (95, 5), (94, 6), (1000, 37), (3, 500)])
+def test_wait_sample_percentiles_and_mean_are_those_of_all_waits(zeros, positive):
+    sample = WaitSample(zeros, np.random.default_rng(positive).exponential(1.0, positive))
+    every = sample.values()
+    for q in (0, 50, 90, 95, 99, 100):
+        assert sample.percentile(q) == pytest.approx(np.percentile(every, q), rel=1e-12, abs=1e-15)
+    assert sample.mean() == pytest.approx(every.mean())
+    assert math.isnan(WaitSample(0, np.empty(0)).percentile(95)) and math.isnan(WaitSample(0, np.empty(0)).mean())
 
 
 def test_every_station_sees_its_patients_in_time_order(monkeypatch):

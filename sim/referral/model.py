@@ -86,11 +86,6 @@ class WaitSample:
         """Mean wait (days); NaN when nobody was served."""
         return float(self.positive.sum()) / len(self) if len(self) else float("nan")
 
-    def max(self) -> float:
-        if not len(self):
-            return float("nan")
-        return float(self.positive.max()) if len(self.positive) else 0.0
-
     def percentile(self, q: float) -> float:
         """``q``-th percentile (0-100, days) as ``np.percentile`` of all waits (linear); NaN when empty."""
         n = len(self)
