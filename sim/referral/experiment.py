@@ -160,18 +160,26 @@ def _map_runs(tasks: list[RunTask], workers: int, scheduler: str | None, done: C
         with Client(scheduler, timeout="30s") as client:
             futures = client.map(run_task, tasks, pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
-            for fut in as_completed(futures):
-                results[index[fut.key]] = fut.result()
-                done()
+            try:
+                for fut in as_completed(futures):
+                    results[index[fut.key]] = fut.result()
+                    done()
+            except BaseException:  # a run failed or the user interrupted: drop the runs not started
+                client.cancel(futures)
+                raise
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed as completed
 
         context = _pool_context()
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
             futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
-            for fut in completed(futures):
-                results[futures[fut]] = fut.result()
-                done()
+            try:
+                for fut in completed(futures):
+                    results[futures[fut]] = fut.result()
+                    done()
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     yield from results
 
 
