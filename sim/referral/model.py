@@ -120,26 +120,28 @@ def _run_step(event: simpy.events.Event) -> None:
     step(a, time)
 
 
-@dataclass
 class AdmissionQueue:
-    """Admissions waiting for their time (days): alliance index and ward asked first, per patient."""
+    """Admissions waiting for their time, one entry per patient: time (days), alliance index,
+    ward asked first (hospital, else a primary-care bed), length of stay there (days), and
+    whether a hospital stay ends in a down-referral (drawn ahead: neither depends on the wards)."""
 
-    times: np.ndarray = field(default_factory=lambda: np.empty(0))
-    alliance: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    hospital: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # else a primary-care bed
+    FIELDS = ("times", "alliance", "hospital", "los", "down")
 
-    def add(self, times: np.ndarray, alliance: int, hospital: bool) -> None:
-        self.times = np.concatenate([self.times, times])
-        self.alliance = np.concatenate([self.alliance, np.full(len(times), alliance, dtype=np.int64)])
-        self.hospital = np.concatenate([self.hospital, np.full(len(times), hospital, dtype=bool)])
+    def __init__(self) -> None:
+        self.columns = {name: np.empty(0) for name in self.FIELDS}
 
-    def pop_before(self, end: float) -> tuple[list[float], list[int], list[bool]]:
-        """Remove and return the admissions due before ``end``, in time order, as lists."""
-        order = np.argsort(self.times, kind="stable")
-        cut = int(np.searchsorted(self.times[order], end, side="left"))
-        now, later = order[:cut], order[cut:]
-        out = (self.times[now].tolist(), self.alliance[now].tolist(), self.hospital[now].tolist())
-        self.times, self.alliance, self.hospital = self.times[later], self.alliance[later], self.hospital[later]
+    def add(self, times: np.ndarray, alliance: int, hospital: bool, los: np.ndarray, down: np.ndarray) -> None:
+        n = len(times)
+        new = {"times": times, "alliance": np.full(n, alliance), "hospital": np.full(n, hospital), "los": los,
+               "down": down}
+        self.columns = {k: np.concatenate([self.columns[k], new[k]]) for k in self.FIELDS}
+
+    def pop_before(self, end: float) -> list[list]:
+        """Remove and return the admissions due before ``end``, in time order, as lists per field."""
+        order = np.argsort(self.columns["times"], kind="stable")
+        cut = int(np.searchsorted(self.columns["times"][order], end, side="left"))
+        out = [self.columns[k][order[:cut]].tolist() for k in self.FIELDS]
+        self.columns = {k: v[order[cut:]] for k, v in self.columns.items()}
         return out
 
 
@@ -415,10 +417,13 @@ class ReferralSimulation:
             end = min(start + self.block_days, self.t1)
             for k, (a, mix) in enumerate(zip(self.alliances, mixes)):
                 self._consult_block(k, a, start, end, *mix)
-            for t, k, hospital in zip(*self.admissions.pop_before(end)):
+            for t, k, hospital, los, down in zip(*self.admissions.pop_before(end)):
                 if env.peek() < t:  # a SimPy event comes first: let it happen
                     yield env.timeout(max(0.0, t - env.now))
-                (self.hospital_admission if hospital else self.primary_admission)(self.alliances[k], t)
+                if hospital:
+                    self.hospital_admission(self.alliances[int(k)], t, los, down)
+                else:
+                    self.primary_admission(self.alliances[int(k)], t, los)
             yield env.timeout(max(0.0, end - env.now))
             start = end
 
@@ -477,7 +482,8 @@ class ReferralSimulation:
         done = times + np.where(served, waits, 0.0) + service
         admit = served & (u < r.p_admit_primary)
         up = served & ~admit & (u < p_on)
-        self.admissions.add(done[admit], k, hospital=False)
+        stays = self.stays("primary", int(admit.sum()))
+        self.admissions.add(done[admit], k, hospital=False, los=stays, down=np.zeros(len(stays), dtype=bool))
         return done[up], mult[up]
 
     def _outpatient_consults(self, k: int, a: AllianceStations, times: np.ndarray, mult: np.ndarray,
@@ -493,7 +499,9 @@ class ReferralSimulation:
         c.leaked_wait += int(np.count_nonzero(~served & counting))
         c.visits_hospital += int(np.count_nonzero(served & counting))
         admit = served & (forced | (u < np.minimum(1.0, r.p_admit_hospital * mult)))
-        self.admissions.add((times + np.where(served, waits, 0.0) + service)[admit], k, hospital=True)
+        stays = self.stays("hospital", int(admit.sum()))
+        self.admissions.add((times + np.where(served, waits, 0.0) + service)[admit], k, hospital=True, los=stays,
+                            down=rng.random(len(stays)) < r.p_down)
 
     # -- beds: booked at the patient's time, in SimPy's time order -------------------------------
 
@@ -502,35 +510,41 @@ class ReferralSimulation:
         self.env.timeout(max(0.0, time - self.env.now), (step, a, time)).callbacks.append(_run_step)
 
     def length_of_stay(self, kind: str) -> float:
+        """One stay (days) of ``kind``: 'hospital', 'primary' or 'recovery'."""
         mu, sigma = self.los[kind]
         return self.rnd.lognormvariate(mu, sigma) if sigma > 0 else math.exp(mu)
+
+    def stays(self, kind: str, n: int) -> np.ndarray:
+        """``n`` stays (days) of ``kind`` at once."""
+        mu, sigma = self.los[kind]
+        return self.rng.lognormal(mu, sigma, n)
 
     def counting(self, now: float) -> bool:
         return self.t0 <= now < self.t1
 
-    def primary_admission(self, a: AllianceStations, now: float) -> None:
-        """Admission to a primary-care bed at ``now`` (days); with none free in time, up-referral
-        for a hospital bed."""
+    def primary_admission(self, a: AllianceStations, now: float, los: float) -> None:
+        """Admission to a primary-care bed at ``now`` for ``los`` (days); with none free in time,
+        up-referral for a hospital bed."""
         counting = self.counting(now)
         self.c.admissions_primary += counting
-        if a.primary_ward.book(now, self.length_of_stay("primary"), self.r.bed_wait_tolerance) is not None:
+        if a.primary_ward.book(now, los, self.r.bed_wait_tolerance) is not None:
             self.c.discharges += counting
             return
         self.c.up_referrals += counting
-        self.hospital_admission(a, now)
+        self.hospital_admission(a, now, self.length_of_stay("hospital"), self.rnd.random() < self.r.p_down)
 
-    def hospital_admission(self, a: AllianceStations, now: float) -> None:
-        """Hospital stay from ``now`` (days); at discharge, down-referral for recovery with probability ``p_down``."""
+    def hospital_admission(self, a: AllianceStations, now: float, los: float, down: bool) -> None:
+        """Hospital stay from ``now`` for ``los`` (days); at discharge, down-referral for recovery
+        if ``down``."""
         r, c = self.r, self.c
         counting = self.counting(now)
-        los = self.length_of_stay("hospital")
         wait = a.ward.book(now, los, r.bed_wait_tolerance)
         if wait is None:
             c.leaked_bed += counting
             return
         c.admissions_hospital += counting
         c.discharges += counting
-        if self.rnd.random() < r.p_down:
+        if down:
             self.at(now + wait + los, self.recovery, a)
 
     def recovery(self, a: AllianceStations, now: float) -> None:
