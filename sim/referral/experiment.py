@@ -199,7 +199,7 @@ def _pool_context():
 
 
 # Full-consult speed measured by bench/bench_simulation.py on the project's 2-core machine:
-# a Guangzhou base year (120 M first contacts over 60 + 365 days) in 38 CPU-s.
+# a Guangzhou base year (120 M first contacts over 60 + 365 days) in 36 CPU-s; 3.0e6 keeps a margin.
 FULL_CONSULT_CONTACTS_PER_CPU_S = 3.0e6
 
 
