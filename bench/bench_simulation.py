@@ -1,14 +1,26 @@
-"""Referral simulation benchmark: patient-episodes per second against a bare SimPy M/M/c loop.
+"""Referral simulation benchmark: speed against a bare SimPy M/M/c loop, a full-consult
+Guangzhou year, and replications on 2 worker processes against 1.
 
 Baseline, measured in the same run: the textbook SimPy M/M/c loop (a source process, one
 process per patient, Resource request / timeout / release) with the same number of patients
 and the same utilisation. Cases:
 
-* ``mmc``: the referral model reduced to one M/M/c station (like for like with the baseline);
+* ``mmc``: the referral model reduced to one M/M/c station (like for like with the baseline;
+  goal >= 5x the bare loop);
 * ``qingcheng``: one year of Qingcheng District at full scale (3.9 M episodes, full model);
-* ``guangzhou``: one year of Guangzhou's inpatient and referral flows, city-wide (flows-only).
+* ``workers``: 4 replications of a Qingcheng year on 1 and on 2 worker processes (wall
+  time; goal >= 1.8x on 2 workers);
+* ``guangzhou``: one year of Guangzhou with every consult simulated (103 M episodes in the
+  base year), in a child process of its own: CPU seconds and peak memory (goals < 120 CPU-s,
+  < 2 GiB). ``--guangzhou-days D`` runs D days after no warm-up instead and extrapolates
+  the CPU seconds to the 425 days of a run (60 warm-up + 365), saying so.
 
-    python bench/bench_simulation.py [--skip-guangzhou]
+Before the block engine (commit d7d30c7) on this machine: mmc 3.5x the bare loop;
+Qingcheng year 15.1 s (2.6x); full-consult Guangzhou 525 CPU-s per 425 days (extrapolated
+from 10 days; the issue estimates about 4 GiB); flows-only Guangzhou year 49 CPU-s, 365 MiB;
+replications ran on one core.
+
+    python bench/bench_simulation.py [--skip-guangzhou | --guangzhou-days D] [--skip-workers]
 """
 
 from __future__ import annotations
@@ -16,8 +28,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,9 +41,12 @@ import simpy
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scenarios.loader import load  # noqa: E402
+from sim.referral.experiment import simulate  # noqa: E402
 from sim.referral.model import ReferralSimulation  # noqa: E402
 from scenarios.run.simulation import network_from_scenario  # noqa: E402
 from sim.referral.network import AllianceNode, FlowRates, ReferralNetwork  # noqa: E402
+
+RUN_DAYS = 425.0  # default warm-up (60) + one year
 
 
 def bare_mmc(n_patients: int, lam: float, mu: float, c: int, seed: int = 1) -> float:
@@ -70,35 +87,73 @@ def model_mmc(n_patients: int, lam: float, mu: float, c: int, seed: int = 1) -> 
     return run.counters.episodes / (time.perf_counter() - t)
 
 
-def scenario_year(name: str, flows_only: bool) -> dict:
-    s = load(name)
-    net = network_from_scenario(s)
-    sim = ReferralSimulation(net, 1, flows_only=flows_only)
-    t = time.perf_counter()
+def scenario_year(name: str, flows_only: bool = False, days: float | None = None) -> dict:
+    """One run of a scenario's base year; ``days``: that many days after no warm-up instead."""
+    net = network_from_scenario(load(name))
+    sim = (ReferralSimulation(net, 1, flows_only=flows_only) if days is None
+           else ReferralSimulation(net, 1, warmup_days=0.0, days=days, flows_only=flows_only))
+    cpu, t = time.process_time(), time.perf_counter()
     run = sim.run()
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     c = run.counters
-    return {"seconds": round(seconds, 2), "episodes": c.episodes, "discharges": c.discharges,
+    return {"seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "episodes": c.episodes, "discharges": c.discharges,
             "episodes_per_s": round(c.episodes / seconds)}
+
+
+def workers_case(name: str = "qingcheng", replications: int = 4) -> dict:
+    """Wall seconds of ``replications`` year runs on 1 and on 2 worker processes."""
+    nets = [network_from_scenario(load(name))]
+    load_before = os.getloadavg()[0]
+    out = {}
+    for workers in (1, 2):
+        t = time.perf_counter()
+        res = simulate(nets, replications, seed=1, workers=workers)
+        out[workers] = (time.perf_counter() - t, res.runs)
+    assert out[1][1].equals(out[2][1]), "1 and 2 workers disagree"
+    return {"case": f"{name}: {replications} replications, 1 vs 2 workers", "wall_s_1": round(out[1][0], 2),
+            "wall_s_2": round(out[2][0], 2), "speedup_2_workers": round(out[1][0] / out[2][0], 2),
+            "identical_runs": True, "cores": os.cpu_count(),
+            "load_avg_1min": round(load_before, 2)}  # other processes' load shrinks the speed-up
+
+
+def guangzhou_child(days: float | None) -> dict:
+    """Run in its own process: a full-consult Guangzhou run, CPU seconds and peak memory."""
+    g = scenario_year("guangzhou", days=days)
+    rss_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    out = {"case": "guangzhou one year, every consult", **g, "peak_rss_gib": round(rss_gib, 2)}
+    if days is not None:
+        out["case"] = f"guangzhou, every consult, {days:g} days after no warm-up"
+        out["cpu_s_per_year_run_extrapolated"] = round(g["cpu_s"] * RUN_DAYS / days, 1)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--patients", type=int, default=300_000)
     ap.add_argument("--skip-guangzhou", action="store_true")
+    ap.add_argument("--guangzhou-days", type=float, default=None,
+                    help="Simulate this many days of Guangzhou and extrapolate (default: a whole year run).")
+    ap.add_argument("--skip-workers", action="store_true")
+    ap.add_argument("--guangzhou-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.guangzhou_child:
+        print(json.dumps(guangzhou_child(args.guangzhou_days), ensure_ascii=False))
+        return
     lam, mu, c = 80.0, 10.0, 10  # utilisation 0.8
     base = bare_mmc(args.patients, lam, mu, c)
     ours = model_mmc(args.patients, lam, mu, c)
     print(json.dumps({"case": "mmc", "patients": args.patients, "bare_simpy_per_s": round(base),
-                      "model_per_s": round(ours), "ratio_to_bare": round(ours / base, 2)}))
-    q = scenario_year("qingcheng", flows_only=False)
-    print(json.dumps({"case": "qingcheng one year, full model", **q, "ratio_to_bare": round(q["episodes_per_s"] / base, 2)}))
+                      "model_per_s": round(ours), "ratio_to_bare": round(ours / base, 2)}), flush=True)
+    q = scenario_year("qingcheng")
+    print(json.dumps({"case": "qingcheng one year, full model", **q,
+                      "ratio_to_bare": round(q["episodes_per_s"] / base, 2)}), flush=True)
+    if not args.skip_workers:
+        print(json.dumps(workers_case()), flush=True)
     if not args.skip_guangzhou:
-        g = scenario_year("guangzhou", flows_only=True)
-        rss_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        print(json.dumps({"case": "guangzhou one year, inpatient and referral flows", **g,
-                          "peak_rss_gib": round(rss_gib, 2)}, ensure_ascii=False))
+        cmd = [sys.executable, __file__, "--guangzhou-child"]
+        if args.guangzhou_days is not None:
+            cmd += ["--guangzhou-days", str(args.guangzhou_days)]
+        subprocess.run(cmd, check=True)
 
 
 if __name__ == "__main__":

@@ -39,21 +39,30 @@ def t95(df: int) -> float:
     return _T95[df - 1] if 1 <= df <= len(_T95) else 1.96
 
 
-def _pct(a: np.ndarray, q: float) -> float:
-    return float(np.percentile(a, q)) if len(a) else 0.0
+# KPIs measured from each wait pool of a run (``YearRun.waits``)
+WAIT_KPIS = {
+    "primary_consult": ("wait_primary_mean_days", "wait_primary_p95_days"),
+    "hospital_consult": ("wait_hospital_mean_days", "wait_hospital_p95_days"),
+    "hospital_bed": ("bed_wait_mean_days", "bed_wait_p95_days"),
+}
 
 
-def _mean(a: np.ndarray) -> float:
-    return float(a.mean()) if len(a) else 0.0
+def not_simulated_kpis(run: YearRun) -> frozenset[str]:
+    """KPIs the run did not measure (flows-only consult waits): NaN in :func:`kpis`, never a figure."""
+    return frozenset(k for pool in run.not_simulated for k in WAIT_KPIS[pool])
 
 
 def kpis(run: YearRun) -> dict[str, float]:
-    """KPIs of one run; counts are per year."""
+    """KPIs of one run; counts are per year, waits in days.
+
+    A wait KPI is NaN when no patient was served at that stage, or when the run did not
+    simulate it (:func:`not_simulated_kpis`); never 0 for a wait that was not measured.
+    """
     c = run.counters
     per_year = 365.0 / run.days
     visits = c.visits_primary + c.visits_hospital
     leak = c.leaked_wait + c.leaked_bed
-    return {
+    out = {
         "episodes": c.episodes * per_year,
         "visits_primary": c.visits_primary * per_year,
         "visits_hospital": c.visits_hospital * per_year,
@@ -67,29 +76,39 @@ def kpis(run: YearRun) -> dict[str, float]:
         "discharges": c.discharges * per_year,
         "leakage": leak * per_year,
         "in_area_rate": 1.0 - leak / c.episodes if c.episodes else float("nan"),
-        "wait_primary_mean_days": _mean(run.waits["primary_consult"]),
-        "wait_primary_p95_days": _pct(run.waits["primary_consult"], 95),
-        "wait_hospital_mean_days": _mean(run.waits["hospital_consult"]),
-        "wait_hospital_p95_days": _pct(run.waits["hospital_consult"], 95),
-        "bed_wait_mean_days": _mean(run.waits["hospital_bed"]),
-        "bed_wait_p95_days": _pct(run.waits["hospital_bed"], 95),
+    }
+    for pool, (mean_key, p95_key) in WAIT_KPIS.items():
+        sample = run.waits[pool]
+        measured = pool not in run.not_simulated
+        out[mean_key] = sample.mean() if measured else float("nan")
+        out[p95_key] = sample.percentile(95) if measured else float("nan")
+    out.update({
         "occupancy_hospital": run.occupancy["hospital"],
         "occupancy_primary": run.occupancy["primary"],
         "busy_beds_hospital": run.busy_beds["hospital"],
         "mean_los_hospital_days": run.mean_los["hospital"],
-    }
+    })
+    return {k: out[k] for k in KPI_UNITS}
 
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Per-run KPIs (``runs``: year, replication, kpi columns) and their summary with 95% CIs."""
+    """Per-run KPIs (``runs``: year, replication, kpi columns) and their summary with 95% CIs.
+
+    ``not_simulated``: KPIs no run measured (flows-only consult waits); NaN in ``runs``.
+    """
 
     runs: pd.DataFrame
     seed: int
     replications: int
+    not_simulated: frozenset[str] = frozenset()
 
     def summary(self) -> pd.DataFrame:
-        """Tidy summary: year, kpi, mean, ci95_low, ci95_high, half_width, unit."""
+        """Tidy summary: year, kpi, mean, ci95_low, ci95_high, half_width, unit, simulated.
+
+        ``simulated`` is False for a KPI the runs did not measure; its figures are NaN and
+        should be shown as "not simulated".
+        """
         rows = []
         for year, df in self.runs.groupby("year"):
             for k in KPI_UNITS:
@@ -98,8 +117,98 @@ class SimulationResult:
                 mean = float(x.mean()) if len(x) else float("nan")
                 m = len(x)
                 half = t95(m - 1) * float(x.std(ddof=1)) / np.sqrt(m) if m > 1 else float("nan")
-                rows.append((year, k, mean, mean - half, mean + half, half, KPI_UNITS[k]))
-        return pd.DataFrame(rows, columns=["year", "kpi", "mean", "ci95_low", "ci95_high", "half_width", "unit"])
+                rows.append((year, k, mean, mean - half, mean + half, half, KPI_UNITS[k], k not in self.not_simulated))
+        return pd.DataFrame(rows, columns=["year", "kpi", "mean", "ci95_low", "ci95_high", "half_width", "unit",
+                                           "simulated"])
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One (year, replication) run: everything a worker process needs, picklable."""
+
+    net: ReferralNetwork
+    seed: int
+    warmup_days: float
+    days: float
+    flows_only: bool
+
+
+def run_task(task: RunTask) -> tuple[dict[str, float], frozenset[str]]:
+    """Run one year once; return its KPIs and the KPIs it did not simulate (on a worker or here)."""
+    run = ReferralSimulation(task.net, task.seed, task.warmup_days, task.days, flows_only=task.flows_only).run()
+    return kpis(run), not_simulated_kpis(run)
+
+
+def _map_runs(tasks: list[RunTask], workers: int, scheduler: str | None, done: Callable[[], None]):
+    """Results of ``tasks`` in task order, each computed once; ``done()`` after each finishes.
+
+    In this process with ``workers == 1`` and no scheduler; else on a local process pool
+    (:func:`_pool_context`) or on the Dask scheduler at ``scheduler`` (an address, as for
+    ``batch``). A local pool rather than a Dask LocalCluster: a run is one function call on
+    small picklable input, and the pool starts in about 0.01 s where a cluster takes seconds.
+    """
+    if scheduler is None and (workers <= 1 or len(tasks) <= 1):
+        for task in tasks:
+            yield run_task(task)
+            done()
+        return
+    results: list = [None] * len(tasks)
+    if scheduler is not None:
+        from dask.distributed import Client, as_completed
+
+        with Client(scheduler, timeout="30s") as client:
+            futures = client.map(run_task, tasks, pure=False)
+            index = {f.key: i for i, f in enumerate(futures)}
+            try:
+                for fut in as_completed(futures):
+                    results[index[fut.key]] = fut.result()
+                    done()
+            except BaseException:  # a run failed or the user interrupted: drop the runs not started
+                client.cancel(futures)
+                raise
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed as completed
+
+        context = _pool_context()
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+            futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
+            try:
+                for fut in completed(futures):
+                    results[futures[fut]] = fut.result()
+                    done()
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    yield from results
+
+
+def _pool_context():
+    """Start method of worker processes: ``fork`` on Linux when this process runs one thread
+    (start-up about 0.01 s, workers share the loaded modules); otherwise ``forkserver`` or
+    ``spawn`` (about 1 s: workers import the model), since forking a threaded process (a
+    progress bar's refresh thread, say) can deadlock the child."""
+    import multiprocessing
+    import sys
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+# Full-consult speed measured by bench/bench_simulation.py on the project's 2-core machine:
+# a Guangzhou base year (120 M first contacts over 60 + 365 days) in 36 CPU-s; 3.0e6 keeps a margin.
+FULL_CONSULT_CONTACTS_PER_CPU_S = 3.0e6
+
+
+def full_consult_fits(networks: list[ReferralNetwork], replications: int, seconds: float, workers: int = 1,
+                      warmup_days: float = 60.0, days: float = 365.0) -> bool:
+    """Whether simulating every consult is expected to take at most ``seconds`` (wall) on
+    ``workers`` processes; where it does not, callers fall back to ``flows_only``."""
+    per_day = sum(a.arrivals_per_day for net in networks for a in net.alliances)
+    cpu_s = per_day * (warmup_days + days) * replications / FULL_CONSULT_CONTACTS_PER_CPU_S
+    return cpu_s / max(1, min(workers, len(networks) * replications)) <= seconds
 
 
 def simulate(
@@ -110,17 +219,29 @@ def simulate(
     days: float = 365.0,
     progress: Callable[[], None] | None = None,
     flows_only: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> SimulationResult:
-    """Run ``replications`` of every network (one per plan year); return KPIs per run."""
+    """Run ``replications`` of every network (one per plan year); return KPIs per run.
+
+    Runs are independent: ``workers`` > 1 runs them on that many local processes, and
+    ``scheduler`` (a Dask scheduler address) on a cluster. Each (year, replication) has its
+    own random stream spawned from ``seed``, so the result is the same for any number of
+    workers; rows are in (year, replication) order. ``progress()`` is called once per
+    finished run.
+    """
     if replications < 1:
         raise ValueError(f"replications = {replications}: expected at least 1")
+    if workers < 1:
+        raise ValueError(f"workers = {workers}: expected at least 1")
     streams = np.random.SeedSequence(seed).spawn(len(networks) * replications)
-    rows = []
-    for i, net in enumerate(networks):
-        for rep in range(replications):
-            child = int(streams[i * replications + rep].generate_state(1)[0])
-            run = ReferralSimulation(net, child, warmup_days, days, flows_only=flows_only).run()
-            rows.append({"year": net.year, "replication": rep + 1, **kpis(run)})
-            if progress:
-                progress()
-    return SimulationResult(pd.DataFrame(rows), seed, replications)
+    tasks = [RunTask(net, int(streams[i * replications + rep].generate_state(1)[0]), warmup_days, days, flows_only)
+             for i, net in enumerate(networks) for rep in range(replications)]
+    rows, not_simulated = [], frozenset()
+    results = _map_runs(tasks, workers, scheduler, progress or (lambda: None))
+    for task_index, (values, unmeasured) in enumerate(results):
+        net = networks[task_index // replications]
+        rows.append({"year": net.year, "replication": task_index % replications + 1, **values})
+        not_simulated |= unmeasured
+    return SimulationResult(pd.DataFrame(rows), seed, replications, not_simulated)
+

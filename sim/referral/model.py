@@ -1,4 +1,4 @@
-"""SimPy model of patient flows in medical alliances, one plan year per run.
+"""Model of patient flows in medical alliances, one plan year per run.
 
 A patient's path: first contact in primary care (one of the alliance's member health
 centres) or straight to hospital outpatient; a consult; from primary care, admission to
@@ -11,26 +11,142 @@ Stations (clinician pools, wards) are first-come-first-served multi-server queue
 as Kiefer-Wolfowitz workload vectors: a heap of the times each server next becomes free.
 A patient arriving at time t starts at max(t, earliest free time); with FCFS service,
 leaving when that virtual wait exceeds the tolerance is the same as reneging after it.
-SimPy schedules each patient's path in time order, so a patient is a process only while
-its path continues; a consult that ends the episode needs no event at all.
+
+Two stages, both exact FCFS in time order:
+
+* **Consults, in blocks, without events.** First contacts are drawn with numpy a block of
+  days at a time (a Poisson count, then sorted uniform times). A clinic sees only first
+  contacts; hospital outpatient sees first contacts and up-referrals from the clinics,
+  whose arrival times (end of the primary consult) are known as soon as the clinics are
+  booked. So at the start of a block every clinic is booked for the block, then each
+  outpatient station is booked on the time-sorted merge of its first contacts and the
+  up-referrals due in the block (later ones carry over to the next block).
+* **Beds, in SimPy's time order.** Consults that lead to an admission queue it for the
+  consult's end. The same SimPy process then walks the block's admissions in time order,
+  booking each at its time and yielding to SimPy whenever another event (a discharge to
+  recovery, scheduled as a SimPy event) is due first; so the wards, too, see patients in
+  time order. Admissions later than the block carry over to the next one.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 import random
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import simpy
 
 from sim.referral.network import AllianceNode, ReferralNetwork, lognormal_params
 
+_FIRST_RUN, _LAST_RUN = 32, 4096  # patients booked one by one before looking for a free stretch again
+
+
+class WaitLog:
+    """Waits (days) recorded at one station, compactly: a count of zero waits and the positive
+    waits as 8-byte doubles (most patients of an uncongested station do not wait)."""
+
+    __slots__ = ("zeros", "positive")
+
+    def __init__(self) -> None:
+        self.zeros = 0
+        self.positive = array("d")
+
+    def add(self, wait: float) -> None:
+        if wait > 0.0:
+            self.positive.append(wait)
+        else:
+            self.zeros += 1
+
+    def extend(self, waits: np.ndarray) -> None:
+        pos = waits[waits > 0.0]
+        self.zeros += len(waits) - len(pos)
+        self.positive.frombytes(np.ascontiguousarray(pos, dtype=np.float64).tobytes())
+
+
+@dataclass(frozen=True)
+class WaitSample:
+    """Every wait (days) of a pool of stations: ``zeros`` waits of 0 plus the ``positive`` ones."""
+
+    zeros: int
+    positive: np.ndarray
+
+    @classmethod
+    def pool(cls, logs: list[WaitLog]) -> WaitSample:
+        parts = [np.frombuffer(log.positive, dtype=np.float64) for log in logs if len(log.positive)]
+        return cls(sum(log.zeros for log in logs), np.concatenate(parts) if parts else np.empty(0))
+
+    def __len__(self) -> int:
+        return self.zeros + len(self.positive)
+
+    def mean(self) -> float:
+        """Mean wait (days); NaN when nobody was served."""
+        return float(self.positive.sum()) / len(self) if len(self) else float("nan")
+
+    def percentile(self, q: float) -> float:
+        """``q``-th percentile (0-100, days) as ``np.percentile`` of all waits (linear); NaN when empty."""
+        n = len(self)
+        if not n:
+            return float("nan")
+        h = (n - 1) * q / 100.0
+        lo, hi = math.floor(h), math.ceil(h)
+        ks = sorted({k - self.zeros for k in (lo, hi) if k >= self.zeros})
+        part = np.partition(self.positive, ks) if ks else self.positive
+
+        def value(k: int) -> float:
+            return 0.0 if k < self.zeros else float(part[k - self.zeros])
+
+        a, b = value(lo), value(hi)
+        return a + (b - a) * (h - lo)
+
+    def values(self) -> np.ndarray:
+        """All waits as one array (zeros first); for small runs and tests."""
+        return np.concatenate([np.zeros(self.zeros), self.positive])
+
+
+def sorted_uniform(rng: np.random.Generator, start: float, end: float, n: int) -> np.ndarray:
+    """``n`` uniform times in [start, end), ascending, without a sort: normalised partial sums of
+    n + 1 exponential spacings have the law of uniform order statistics."""
+    sums = np.cumsum(rng.exponential(1.0, n + 1))
+    return start + (end - start) * (sums[:n] / sums[n])
+
+
+def _run_step(event: simpy.events.Event) -> None:
+    """SimPy callback of :meth:`ReferralSimulation.at`: the event's value is (step, alliance, time)."""
+    step, a, time = event.value
+    step(a, time)
+
+
+class AdmissionQueue:
+    """Admissions waiting for their time, one entry per patient: time (days), alliance index,
+    ward asked first (hospital, else a primary-care bed), length of stay there (days), and
+    whether a hospital stay ends in a down-referral (drawn ahead: neither depends on the wards)."""
+
+    FIELDS = ("times", "alliance", "hospital", "los", "down")
+
+    def __init__(self) -> None:
+        self.columns = {name: np.empty(0) for name in self.FIELDS}
+
+    def add(self, times: np.ndarray, alliance: int, hospital: bool, los: np.ndarray, down: np.ndarray) -> None:
+        n = len(times)
+        new = {"times": times, "alliance": np.full(n, alliance), "hospital": np.full(n, hospital), "los": los,
+               "down": down}
+        self.columns = {k: np.concatenate([self.columns[k], new[k]]) for k in self.FIELDS}
+
+    def pop_before(self, end: float) -> list[list]:
+        """Remove and return the admissions due before ``end``, in time order, as lists per field."""
+        order = np.argsort(self.columns["times"], kind="stable")
+        cut = int(np.searchsorted(self.columns["times"][order], end, side="left"))
+        out = [self.columns[k][order[:cut]].tolist() for k in self.FIELDS]
+        self.columns = {k: v[order[cut:]] for k, v in self.columns.items()}
+        return out
+
 
 class Station:
-    """A FCFS pool of ``servers`` identical servers (clinicians or beds), with statistics."""
+    """A FCFS pool of ``servers`` identical servers (clinicians or beds), with statistics over [t0, t1)."""
 
     __slots__ = ("name", "servers", "free", "t0", "t1", "waits", "area", "started", "service_sum")
 
@@ -39,7 +155,7 @@ class Station:
         self.servers = servers
         self.free = [0.0] * servers  # heap: when each server next becomes free
         self.t0, self.t1 = t0, t1
-        self.waits: list[float] = []  # waits of patients served who arrived in [t0, t1)
+        self.waits = WaitLog()  # waits of patients served who arrived in [t0, t1)
         self.area = 0.0  # busy server-days inside [t0, t1)
         self.started = 0  # services started inside [t0, t1)
         self.service_sum = 0.0  # their service times (days)
@@ -56,7 +172,7 @@ class Station:
         end = start + service
         heapq.heapreplace(free, end)
         if self.t0 <= now < self.t1:
-            self.waits.append(wait)
+            self.waits.add(wait)
         lo = start if start > self.t0 else self.t0
         hi = end if end < self.t1 else self.t1
         if hi > lo:
@@ -65,6 +181,86 @@ class Station:
             self.started += 1
             self.service_sum += service
         return wait
+
+    def book_block(self, times: np.ndarray, services: np.ndarray, tolerance: float) -> np.ndarray:
+        """Serve patients arriving at ascending ``times`` (days) with ``services`` (days), exactly as
+        :meth:`book` one after another; return their waits (days), NaN for those who leave.
+
+        Stretches of patients who surely find a free server are booked at once
+        (:meth:`_free_prefix`); the rest one by one, in runs that grow while the station stays busy.
+        """
+        n = len(times)
+        if not self.free:
+            return np.full(n, np.nan)
+        waits = np.empty(n)
+        ends = times + services
+        window = max(4096, 4 * self.servers)  # patients looked ahead per vectorised step
+        pos, run = 0, _FIRST_RUN
+        while pos < n:
+            k = self._free_prefix(times[pos:pos + window], ends[pos:pos + window])
+            if k:
+                waits[pos:pos + k] = 0.0
+                self._absorb(ends[pos:pos + k])
+                pos += k
+                run = _FIRST_RUN if k >= run else run
+            if pos < n and k < window:
+                stop = min(n, pos + run)
+                waits[pos:stop] = self._book_one_by_one(times[pos:stop], services[pos:stop], tolerance)
+                pos, run = stop, min(2 * run, _LAST_RUN)
+        self._record_block(times, waits, services)
+        return waits
+
+    def _free_prefix(self, times: np.ndarray, ends: np.ndarray) -> int:
+        """How many of the next patients surely find a free server if none of them waits.
+
+        Patient j finds one unless at least ``servers`` of {free times now} U {ends of the
+        patients before j} are at or after ``times[j]``; a patient after j ends after times[j],
+        so the ends before j that come earlier than times[j] are all ends that do (counted
+        with one sort). Counting ties as busy makes the answer safe.
+        """
+        free = np.sort(np.fromiter(self.free, dtype=np.float64, count=self.servers))
+        busy = (self.servers - np.searchsorted(free, times, side="left")
+                + np.arange(len(times)) - np.searchsorted(np.sort(ends), times, side="left"))
+        full = busy >= self.servers
+        return int(np.argmax(full)) if full.any() else len(times)
+
+    def _absorb(self, ends: np.ndarray) -> None:
+        """Book patients who found a free server: each took the earliest free one, so the servers'
+        next free times are the ``servers`` latest of the old ones and the new ``ends``."""
+        both = np.concatenate([np.fromiter(self.free, dtype=np.float64, count=self.servers), ends])
+        latest = np.partition(both, len(both) - self.servers)[len(both) - self.servers:].tolist()
+        heapq.heapify(latest)
+        self.free = latest
+
+    def _book_one_by_one(self, times: np.ndarray, services: np.ndarray, tolerance: float) -> np.ndarray:
+        """The Kiefer-Wolfowitz recursion, patient by patient (waits in days, NaN for those who leave)."""
+        free = self.free
+        heapreplace, nan = heapq.heapreplace, math.nan
+        out: list[float] = []
+        append = out.append
+        for t, s in zip(times.tolist(), services.tolist()):
+            f = free[0]
+            if f <= t:
+                heapreplace(free, t + s)
+                append(0.0)
+            elif f - t <= tolerance:
+                heapreplace(free, f + s)
+                append(f - t)
+            else:
+                append(nan)
+        return np.array(out, dtype=np.float64)
+
+    def _record_block(self, times: np.ndarray, waits: np.ndarray, services: np.ndarray) -> None:
+        t0, t1 = self.t0, self.t1
+        served = ~np.isnan(waits)
+        self.waits.extend(waits[served & (times >= t0) & (times < t1)])
+        start = times[served] + waits[served]
+        service = services[served]
+        end = start + service
+        self.area += float((np.clip(end, t0, t1) - np.clip(start, t0, t1)).sum())
+        began = (start >= t0) & (start < t1)
+        self.started += int(began.sum())
+        self.service_sum += float(service[began].sum())
 
     def has_free_server(self, now: float) -> bool:
         return bool(self.free) and self.free[0] <= now
@@ -92,20 +288,37 @@ class AllianceStations:
     outpatient: Station
     ward: Station  # hospital beds
     primary_ward: Station  # primary-care beds
+    # up-referrals due at outpatient after the current block: arrival times (days), case-mix multipliers
+    referred: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.empty(0), np.empty(0)))
 
 
 @dataclass
 class YearRun:
-    """What one run of one year measured (counts over the measured days)."""
+    """What one run of one year measured (counts over the measured days).
+
+    ``not_simulated`` names the wait pools (keys of ``waits``) the run did not measure:
+    their samples are empty and their KPIs must not be reported as figures.
+    """
 
     days: float
     counters: Counters
-    waits: dict[str, np.ndarray]
+    waits: dict[str, WaitSample]
     occupancy: dict[str, float]
     busy_beds: dict[str, float]  # time-average occupied beds
     mean_los: dict[str, float]
     admissions_started: dict[str, int]  # stays that began in the window (for Little's law)
     beds: dict[str, int]
+    not_simulated: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Category:
+    """A kind of first contact: where it starts, its referral multiplier, its share of arrivals."""
+
+    primary: bool
+    mult: float
+    share: float  # probability of the category among all first contacts
+    p_continue: float  # probability the first consult leads on, without congestion
 
 
 class ReferralSimulation:
@@ -113,14 +326,20 @@ class ReferralSimulation:
 
     ``flows_only=True`` simulates only episodes that go beyond a single consult (admissions
     and referrals) and counts the others from their Poisson distribution; their consult
-    load is taken off the clinicians as a mean-field reduction of servers. Use it for
-    city-scale runs (Guangzhou); it does not apply the congestion uplift to referrals.
+    load is taken off the clinicians as a mean-field reduction of servers, so consult
+    waits are not measured (``YearRun.not_simulated``). It does not apply the congestion
+    uplift to referrals.
+
+    ``block_arrivals``: first contacts of the busiest alliance drawn per block (memory
+    only; the result does not depend on it beyond the random stream).
     """
 
     def __init__(self, net: ReferralNetwork, seed: int, warmup_days: float = 60.0, days: float = 365.0,
-                 flows_only: bool = False):
+                 flows_only: bool = False, block_arrivals: int = 100_000):
         self.net, self.r = net, net.rates
-        self.rnd = random.Random(seed)
+        numpy_seq, python_seq = np.random.SeedSequence(seed).spawn(2)
+        self.rng = np.random.default_rng(numpy_seq)  # consults, in blocks
+        self.rnd = random.Random(int(python_seq.generate_state(1, np.uint64)[0]))  # stays, one at a time
         self.env = simpy.Environment()
         self.t0, self.t1 = warmup_days, warmup_days + days
         self.c = Counters()
@@ -131,6 +350,9 @@ class ReferralSimulation:
         self.los = {k: lognormal_params(v, r.los_cv) for k, v in
                     (("hospital", r.alos_hospital), ("primary", r.alos_primary), ("recovery", r.recovery))}
         self.alliances = [self._stations(a) for a in net.alliances]
+        self.admissions = AdmissionQueue()
+        busiest = max((a.arrivals_per_day for a in net.alliances), default=0.0)
+        self.block_days = block_arrivals / busiest if busiest > 0 else self.t1
 
     def _stations(self, a: AllianceNode) -> AllianceStations:
         net, t0, t1 = self.net, self.t0, self.t1
@@ -157,156 +379,204 @@ class ReferralSimulation:
             return r.p_admit_primary + (1 - r.p_admit_primary) * min(1.0, r.p_up * mult)
         return min(1.0, r.p_admit_hospital * mult)
 
-    def _categories(self) -> list[tuple[bool, float, float, float]]:
-        """(primary, multiplier, probability of category, probability it continues)."""
+    def categories(self) -> list[Category]:
+        """Primary or hospital first, severe or not: four categories."""
         r = self.r
         out = []
         for primary, p_tier in ((True, r.primary_first_share), (False, 1 - r.primary_first_share)):
             for mult, p_sev in ((self.mult[0], r.severe_share), (self.mult[1], 1 - r.severe_share)):
-                out.append((primary, mult, p_tier * p_sev, self.p_continue(primary, mult)))
+                out.append(Category(primary, mult, p_tier * p_sev, self.p_continue(primary, mult)))
         return out
 
     def _single_consult_load(self, a: AllianceNode) -> tuple[float, float]:
         """Mean servers busy with episodes that end at their first consult: (primary, hospital)."""
         lam = a.arrivals_per_day
         load = [0.0, 0.0]
-        for primary, _, p_cat, p_cont in self._categories():
-            load[0 if primary else 1] += lam * p_cat * (1 - p_cont) * self.r.consult_days
+        for cat in self.categories():
+            load[0 if cat.primary else 1] += lam * cat.share * (1 - cat.p_continue) * self.r.consult_days
         return load[0], load[1]
 
-    # -- the patient's path ----------------------------------------------------------------
+    def _arrival_mix(self, a: AllianceNode) -> tuple[float, list[Category], np.ndarray]:
+        """(first contacts per day, categories, cumulative category probabilities) that are simulated:
+        every first contact, or with ``flows_only`` only those that continue."""
+        cats = self.categories()
+        weights = np.array([c.share * (c.p_continue if self.flows_only else 1.0) for c in cats])
+        total = float(weights.sum())
+        if total <= 0 or a.arrivals_per_day <= 0:
+            return 0.0, cats, np.ones(len(cats))
+        return a.arrivals_per_day * total, cats, np.cumsum(weights) / total
+
+    # -- a block of days at a time: consults without events, then admissions in time order -------
+
+    def blocks(self):
+        """SimPy process: at the start of each block, book every consult that begins in the block;
+        then book the block's admissions in time order, letting SimPy run whatever is due first."""
+        mixes = [self._arrival_mix(a.node) for a in self.alliances]
+        env, start = self.env, 0.0
+        while start < self.t1:
+            end = min(start + self.block_days, self.t1)
+            for k, (a, mix) in enumerate(zip(self.alliances, mixes)):
+                self._consult_block(k, a, start, end, *mix)
+            for t, k, hospital, los, down in zip(*self.admissions.pop_before(end)):
+                if env.peek() < t:  # a SimPy event comes first: let it happen
+                    yield env.timeout(max(0.0, t - env.now))
+                if hospital:
+                    self.hospital_admission(self.alliances[int(k)], t, los, down)
+                else:
+                    self.primary_admission(self.alliances[int(k)], t, los)
+            yield env.timeout(max(0.0, end - env.now))
+            start = end
+
+    def _consult_block(self, k: int, a: AllianceStations, start: float, end: float, rate: float,
+                       cats: list[Category], cum: np.ndarray) -> None:
+        """Book the consults of first contacts arriving in [start, end) and of up-referrals due then."""
+        rng, t0, t1 = self.rng, self.t0, self.t1
+        n = int(rng.poisson(rate * (end - start))) if rate > 0 else 0
+        times = sorted_uniform(rng, start, end, n)
+        kind = np.minimum(np.searchsorted(cum, rng.random(n), side="right"), len(cats) - 1)
+        primary = np.array([c.primary for c in cats])[kind]
+        mult = np.array([c.mult for c in cats])[kind]
+        self.c.episodes += int(np.count_nonzero((times >= t0) & (times < t1)))
+        up_times, up_mult = self._primary_consults(k, a, times[primary], mult[primary])
+        # outpatient: hospital first contacts merged in time order with the up-referrals due in the block
+        due_times = np.concatenate([a.referred[0], up_times])
+        due_mult = np.concatenate([a.referred[1], up_mult])
+        due = due_times < end
+        a.referred = (due_times[~due], due_mult[~due])
+        self.c.up_referrals += int(np.count_nonzero((due_times[due] >= t0) & (due_times[due] < t1)))
+        h_times, h_mult = times[~primary], mult[~primary]
+        out_times = np.concatenate([h_times, due_times[due]])
+        order = np.argsort(out_times, kind="stable")
+        forced = np.zeros(len(out_times), dtype=bool)
+        forced[: len(h_times)] = self.flows_only  # flows-only first contacts are known to continue
+        self._outpatient_consults(k, a, out_times[order], np.concatenate([h_mult, due_mult[due]])[order],
+                                  forced[order])
+
+    def _primary_consults(self, k: int, a: AllianceStations, times: np.ndarray,
+                          mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Book primary first contacts (ascending ``times``) of alliance ``k`` on its clinics; queue admissions.
+
+        Returns the up-referrals: their arrival times at hospital outpatient (days) and multipliers.
+        """
+        r, rng, c = self.r, self.rng, self.c
+        n = len(times)
+        clinic = rng.integers(0, len(a.clinics), n)
+        service = rng.exponential(r.consult_days, n)
+        u = rng.random(n)
+        waits = np.empty(n)
+        order = np.argsort(clinic, kind="stable")  # by clinic, in time order within each
+        bounds = np.searchsorted(clinic[order], np.arange(len(a.clinics) + 1))
+        for i, station in enumerate(a.clinics):
+            idx = order[bounds[i]:bounds[i + 1]]
+            if len(idx):
+                waits[idx] = station.book_block(times[idx], service[idx], r.wait_tolerance)
+        served = ~np.isnan(waits)
+        counting = (times >= self.t0) & (times < self.t1)
+        c.leaked_wait += int(np.count_nonzero(~served & counting))
+        c.visits_primary += int(np.count_nonzero(served & counting))
+        congested = served & (waits > r.congestion_wait) & (not self.flows_only)
+        p_up = np.minimum(1.0, r.p_up * mult * np.where(congested, r.congestion_uplift, 1.0))
+        p_on = r.p_admit_primary + (1 - r.p_admit_primary) * p_up
+        if self.flows_only:  # condition on continuing
+            u = u * p_on
+        done = times + np.where(served, waits, 0.0) + service
+        admit = served & (u < r.p_admit_primary)
+        up = served & ~admit & (u < p_on)
+        stays = self.stays("primary", int(admit.sum()))
+        self.admissions.add(done[admit], k, hospital=False, los=stays, down=np.zeros(len(stays), dtype=bool))
+        return done[up], mult[up]
+
+    def _outpatient_consults(self, k: int, a: AllianceStations, times: np.ndarray, mult: np.ndarray,
+                             forced: np.ndarray) -> None:
+        """Book hospital outpatient consults (ascending ``times``) of alliance ``k``; queue admissions."""
+        r, rng, c = self.r, self.rng, self.c
+        n = len(times)
+        service = rng.exponential(r.consult_days, n)
+        u = rng.random(n)
+        waits = a.outpatient.book_block(times, service, r.wait_tolerance)
+        served = ~np.isnan(waits)
+        counting = (times >= self.t0) & (times < self.t1)
+        c.leaked_wait += int(np.count_nonzero(~served & counting))
+        c.visits_hospital += int(np.count_nonzero(served & counting))
+        admit = served & (forced | (u < np.minimum(1.0, r.p_admit_hospital * mult)))
+        stays = self.stays("hospital", int(admit.sum()))
+        self.admissions.add((times + np.where(served, waits, 0.0) + service)[admit], k, hospital=True, los=stays,
+                            down=rng.random(len(stays)) < r.p_down)
+
+    # -- beds: booked at the patient's time, in SimPy's time order -------------------------------
+
+    def at(self, time: float, step: Callable[[AllianceStations, float], None], a: AllianceStations) -> None:
+        """Run ``step(a, time)`` at ``time`` (days, absolute) as one SimPy event."""
+        self.env.timeout(max(0.0, time - self.env.now), (step, a, time)).callbacks.append(_run_step)
 
     def length_of_stay(self, kind: str) -> float:
+        """One stay (days) of ``kind``: 'hospital', 'primary' or 'recovery'."""
         mu, sigma = self.los[kind]
         return self.rnd.lognormvariate(mu, sigma) if sigma > 0 else math.exp(mu)
 
-    def counting(self) -> bool:
-        return self.t0 <= self.env.now < self.t1
+    def stays(self, kind: str, n: int) -> np.ndarray:
+        """``n`` stays (days) of ``kind`` at once."""
+        mu, sigma = self.los[kind]
+        return self.rng.lognormal(mu, sigma, n)
 
-    def arrive(self, a: AllianceStations, primary: bool, mult: float, forced: bool = False) -> None:
-        """First contact. ``forced``: the episode is known to continue (flows-only sampling)."""
-        r, rnd, c = self.r, self.rnd, self.c
-        now, counting = self.env.now, self.counting()
-        c.episodes += counting
-        service = rnd.expovariate(1.0 / r.consult_days)
-        if primary:
-            clinic = a.clinics[rnd.randrange(len(a.clinics))]
-            wait = clinic.book(now, service, r.wait_tolerance)
-            if wait is None:
-                c.leaked_wait += counting
-                return
-            c.visits_primary += counting
-            done = now + wait + service
-            p_up = min(1.0, r.p_up * mult * (r.congestion_uplift if wait > r.congestion_wait and not self.flows_only else 1.0))
-            u = rnd.random()
-            if forced:  # condition on continuing
-                u *= r.p_admit_primary + (1 - r.p_admit_primary) * p_up
-            if u < r.p_admit_primary:
-                self.env.process(self.primary_admission(a, done))
-            elif u < r.p_admit_primary + (1 - r.p_admit_primary) * p_up:
-                self.env.process(self.referred_up(a, done, mult))
-            return
-        self.hospital_consult(a, now, service, mult, forced)
+    def counting(self, now: float) -> bool:
+        return self.t0 <= now < self.t1
 
-    def hospital_consult(self, a: AllianceStations, now: float, service: float, mult: float, forced: bool = False) -> None:
-        r, c, counting = self.r, self.c, self.counting()
-        wait = a.outpatient.book(now, service, r.wait_tolerance)
-        if wait is None:
-            c.leaked_wait += counting
-            return
-        c.visits_hospital += counting
-        if forced or self.rnd.random() < min(1.0, r.p_admit_hospital * mult):
-            self.env.process(self.hospital_admission(a, now + wait + service))
-
-    def referred_up(self, a: AllianceStations, at: float, mult: float):
-        """Up-referral: travel to the lead hospital's outpatient clinic once the consult ends."""
-        yield self.env.timeout(at - self.env.now)
-        self.c.up_referrals += self.counting()
-        self.hospital_consult(a, self.env.now, self.rnd.expovariate(1.0 / self.r.consult_days), mult)
-
-    def primary_admission(self, a: AllianceStations, at: float):
-        """Admission to a primary-care bed; with none free in time, up-referral for a hospital bed."""
-        yield self.env.timeout(at - self.env.now)
-        counting = self.counting()
+    def primary_admission(self, a: AllianceStations, now: float, los: float) -> None:
+        """Admission to a primary-care bed at ``now`` for ``los`` (days); with none free in time,
+        up-referral for a hospital bed."""
+        counting = self.counting(now)
         self.c.admissions_primary += counting
-        if a.primary_ward.book(self.env.now, self.length_of_stay("primary"), self.r.bed_wait_tolerance) is not None:
+        if a.primary_ward.book(now, los, self.r.bed_wait_tolerance) is not None:
             self.c.discharges += counting
             return
         self.c.up_referrals += counting
-        yield from self.hospital_admission(a, self.env.now)
+        self.hospital_admission(a, now, self.length_of_stay("hospital"), self.rnd.random() < self.r.p_down)
 
-    def hospital_admission(self, a: AllianceStations, at: float):
-        """Hospital stay, then down-referral for recovery when a primary-care bed is free."""
-        yield self.env.timeout(at - self.env.now)
+    def hospital_admission(self, a: AllianceStations, now: float, los: float, down: bool) -> None:
+        """Hospital stay from ``now`` for ``los`` (days); at discharge, down-referral for recovery
+        if ``down``."""
         r, c = self.r, self.c
-        counting = self.counting()
-        los = self.length_of_stay("hospital")
-        wait = a.ward.book(self.env.now, los, r.bed_wait_tolerance)
+        counting = self.counting(now)
+        wait = a.ward.book(now, los, r.bed_wait_tolerance)
         if wait is None:
             c.leaked_bed += counting
             return
         c.admissions_hospital += counting
         c.discharges += counting
-        if self.rnd.random() < r.p_down:
-            yield self.env.timeout(wait + los)
-            counting = self.counting()
-            ward = a.primary_ward
-            if ward.has_free_server(self.env.now):
-                ward.book(self.env.now, self.length_of_stay("recovery"), 0.0)
-                c.down_referrals += counting
-            else:
-                c.down_blocked += counting
+        if down:
+            self.at(now + wait + los, self.recovery, a)
 
-    def source(self, a: AllianceStations):
-        """Poisson first contacts of the alliance's residents."""
-        rnd, env = self.rnd, self.env
-        if self.flows_only:
-            cats = self._categories()
-            weights = [p_cat * p_cont for _, _, p_cat, p_cont in cats]
-            rate = a.node.arrivals_per_day * sum(weights)
-            total = sum(weights)
-            cum = [float(x) / total for x in np.cumsum(weights)] if rate > 0 else []
+    def recovery(self, a: AllianceStations, now: float) -> None:
+        """Down-referral at discharge (``now``, days): a primary-care bed if one is free, else blocked."""
+        ward = a.primary_ward
+        if ward.has_free_server(now):
+            ward.book(now, self.length_of_stay("recovery"), 0.0)
+            self.c.down_referrals += self.counting(now)
         else:
-            rate = a.node.arrivals_per_day
-        if rate <= 0:
-            return
-        r = self.r
-        while True:
-            yield env.timeout(rnd.expovariate(rate))
-            if self.flows_only:
-                k = min(bisect.bisect_right(cum, rnd.random()), len(cats) - 1)
-                primary, mult = cats[k][0], cats[k][1]
-                self.arrive(a, primary, mult, forced=True)
-            else:
-                mult = self.mult[0] if rnd.random() < r.severe_share else self.mult[1]
-                self.arrive(a, rnd.random() < r.primary_first_share, mult)
+            self.c.down_blocked += self.counting(now)
 
     # -- run -----------------------------------------------------------------------------
 
     def _add_single_consults(self) -> None:
         """Flows-only: draw the episodes that end at their first consult (Poisson counts)."""
-        rng = np.random.default_rng(self.rnd.getrandbits(63))
         days = self.t1 - self.t0
         for a in self.alliances:
-            for primary, _, p_cat, p_cont in self._categories():
-                n = int(rng.poisson(a.node.arrivals_per_day * days * p_cat * (1 - p_cont)))
+            for cat in self.categories():
+                n = int(self.rng.poisson(a.node.arrivals_per_day * days * cat.share * (1 - cat.p_continue)))
                 self.c.episodes += n
-                if primary:
+                if cat.primary:
                     self.c.visits_primary += n
                 else:
                     self.c.visits_hospital += n
 
     def run(self) -> YearRun:
-        for a in self.alliances:
-            self.env.process(self.source(a))
+        self.env.process(self.blocks())
         self.env.run(until=self.t1)
         if self.flows_only:
             self._add_single_consults()
         days = self.t1 - self.t0
         clinics = [s for a in self.alliances for s in a.clinics]
-
-        def pool(stations):
-            return np.concatenate([np.asarray(s.waits, float) for s in stations]) if stations else np.empty(0)
 
         def ward_stats(wards):
             cap = sum(w.servers for w in wards)
@@ -317,13 +587,17 @@ class ReferralSimulation:
 
         occ_h, busy_h, los_h, n_h, cap_h = ward_stats([a.ward for a in self.alliances])
         occ_p, busy_p, los_p, n_p, cap_p = ward_stats([a.primary_ward for a in self.alliances])
+        not_simulated = frozenset({"primary_consult", "hospital_consult"} if self.flows_only else ())
+        waits = {"primary_consult": [s.waits for s in clinics],
+                 "hospital_consult": [a.outpatient.waits for a in self.alliances],
+                 "hospital_bed": [a.ward.waits for a in self.alliances]}
         return YearRun(
             days=days, counters=self.c,
-            waits={"primary_consult": pool(clinics), "hospital_consult": pool([a.outpatient for a in self.alliances]),
-                   "hospital_bed": pool([a.ward for a in self.alliances])},
+            waits={k: WaitSample.pool([] if k in not_simulated else logs) for k, logs in waits.items()},
             occupancy={"hospital": occ_h, "primary": occ_p},
             busy_beds={"hospital": busy_h, "primary": busy_p},
             mean_los={"hospital": los_h, "primary": los_p},
             admissions_started={"hospital": n_h, "primary": n_p},
             beds={"hospital": cap_h, "primary": cap_p},
+            not_simulated=not_simulated,
         )

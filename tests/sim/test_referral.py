@@ -6,14 +6,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cli import main
 from scenarios.loader import ScenarioError, load
+from referral_reference import SimPyReferralSimulation
 from scenarios.run.simulation import network_from_scenario
-from sim.referral.experiment import simulate, t95
-from sim.referral.model import ReferralSimulation
+from sim.referral.experiment import full_consult_fits, kpis, simulate, t95
+from sim.referral.model import ReferralSimulation, Station, WaitSample
 from sim.referral.network import AllianceNode, FlowRates, NetworkError, ReferralNetwork
 
 
@@ -98,7 +100,7 @@ def test_impatient_patients_leak_when_capacity_is_short():
     run = ReferralSimulation(net, 1, 50, 500).run()
     c = run.counters
     assert c.leaked_wait > 0.4 * c.episodes
-    assert (run.waits["primary_consult"] <= 0.5 + 1e-12).all()
+    assert (run.waits["primary_consult"].values() <= 0.5 + 1e-12).all()
 
 
 @pytest.mark.slow
@@ -137,6 +139,114 @@ def test_summary_has_confidence_intervals():
     summ = res.summary().set_index("kpi")
     row = summ.loc["wait_primary_mean_days"]
     assert row["ci95_low"] < row["mean"] < row["ci95_high"]
+
+
+# -- the block engine: exact FCFS, like the pure-SimPy model, parallel runs ----------------------
+
+
+def busy_network(**over) -> ReferralNetwork:
+    """Two congested clinics feeding a congested outpatient clinic and wards; every path is used."""
+    r = dict(primary_first_share=0.6, p_up=0.1, p_admit_primary=0.05, p_admit_hospital=0.3, p_down=0.3,
+             wait_tolerance=2.0, bed_wait_tolerance=1.0, congestion_wait=0.5, congestion_uplift=1.5,
+             severe_share=0.2, severe_multiplier=2.0)
+    r.update(over)
+    node = AllianceNode("a", "lead", 8.0, 2, 6, 5, 7, 4)  # 3 servers per clinic, 5 at outpatient
+    return ReferralNetwork(year=2020, population=1.0, alliances=(node,), rates=rates(**r), clinic_days_share=1.0)
+
+
+@pytest.mark.parametrize("servers, tolerance", [(1, math.inf), (3, 0.4), (12, 0.0), (40, 1.0)])
+def test_block_booking_is_the_one_by_one_recursion(servers, tolerance):
+    rng = np.random.default_rng(servers)
+    n = 20_000
+    times = np.sort(rng.uniform(0, n / (0.95 * servers), n))
+    service = rng.exponential(1.0, n)
+    block, single = Station("b", servers, 10.0, 1e9), Station("s", servers, 10.0, 1e9)
+    waits = np.concatenate([block.book_block(times[:7000], service[:7000], tolerance),
+                            block.book_block(times[7000:], service[7000:], tolerance)])
+    one = [single.book(t, s, tolerance) for t, s in zip(times.tolist(), service.tolist())]
+    assert np.array_equal(waits, np.array([np.nan if w is None else w for w in one]), equal_nan=True)
+    assert sorted(block.free) == sorted(single.free)
+    assert np.array_equal(block.waits.positive, single.waits.positive) and block.waits.zeros == single.waits.zeros
+
+
+@pytest.mark.parametrize("zeros, positive", [(0, 1), (5, 0), (1, 1), (95, 5), (94, 6), (1000, 37), (3, 500)])
+def test_wait_sample_percentiles_and_mean_are_those_of_all_waits(zeros, positive):
+    sample = WaitSample(zeros, np.random.default_rng(positive).exponential(1.0, positive))
+    every = sample.values()
+    for q in (0, 50, 90, 95, 99, 100):
+        assert sample.percentile(q) == pytest.approx(np.percentile(every, q), rel=1e-12, abs=1e-15)
+    assert sample.mean() == pytest.approx(every.mean())
+    assert math.isnan(WaitSample(0, np.empty(0)).percentile(95)) and math.isnan(WaitSample(0, np.empty(0)).mean())
+
+
+def test_every_station_sees_its_patients_in_time_order(monkeypatch):
+    seen: dict[str, list[float]] = {}
+    book, book_block = Station.book, Station.book_block
+
+    def spy(self, now, service, tolerance):
+        seen.setdefault(self.name, []).append(now)
+        return book(self, now, service, tolerance)
+
+    def spy_block(self, times, services, tolerance):
+        seen.setdefault(self.name, []).extend(times.tolist())
+        return book_block(self, times, services, tolerance)
+
+    monkeypatch.setattr(Station, "book", spy)
+    monkeypatch.setattr(Station, "book_block", spy_block)
+    run = ReferralSimulation(busy_network(), 3, warmup_days=20, days=300, block_arrivals=200).run()
+    c = run.counters
+    assert min(c.up_referrals, c.down_referrals, c.admissions_primary, c.leaked_wait, c.leaked_bed) > 0
+    assert {"a/clinic0", "a/clinic1", "a/outpatient", "a/beds", "a/primary-beds"} <= set(seen)
+    for name, times in seen.items():
+        assert all(a <= b for a, b in zip(times, times[1:])), name
+
+
+def _compare(a: np.ndarray, b: np.ndarray) -> float:
+    """|difference of means| in standard errors of the difference."""
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    return abs(a.mean() - b.mean()) / se if se > 0 else (0.0 if a.mean() == b.mean() else math.inf)
+
+
+def test_block_engine_agrees_with_the_pure_simpy_model():
+    net, reps = busy_network(), 10
+    seeds = np.random.SeedSequence(99).generate_state(2 * reps)
+    block = [kpis(ReferralSimulation(net, int(s), 100, 1500).run()) for s in seeds[:reps]]
+    simpy_ = [kpis(SimPyReferralSimulation(net, int(s), 100, 1500).run()) for s in seeds[reps:]]
+    for k in ("episodes", "visits_primary", "visits_hospital", "up_referrals", "admissions_hospital",
+              "admissions_primary", "down_referrals", "leakage", "wait_primary_mean_days", "wait_primary_p95_days",
+              "wait_hospital_mean_days", "wait_hospital_p95_days", "bed_wait_mean_days", "occupancy_hospital",
+              "occupancy_primary"):
+        a, b = np.array([r[k] for r in block]), np.array([r[k] for r in simpy_])
+        # 4 standard errors: about 1 in 1000 per KPI by chance with 18 degrees of freedom
+        assert _compare(a, b) < 4, (k, a.mean(), b.mean())
+
+
+def test_one_and_two_workers_give_identical_runs():
+    nets = [network(2.0, 3), busy_network()]
+    calls = []
+    one = simulate(nets, replications=2, seed=4, days=150, progress=lambda: calls.append(1))
+    two = simulate(nets, replications=2, seed=4, days=150, workers=2, progress=lambda: calls.append(2))
+    assert calls == [1] * 4 + [2] * 4
+    assert list(one.runs["replication"]) == [1, 2, 1, 2]
+    pd.testing.assert_frame_equal(one.runs, two.runs)
+
+
+def test_full_consult_fits_small_regions_not_a_city_pipeline():
+    qingcheng, guangzhou = network_from_scenario(load("qingcheng")), network_from_scenario(load("guangzhou"))
+    assert full_consult_fits([qingcheng] * 5, replications=3, seconds=90, workers=2)
+    assert full_consult_fits([guangzhou], replications=1, seconds=90)
+    assert not full_consult_fits([guangzhou] * 5, replications=3, seconds=90, workers=2)
+
+
+def test_flows_only_waits_are_not_simulated_never_zero():
+    res = simulate([busy_network()], replications=2, seed=1, days=200, flows_only=True)
+    for k in ("wait_primary_mean_days", "wait_primary_p95_days", "wait_hospital_mean_days", "wait_hospital_p95_days"):
+        assert res.runs[k].isna().all(), k
+    summ = res.summary().set_index("kpi")
+    assert not summ.loc["wait_primary_mean_days", "simulated"] and math.isnan(summ.loc["wait_primary_mean_days", "mean"])
+    assert summ.loc["bed_wait_mean_days", "simulated"] and summ.loc["bed_wait_mean_days", "mean"] > 0
+    full = simulate([busy_network()], replications=2, seed=1, days=200)
+    assert full.summary()["simulated"].all() and (full.runs["wait_primary_mean_days"] > 0).all()
 
 
 # -- bad input ------------------------------------------------------------------------------
