@@ -18,17 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from optimize.problem import ProblemError
-from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
 from scenarios.amounts import AmountError, parse_cny, parse_years
 from scenarios.labels import LANGS, Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load, resolve_path
-from scenarios.run.outputs import OutputError, atomic_write, check_writable_file, output_lock
-from scenarios.run.plan import problem_for
-from scenarios.run.projection import project, projection_with_calibration, variant_names
-from sim.population import ProjectionError
-from sim.referral.experiment import DEFAULT_SEED
-from sim.referral.network import NetworkError
+from sim.referral import DEFAULT_SEED
+
+# The engines (pandas, Pyomo, SciPy, SimPy) are imported inside the commands that use them, so that
+# `healthsim --help` and `healthsim validate` start fast.
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
@@ -45,15 +41,29 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError, OutputError,
-                UserError) as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            sys.exit(2)
-        except InfeasiblePlan as exc:
-            err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            sys.exit(1)
+        except Exception as exc:
+            infeasible, user = _error_kinds()
+            if isinstance(exc, infeasible):
+                err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+                sys.exit(1)
+            if isinstance(exc, user):
+                err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+                sys.exit(2)
+            raise
 
     return wrapper
+
+
+def _error_kinds() -> tuple[type, tuple[type, ...]]:
+    """(no plan meets the targets, input errors reported in one line); imported when an error is handled."""
+    from optimize.problem import ProblemError
+    from optimize.solve import InfeasiblePlan, OptimizeError
+    from scenarios.run.outputs import OutputError
+    from sim.population import ProjectionError
+    from sim.referral.network import NetworkError
+
+    return InfeasiblePlan, (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError,
+                            OutputError, UserError)
 
 
 def _fmt(x: Any, digits: int = 0) -> str:
@@ -112,6 +122,8 @@ def validate_cmd(file: str) -> None:
 @friendly
 def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str, uncalibrated: bool) -> None:
     """Project the resident population of SCENARIO (built-in name or .toml path)."""
+    from scenarios.run.projection import projection_with_calibration, variant_names
+
     s = load(scenario)
     result, cal = projection_with_calibration(s, to_year, variant_names(s, variant), not uncalibrated)
     df = result.table
@@ -143,11 +155,14 @@ def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str, unca
 
 def _locked(out_dir: str | None) -> contextlib.AbstractContextManager:
     """Check and lock ``--out`` before any computing (nothing when no folder is given)."""
+    from scenarios.run.outputs import output_lock
+
     return output_lock(out_dir) if out_dir else contextlib.nullcontext()
 
 
 def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None,
              base: int | None = None, target: int | None = None):
+    from scenarios.run.plan import problem_for
     from scenarios.run.rebase import plan_years, rebase
 
     s = load(scenario)
@@ -194,7 +209,8 @@ TARGET_HELP = "Plan to this year (default: the scenario's target year, or its ne
 @friendly
 def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export, base_year, target_year) -> None:
     """Allocate new beds and staff by year and tier to reach SCENARIO's targets."""
-    from scenarios.run.outputs import write_plan
+    from optimize.solve import export_model, solve
+    from scenarios.run.outputs import atomic_write, check_writable_file, write_plan
 
     if export:
         if Path(export).suffix.lower() not in (".lp", ".mps"):
@@ -301,6 +317,9 @@ def _print_sweep(s, table) -> None:
     console.print(t)
 
 
+WORKERS_OPTION = click.option("--workers", type=click.IntRange(1, 256), default=None,
+                               help="Local processes for the simulation's replications and years (default: the cores).")
+
 SIM_KPIS = [
     ("visits_total", "visits", 0), ("primary_share", "primary-care share of visits", 3),
     ("up_referrals", "up-referrals", 0), ("down_referrals", "down-referrals", 0),
@@ -320,37 +339,41 @@ SIM_KPIS = [
 @click.option("--replications", type=click.IntRange(1, 1000), default=5, show_default=True)
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--flows-only", is_flag=True, help="Simulate only admissions and referrals; count single consults (city scale).")
+@WORKERS_OPTION
+@click.option("--scheduler", default=None, help="Run the replications on an existing Dask scheduler, e.g. tcp://host:8786.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write runs.csv and summary.csv here.")
 @friendly
-def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, out_dir) -> None:
+def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, workers, scheduler, out_dir) -> None:
     """Simulate patient flows in SCENARIO's medical alliances (SimPy)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from scenarios.run.outputs import read_plan_capacities, write_tables
-    from scenarios.run.simulation import FLOWS_ONLY_ABOVE, SimulationRequest, simulate_scenario
+    from scenarios.run.projection import project
+    from scenarios.run.simulation import FULL_CONSULT_SECONDS, SimulationRequest, simulate_scenario
 
     with _locked(out_dir):
         s = load(scenario)
         plan = read_plan_capacities(plan_dir, s) if plan_dir else None
         default = sorted(y for y in plan if y > s.base_year) if plan else [s.base_year]
         yrs = parse_years(years, default, within=(s.base_year, s.base_year + 100))
-        request = SimulationRequest(yrs, replications, seed, True if flows_only else None)
+        request = SimulationRequest(yrs, replications, seed, True if flows_only else None, workers=workers,
+                                    scheduler=scheduler)
         with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err_console) as bar:
             task = bar.add_task(f"simulating {s.id}", total=len(yrs) * replications)
             proj = project(s, max(max(yrs), s.base_year + 1)) if max(yrs) > s.base_year else None
             result, used_flows_only = simulate_scenario(s, request, proj, plan, progress=lambda: bar.advance(task))
         if used_flows_only and not flows_only:
-            console.print(f"[yellow]Over {FLOWS_ONLY_ABOVE / 1e6:,.0f} M episodes a year: simulated admissions and "
-                          "referrals only (--flows-only); single consults are counted, not queued.[/]")
+            console.print(f"[yellow]Queuing every consult would take over {FULL_CONSULT_SECONDS:.0f} s here: simulated "
+                          "admissions and referrals only (--flows-only); consult waits are not simulated.[/]")
         summary = result.summary()
-        _print_simulation(s, summary, yrs, replications, seed)
+        _print_simulation(s, summary, yrs, replications, seed, result.not_simulated)
         if out_dir:
             paths = write_tables({"runs": result.runs, "summary": summary}, out_dir)
             console.print(f"written: {', '.join(str(p) for p in paths)}")
 
 
-def _print_simulation(s, summary, yrs, replications, seed) -> None:
+def _print_simulation(s, summary, yrs, replications, seed, not_simulated=frozenset()) -> None:
     table = Table(title=f"{s.region.name}: referral KPIs per year (mean and 95% CI over {replications} replications, seed {seed})")
     table.add_column("KPI")
     for y in yrs:
@@ -359,6 +382,9 @@ def _print_simulation(s, summary, yrs, replications, seed) -> None:
         cells = []
         for y in yrs:
             row = summary[(summary["year"] == y) & (summary["kpi"] == key)].iloc[0]
+            if key in not_simulated or row["mean"] != row["mean"]:
+                cells.append("not simulated" if key in not_simulated else "-")
+                continue
             half = "" if row.half_width != row.half_width else f" ± {row.half_width:,.{digits}f}"
             cells.append(f"{row['mean']:,.{digits}f}{half}")
         table.add_row(label, *cells)
@@ -417,13 +443,14 @@ class StageProgress:
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation.")
 @click.option("--full-simulation", is_flag=True,
-              help="Queue every consult (slow: minutes); default simulates admissions and referrals only.")
+              help="Queue every consult even where it takes minutes (default: wherever it fits about a minute).")
+@WORKERS_OPTION
 @click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
 @click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
 @click.option("--uncalibrated", is_flag=True, help="Project with the scenario's own rates, not fitted to the observed years.")
 @LANG_OPTION
 @friendly
-def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, base_year,
+def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, workers, base_year,
             target_year, uncalibrated, lang) -> None:
     """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
     from scenarios.run.outputs import write_outputs
@@ -433,7 +460,8 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
         s = load(scenario)
         lang = lang or s.report.lang
         opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
-                               simulate=not no_simulate, flows_only=not full_simulation, base_year=base_year,
+                               simulate=not no_simulate, flows_only=False if full_simulation else None,
+                               workers=workers, base_year=base_year,
                                target_year=target_year, scenario_file=str(resolve_path(scenario)), lang=lang,
                                calibrated=not uncalibrated)
         with StageProgress(lang) as progress:

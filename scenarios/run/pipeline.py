@@ -36,7 +36,8 @@ class PipelineOptions:
     replications: int = 3
     seed: int = DEFAULT_SEED
     simulate: bool = True
-    flows_only: bool = True  # simulate admissions and referrals only (fast); False: every consult
+    flows_only: bool | None = None  # None: every consult where it fits the time budget; True: admissions and referrals only
+    workers: int | None = None  # local processes for the simulation's runs (None: the cores)
     project_to: int | None = None  # default target year + 10
     base_year: int | None = None  # plan from this year (default: the scenario's, or its next plan's)
     target_year: int | None = None  # plan to this year (default: the scenario's, or its next plan's)
@@ -160,5 +161,5 @@ def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: Alloca
     (year, replication), i.e. (target year - base year) x replications times."""
     s, o = scenario, options
     request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
-                                o.flows_only, o.variant)
+                                o.flows_only, o.variant, o.workers)
     return simulate_scenario(s, request, projection, capacities_by_year(plan.stocks), progress)[0]

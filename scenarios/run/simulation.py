@@ -1,8 +1,10 @@
 """Stage 3 of the data path: plan stocks -> one :class:`ReferralNetwork` per year -> KPIs.
 
 Capacities come from the base year (tier split of the scenario's stocks) or from a plan's
-``stocks`` table; each year's population from the projection. Above
-:data:`FLOWS_ONLY_ABOVE` first contacts a year, only admissions and referrals are simulated.
+``stocks`` table; each year's population from the projection. Every consult is simulated where
+that is expected to take at most :data:`FULL_CONSULT_SECONDS` (wall, on the workers given); beyond
+it (a city such as Guangzhou), only admissions and referrals are simulated and consult waits are
+reported as not simulated.
 """
 
 from __future__ import annotations
@@ -10,16 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import os
+
 import pandas as pd
 
 from scenarios.run.plan import tier_split
 from scenarios.run.projection import MEDIUM
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult
-from sim.referral.experiment import DEFAULT_SEED, SimulationResult, simulate
+from sim.referral.experiment import DEFAULT_SEED, SimulationResult, full_consult_fits, simulate
 from sim.referral.network import AllianceNode, FlowRates, NetworkError, ReferralNetwork, admission_probabilities
 
-FLOWS_ONLY_ABOVE = 20e6  # first contacts a year above which every consult is not queued (city scale)
+FULL_CONSULT_SECONDS = 60.0  # wall seconds the simulation stage may take with every consult queued
 
 Capacities = dict[str, dict[str, float]]  # {'hospital'|'primary': {'clinicians': physicians, 'beds': beds}}
 
@@ -111,25 +115,23 @@ def networks_for_years(
     return nets
 
 
-def episodes_per_year(networks: list[ReferralNetwork]) -> float:
-    """First contacts a year in the largest of ``networks``."""
-    return max(sum(a.arrivals_per_day for a in n.alliances) for n in networks) * 365.0
-
-
-def needs_flows_only(networks: list[ReferralNetwork]) -> bool:
-    """The flows-only rule: more than :data:`FLOWS_ONLY_ABOVE` first contacts a year."""
-    return episodes_per_year(networks) > FLOWS_ONLY_ABOVE
+def default_workers() -> int:
+    """Local worker processes for replications: the machine's cores."""
+    return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
 class SimulationRequest:
-    """What to simulate: years, replications, seed; ``flows_only`` None applies the flows-only rule."""
+    """What to simulate: years, replications, seed; ``flows_only`` None queues every consult where that
+    fits :data:`FULL_CONSULT_SECONDS`; ``workers`` local processes (None: the cores) or a Dask ``scheduler``."""
 
     years: list[int]
     replications: int = 5
     seed: int = DEFAULT_SEED
     flows_only: bool | None = None
     variant: str = MEDIUM
+    workers: int | None = None
+    scheduler: str | None = None
 
 
 def simulate_scenario(
@@ -138,5 +140,9 @@ def simulate_scenario(
 ) -> tuple[SimulationResult, bool]:
     """Simulate ``scenario`` for the requested years; return the result and whether it was flows-only."""
     nets = networks_for_years(scenario, request.years, projection, plan, request.variant)
-    flows_only = needs_flows_only(nets) if request.flows_only is None else request.flows_only
-    return simulate(nets, request.replications, request.seed, progress=progress, flows_only=flows_only), flows_only
+    workers = request.workers or default_workers()
+    flows_only = (not full_consult_fits(nets, request.replications, FULL_CONSULT_SECONDS, workers)
+                  if request.flows_only is None else request.flows_only)
+    result = simulate(nets, request.replications, request.seed, progress=progress, flows_only=flows_only,
+                      workers=workers, scheduler=request.scheduler)
+    return result, flows_only
