@@ -116,7 +116,12 @@ def networks_for_years(
 
 
 def default_workers() -> int:
-    """Local worker processes for replications: the machine's cores."""
+    """Local worker processes for replications: the machine's cores; 1 inside a daemonic worker
+    (a Dask batch worker may not start processes of its own)."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return 1
     return max(1, os.cpu_count() or 1)
 
 
