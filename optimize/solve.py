@@ -156,13 +156,15 @@ def solve(
 
 def _whole_stages(p: AllocationProblem, stage: ModelOptions, lp_caps: tuple[float, ...] | None) -> list[ModelOptions]:
     """The whole-unit models to try in turn: the LP's own, or (max-attainment) least cost with each short target
-    allowed 1, then :data:`SHORTFALL_UNITS` whole units further short than the LP (met targets stay met)."""
+    allowed 1, then :data:`SHORTFALL_UNITS` whole units further short than the LP (met targets stay met), then
+    (a tight budget) the least weighted shortfall in whole units."""
     if lp_caps is None:
         return [replace(stage, integer=True)]
     Y = p.target_year
-    return [replace(stage, integer=True, shortfall_caps=tuple(
+    capped = [replace(stage, integer=True, shortfall_caps=tuple(
         c + units / target_scale(p, tr, Y) if c > 1e-9 else 0.0 for c, tr in zip(lp_caps, p.targets)))
         for units in (1.0, SHORTFALL_UNITS)]
+    return capped + [ModelOptions(mode="max-attainment", integer=True)]  # last: the least shortfall in whole units
 
 
 def _whole_plan(p: AllocationProblem, lp: pyo.ConcreteModel, stages: list[ModelOptions], opt: ModelOptions,
