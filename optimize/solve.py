@@ -190,6 +190,9 @@ def _whole_plan(p: AllocationProblem, lp: pyo.ConcreteModel, stages: list[ModelO
     plan = extract_plan(p, m, opt, duals, whole=True)
     plan.rounding, plan.status, plan.objective = rounding, res.termination_condition.name, float(res.incumbent_objective)
     plan.mip_gap = _gap(res) if res.objective_bound is not None else None
+    if rounding == "repaired":  # the neighbourhood's own bound says little: measure against the LP relaxation
+        inc, bound = float(res.incumbent_objective), float(pyo.value(lp.objective))
+        plan.mip_gap = max(0.0, (inc - bound) / max(abs(inc), 1e-12))
     plan.solve_seconds = time.perf_counter() - t0
     return plan
 
