@@ -13,6 +13,7 @@ import html
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -182,10 +183,11 @@ def milestones_table(plan, L: Labels) -> str:
         return ""
     years = sorted(ms["year"].unique())
     rows = []
-    for (name, measure), df in ms.groupby(["name", "measure"], sort=False):
+    for (kind, measure, name), df in ms.groupby(["kind", "measure", "name"], sort=False):
         cells = {y: f"{_fmt_measure(a, measure, 3)} ({_fmt_measure(m, measure, 3)})"
                  for y, a, m in zip(df["year"], df["achieved"], df["plan_line"])}
-        rows.append([f"{name} {df['expr'].iloc[0]}"] + [cells[y] for y in years])
+        label = _target_name(SimpleNamespace(kind=kind, measure=measure, name=name), L)
+        rows.append([f"{label} {df['expr'].iloc[0]}"] + [cells[y] for y in years])
     return html_table([L.column("kind")] + [str(y) for y in years], rows, table_id="milestones")
 
 
@@ -194,7 +196,7 @@ def outlook_table(r: PipelineResult, L: Labels) -> str:
     look = getattr(r, "outlook", None)
     if look is None or not len(look):
         return ""
-    rows = [[row.name, row.expr, _fmt_measure(row.reached_ratio, row.measure, 3),
+    rows = [[_target_name(row, L), row.expr, _fmt_measure(row.reached_ratio, row.measure, 3),
              "–" if pd.isna(row.earliest_year) else str(row.earliest_year), row.binding_limit, row.limit_now or "–",
              row.needed or "–"] for row in look.itertuples(index=False)]
     header = ["target", "expr", f"reached {r.scenario.target_year}", "earliest year", "binding limit", "limit", "needed on time"]
