@@ -25,7 +25,6 @@ from scenarios.labels import resource_label
 from scenarios.loader import ScenarioError, builtin_names, load_raw, validate
 from scenarios.run.outputs import write_outputs
 from scenarios.run.pipeline import PipelineOptions, PipelineResult, run_pipeline, simulate_plan
-from scenarios.run.plan import UNLIMITED
 from scenarios.whatif import apply_edits, changed_fields, dumps_whatif, label_of, override_for, rate_field, \
     save_whatif, whatif_document
 from sim.population import ProjectionError
@@ -236,7 +235,7 @@ def sidebar() -> tuple[Form, str, bool] | None:
 # -- main area: results -----------------------------------------------------------------------------
 def _plan_table(r: PipelineResult) -> pd.DataFrame:
     adds = r.plan.additions.assign(kind=r.plan.additions["kind"].map(resource_label))
-    wide = adds.pivot_table(index="year", columns=["kind", "tier"], values="added", aggfunc="sum", sort=False)
+    wide = adds.pivot_table(index="year", columns=["kind", "tier", "ownership"], values="added", aggfunc="sum", sort=False)
     wide.index = wide.index.astype(str)
     wide.loc["total"] = wide.sum()
     return wide.map(lambda v: f"{v:,.0f}")
@@ -253,10 +252,10 @@ def _cost_table(r: PipelineResult) -> pd.DataFrame:
 def _attainment_table(r: PipelineResult) -> pd.DataFrame:
     a = r.plan.attainment
     return pd.DataFrame({
-        "resource": a["kind"].map(resource_label), "target": a["expr"], "nature": a["nature"],
-        "achieved": a["achieved_ratio"].map(lambda v: f"{v:.2f}"),
+        "resource": a["name"], "target": a["expr"], "nature": a["nature"],
+        "achieved": [f"{v:.1%}" if m == "private_share" else f"{v:.2f}" for v, m in zip(a["achieved_ratio"], a["measure"])],
         "attainment": a["attainment"].map(lambda v: f"{v * 100:.1f}%"),
-        "shortfall": [("–" if m else f"{s:.3f} ({u:,.0f})")
+        "shortfall": [("–" if m else f"{s:.1%}" if u != u else f"{s:.3f} ({u:,.0f})")
                       for m, s, u in zip(a["met"], a["shortfall_ratio"], a["shortfall_units"])],
         "met": a["met"].map(lambda m: "yes" if m else "NO"),
     })
@@ -280,7 +279,7 @@ def _sweep_chart(r: PipelineResult) -> go.Figure:
     score = r.sweep.groupby("budget_cny", as_index=False)["score"].first()
     fig.add_trace(go.Scatter(x=score["budget_cny"] / 1e8, y=score["score"] * 100, mode="lines",
                              name="weighted score", line=dict(dash="dash", color="black")))
-    budget = r.plan.budget_total if r.plan.budget_total and r.plan.budget_total < UNLIMITED else None
+    budget = r.plan.budget_total
     mark = budget if budget is not None else r.plan.total_cost
     fig.add_vline(x=mark / 1e8, line=dict(color="red", dash="dot"),
                   annotation_text="budget" if budget is not None else "this plan's cost",
@@ -297,7 +296,7 @@ def _headline(r: PipelineResult) -> None:
     c1.metric("total cost", _cny(p.total_cost))
     c2.metric("weighted attainment", f"{p.attainment_score * 100:.1f}%")
     c3.metric("targets met", f"{int(p.attainment['met'].sum())} of {len(p.attainment)}")
-    c4.metric("budget", _cny(p.budget_total if p.budget_total and p.budget_total < UNLIMITED else None))
+    c4.metric("budget", _cny(p.budget_total))
     st.caption(r.plan_note.capitalize() + f"; population variant {r.options.variant}."
                + (f" {r.calibration.describe()[0]}" if r.calibration is not None else ""))
     if r.diagnosis:

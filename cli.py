@@ -199,7 +199,9 @@ TARGET_HELP = "Plan to this year (default: the scenario's target year, or its ne
               help="Default: the scenario's plan.mode (min-cost).")
 @click.option("--budget", default=None, help="Plan-period budget, CNY (e.g. 2.5e9, 25亿).")
 @click.option("--budget-per-year", default=None, help="Yearly budget cap, CNY.")
-@click.option("--integer", is_flag=True, help="Whole beds and staff (MILP); reports the optimality gap.")
+@click.option("--integer", is_flag=True,
+              help="Solve the MILP to the full time limit (default: whole units when the MILP finishes in seconds, "
+                   "else the LP rounded and repaired); reports the optimality gap.")
 @click.option("--variant", default="medium", show_default=True, help="Population variant to plan for.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write the tables as CSV here.")
 @click.option("--export-model", "export", type=click.Path(dir_okay=False), default=None,
@@ -222,7 +224,7 @@ def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_
         if export:
             path = atomic_write(export, lambda p: export_model(problem, p, mode, integer))
             console.print(f"model written to {path}")
-        plan = solve(problem, mode=mode, integer=integer)
+        plan = solve(problem, mode=mode, integer=True if integer else (None if s.plan.whole_units else False))
         _print_plan(s, plan, variant)
         if out_dir:
             paths = write_plan(plan, out_dir, s, variant)
@@ -235,34 +237,38 @@ def _print_plan(s, plan, variant: str) -> None:
     table = Table(title=head)
     for col in ("resource", "target", "nature", f"{s.base_year}", f"{Y} achieved", "attainment", "shortfall", "met"):
         table.add_column(col, justify="left" if col in ("resource", "nature") else "right")
-    base = plan.ratios[plan.ratios["year"] == s.base_year].set_index("kind")["ratio"]
     for row in plan.attainment.itertuples(index=False):
+        share = row.measure == "private_share"
+        val = (lambda v: f"{v:.1%}") if share else (lambda v: f"{v:.2f}")
+        short = "-" if row.met else (f"{row.shortfall_ratio:.1%}" if share else
+                                     f"{row.shortfall_ratio:.3f} ({row.shortfall_units:,.0f})")
         table.add_row(
-            resource_label(row.kind), f"{row.expr} {s.resources[row.kind].unit.replace('_', ' ')}", row.nature,
-            f"{base[row.kind]:.2f}", f"{row.achieved_ratio:.2f}", f"{row.attainment * 100:.1f}%",
-            "-" if row.met else f"{row.shortfall_ratio:.3f} ({row.shortfall_units:,.0f})",
+            row.name, row.expr if share else f"{row.expr} {row.unit}", row.nature,
+            val(row.baseline_ratio), val(row.achieved_ratio), f"{row.attainment * 100:.1f}%", short,
             "[green]yes[/]" if row.met else "[red]no[/]",
         )
     console.print(table)
-    adds = plan.additions.pivot_table(index="kind", columns="tier", values="added", aggfunc="sum")
-    t2 = Table(title=f"Additions {s.base_year + 1}-{Y} (units, incl. replacement of attrition)")
+    adds = plan.additions.pivot_table(index="kind", columns=["tier", "ownership"], values="added", aggfunc="sum")
+    t2 = Table(title=f"Additions {s.base_year + 1}-{Y} (units, incl. replacement of leavers; private = 社会办医)")
     t2.add_column("resource")
-    for col in adds.columns:
-        t2.add_column(col, justify="right")
+    for tier, owner in adds.columns:
+        t2.add_column(f"{tier} ({owner})" if owner != "public" else tier, justify="right")
     for kind, row in adds.iterrows():
-        t2.add_row(resource_label(kind), *[f"{v:,.0f}" for v in row])
+        t2.add_row(resource_label(kind), *["-" if v != v else f"{v:,.0f}" for v in row])
     console.print(t2)
     by_year = plan.costs.groupby("year")[["capital_cny", "running_cny", "total_cny"]].sum()
-    t3 = Table(title="Cost by year (CNY million)")
+    t3 = Table(title="Public cost by year (CNY million)")
     for col in ("year", "capital", "running", "total"):
         t3.add_column(col, justify="right")
     for year, row in by_year.iterrows():
         t3.add_row(str(year), f"{row.capital_cny / 1e6:,.1f}", f"{row.running_cny / 1e6:,.1f}", f"{row.total_cny / 1e6:,.1f}")
     console.print(t3)
-    budget = f" of a CNY {plan.budget_total:,.0f} budget" if plan.budget_total else ""
-    console.print(f"Total cost {s.base_year + 1}-{Y}: CNY {plan.total_cost:,.0f}{budget}.")
-    if plan.integer:
-        console.print(f"Integer plan (MILP): relative optimality gap {plan.mip_gap or 0:.2e}.")
+    from scenarios.run.report import cost_words, disinvestment_words, units_words
+
+    console.print(f"{s.base_year + 1}-{Y}: {cost_words(plan)}")
+    console.print(units_words(plan))
+    if disinvestment_words(plan):
+        console.print(f"[yellow]{disinvestment_words(plan)}[/]")
     for text in plan.duals["explanation"]:
         console.print(f"  - {text}")
     console.print(f"[dim]build {plan.build_seconds:.2f} s, solve {plan.solve_seconds:.2f} s, "
@@ -476,6 +482,8 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
         for line in result.calibration.describe() if result.calibration else []:
             console.print(line, highlight=False)
         _print_plan(result.scenario, result.plan, variant)
+        for text in ([] if result.outlook is None else result.outlook["sentence"]):
+            console.print(f"[yellow]unmet:[/] {escape(text)}", highlight=False)
         console.print(f"[green]{result.plan_note}[/]")
         console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 

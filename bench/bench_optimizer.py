@@ -1,32 +1,44 @@
-"""Optimizer benchmark: build + solve time of the allocation LP.
+"""Optimizer benchmark: build + solve time of the allocation model, new formulation against the previous one.
 
-Cases: the Guangzhou scenario (one city) and a synthetic province of 100 districts x 5
-resource kinds x 2 tiers x 10 years. Baseline, measured in the same run: HiGHS (highspy)
-reading the same model from an MPS file and solving it, i.e. the solver alone with no
-modelling layer. Reported: Pyomo build, Pyomo->HiGHS solve, and their ratio to the baseline.
+Cases: the Guangzhou scenario (one city) and a synthetic province of 100 districts x 5 resource
+kinds x 2 tiers (+ private beds) x 10 years. In one run:
 
-    python bench/bench_optimizer.py [--districts 100] [--years 10] [--repeat 3]
+* **new LP**: the current formulation (per-pool no decline, linear milestones, discounting,
+  capital smoothing, private pools, subsets), continuous;
+* **new MILP**: the same in whole units (what users get by default), with its optimality gap;
+* **previous**: the formulation of commit f15617c, extracted with ``git archive`` into a temporary
+  folder and timed there in a subprocess on the same cases (its own scenario data and synthetic
+  province, same seed);
+* **solver alone**: HiGHS (highspy) reading the new LP from an MPS file, i.e. no modelling layer.
+
+Reported per case: seconds and the ratios new / previous and new / solver alone.
+
+    python bench/bench_optimizer.py [--districts 100] [--years 10] [--repeat 3] [--milp-seconds 60]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from optimize.problem import TIERS, AllocationProblem, TargetRow  # noqa: E402
+from optimize.problem import PRIVATE, TIERS, AllocationProblem, TargetRow  # noqa: E402
 from optimize.solve import export_model, solve  # noqa: E402
 from scenarios.loader import load  # noqa: E402
 from scenarios.run.plan import from_scenario  # noqa: E402
 from scenarios.run.projection import project  # noqa: E402
 
+PREVIOUS = "f15617c"
 KINDS = ("beds", "physicians", "nurses", "gps", "public_health_staff")
 RATIO = {"beds": 4.0, "physicians": 2.4, "nurses": 2.9, "gps": 3.0, "public_health_staff": 0.7}  # per 1,000 (GPs per 10,000)
 TARGET = {"beds": 6.0, "physicians": 3.0, "nurses": 4.0, "gps": 4.0, "public_health_staff": 0.9}
@@ -34,12 +46,14 @@ DIV = {"gps": 10_000.0}
 
 
 def synthetic_province(n_districts: int, n_years: int, seed: int = 1) -> AllocationProblem:
-    """A reproducible synthetic province; costs and constraints from the built-in defaults."""
+    """A reproducible synthetic province (the previous bench's, same seed) with the new settings: 20% of
+    hospital beds private, whole leavers, linear milestones, 8% discounting, capital smoothing, GPs inside
+    physicians; costs and constraints from the built-in defaults."""
     rng = np.random.default_rng(seed)
-    ref = from_scenario(load("conghua"), project(load("conghua")))
+    ref = from_scenario(load("conghua"), project(load("conghua"), 2035))
     base_year, target_year = 2020, 2020 + n_years
     regions = tuple(f"d{i:03d}" for i in range(n_districts))
-    baseline, population, targets, max_add = {}, {}, [], {}
+    baseline, population, targets, max_add, private_add = {}, {}, [], {}, {}
     for r in regions:
         p0 = rng.uniform(2e5, 1.5e6)
         growth = rng.uniform(-0.002, 0.012)
@@ -47,25 +61,38 @@ def synthetic_province(n_districts: int, n_years: int, seed: int = 1) -> Allocat
             population[r, y] = p0 * (1 + growth) ** j
         for k in KINDS:
             div = DIV.get(k, 1000.0)
-            stock = RATIO[k] * rng.uniform(0.7, 1.3) * p0 / div
+            stock = round(RATIO[k] * rng.uniform(0.7, 1.3) * p0 / div)
             share = 0.8 if k == "gps" else rng.uniform(0.15, 0.35)
-            baseline[r, k, "primary"], baseline[r, k, "hospital"] = stock * share, stock * (1 - share)
+            baseline[r, k, "primary"] = round(stock * share)
+            baseline[r, k, "hospital"] = stock - baseline[r, k, "primary"]
             targets.append(TargetRow(r, k, "floor", TARGET[k], div, "expected", str(TARGET[k]), RATIO[k]))
-            max_add[r, k] = 0.25 * stock
+            max_add[r, k] = int(0.25 * stock)
+        baseline[r, "beds", PRIVATE] = round(0.2 * baseline[r, "beds", "hospital"])
+        baseline[r, "beds", "hospital"] -= baseline[r, "beds", PRIVATE]
+        private_add[r, "beds"] = int(0.13 * baseline[r, "beds", PRIVATE])
     return AllocationProblem(
         regions=regions, kinds=KINDS, base_year=base_year, target_year=target_year, baseline=baseline,
         population=population, targets=tuple(targets),
-        capital={(k, t): ref.capital[k, t] for k in KINDS for t in TIERS},
+        capital={(k, t): ref.capital.get((k, t), 20_000.0) for k in KINDS for t in TIERS},
         annual={(k, t): ref.annual[k, t] for k in KINDS for t in TIERS},
         attrition={k: ref.attrition.get(k, 0.0) for k in KINDS}, max_additions=max_add,
         nurse_physician_ratio_min=ref.nurse_physician_ratio_min,
         hospital_nurses_per_bed_min=ref.hospital_nurses_per_bed_min,
         gp_primary_share_min=ref.gp_primary_share_min, primary_share_shift_max=ref.primary_share_shift_max,
+        trajectory="linear", discount_rate=ref.discount_rate, capital_share_max=ref.capital_share_max,
+        private_max_additions=private_add, subsets={"physicians": ("gps",)},
     )
 
 
+def guangzhou_problem() -> AllocationProblem:
+    """Guangzhou under its defaults with hiring limits off (as the previous bench) and private growth unlimited,
+    so that min-cost has a plan."""
+    gz = load("guangzhou")
+    return replace(from_scenario(gz, project(gz, 2035)), max_additions={}, private_max_additions={})
+
+
 def highspy_baseline(problem: AllocationProblem) -> tuple[float, float]:
-    """Solve the same model with highspy from an MPS file; return (seconds, objective)."""
+    """Solve the same LP with highspy from an MPS file; return (seconds, objective)."""
     import highspy
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,25 +102,64 @@ def highspy_baseline(problem: AllocationProblem) -> tuple[float, float]:
         t0 = time.perf_counter()
         h.readModel(str(path))
         h.run()
-        seconds = time.perf_counter() - t0
-        return seconds, h.getInfo().objective_function_value
+        return time.perf_counter() - t0, h.getInfo().objective_function_value
 
 
-def run_case(name: str, problem: AllocationProblem, repeat: int) -> dict:
-    builds, solves, bases = [], [], []
+PREVIOUS_SCRIPT = """
+import json, sys
+sys.path.insert(0, ".")
+sys.argv = ["bench"]
+import bench.bench_optimizer as b
+from optimize.solve import solve
+from scenarios.loader import load
+from scenarios.run.plan import from_scenario
+from scenarios.run.projection import project
+gz = load("guangzhou")
+gz_problem = from_scenario(gz.model_copy(update={"constraints": gz.constraints.model_copy(update={
+    "enabled": gz.constraints.enabled.model_copy(update={"hiring_limits": False})})}), project(gz))
+out = {}
+for name, p in (("guangzhou", gz_problem), ("province", b.synthetic_province(%(districts)d, %(years)d))):
+    best = None
+    for _ in range(%(repeat)d):
+        plan = solve(p)
+        t = plan.build_seconds + plan.solve_seconds
+        best = t if best is None else min(best, t)
+    out[name] = {"build_plus_solve_s": best, "variables": plan.n_variables, "constraints": plan.n_constraints}
+print(json.dumps(out))
+"""
+
+
+def previous_times(districts: int, years: int, repeat: int) -> dict:
+    """Build + solve seconds of the previous formulation (commit :data:`PREVIOUS`) on the same cases."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", PREVIOUS], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        script = PREVIOUS_SCRIPT % {"districts": districts, "years": years, "repeat": repeat}
+        res = subprocess.run([sys.executable, "-c", script], cwd=tmp, capture_output=True, text=True, check=True)
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def run_case(name: str, problem: AllocationProblem, repeat: int, milp_seconds: float, previous: dict) -> dict:
+    lp_times, milp_times, bases = [], [], []
     for _ in range(repeat):
-        plan = solve(problem)
-        builds.append(plan.build_seconds)
-        solves.append(plan.solve_seconds)
+        lp = solve(problem, integer=False)
+        lp_times.append(lp.build_seconds + lp.solve_seconds)
         base_s, base_obj = highspy_baseline(problem)
         bases.append(base_s)
-        assert abs(base_obj - plan.objective) <= 1e-6 * max(1.0, abs(plan.objective)), (base_obj, plan.objective)
-    b, s, h = min(builds), min(solves), min(bases)
+        assert abs(base_obj - lp.objective) <= 1e-6 * max(1.0, abs(lp.objective)), (base_obj, lp.objective)
+        t0 = time.perf_counter()
+        milp = solve(problem, integer=True, time_limit=milp_seconds)
+        milp_times.append(time.perf_counter() - t0)
+    t_lp, t_milp, t_base, t_prev = min(lp_times), min(milp_times), min(bases), previous["build_plus_solve_s"]
     return {
-        "case": name, "variables": plan.n_variables, "constraints": plan.n_constraints,
-        "build_s": round(b, 3), "solve_s": round(s, 3), "build_plus_solve_s": round(b + s, 3),
-        "baseline_highspy_mps_s": round(h, 3), "ratio_to_baseline": round((b + s) / h, 1),
-        "total_cost_cny": round(plan.total_cost),
+        "case": name, "variables": lp.n_variables, "constraints": lp.n_constraints,
+        "previous_variables": previous["variables"], "previous_constraints": previous["constraints"],
+        "previous_build_plus_solve_s": round(t_prev, 3),
+        "new_lp_build_plus_solve_s": round(t_lp, 3), "new_milp_total_s": round(t_milp, 3),
+        "milp_rounding": milp.rounding, "milp_gap": milp.mip_gap,
+        "ratio_new_lp_to_previous": round(t_lp / t_prev, 2), "ratio_new_milp_to_previous": round(t_milp / t_prev, 2),
+        "solver_alone_highspy_mps_s": round(t_base, 3), "ratio_new_lp_to_solver_alone": round(t_lp / t_base, 1),
+        "lp_total_cost_cny": round(lp.total_cost), "milp_total_cost_cny": round(milp.total_cost),
     }
 
 
@@ -102,14 +168,14 @@ def main() -> None:
     ap.add_argument("--districts", type=int, default=100)
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--milp-seconds", type=float, default=60.0, help="time limit of each MILP solve")
     args = ap.parse_args()
-    gz = load("guangzhou").model_copy()
-    gz_problem = from_scenario(gz.model_copy(update={"constraints": gz.constraints.model_copy(update={
-        "enabled": gz.constraints.enabled.model_copy(update={"hiring_limits": False})})}), project(gz))
+    previous = previous_times(args.districts, args.years, args.repeat)
     rows = [
-        run_case("guangzhou (1 city, hiring limits off)", gz_problem, args.repeat),
-        run_case(f"synthetic province ({args.districts} districts x 5 kinds x 2 tiers x {args.years} years)",
-                 synthetic_province(args.districts, args.years), args.repeat),
+        run_case("guangzhou (1 city, hiring and private-growth limits off)", guangzhou_problem(), args.repeat, args.milp_seconds,
+                 previous["guangzhou"]),
+        run_case(f"synthetic province ({args.districts} districts x 5 kinds x 2 tiers + private beds x {args.years} years)",
+                 synthetic_province(args.districts, args.years), args.repeat, args.milp_seconds, previous["province"]),
     ]
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))

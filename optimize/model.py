@@ -1,20 +1,25 @@
-"""Pyomo formulation of the allocation LP (or MILP with integer additions).
+"""Pyomo formulation of the allocation model (a MILP in whole units; its LP relaxation for prices).
 
-Indices: region r, kind k, tier t (hospital, primary), plan year y.
+Indices: region r, kind k, pool t (public ``hospital`` / ``primary``; ``private`` hospital
+capacity where the region has it), plan year y.
 
-* ``add[r,k,t,y] >= 0``: units added in year y (beds opened, staff hired).
+* ``add[r,k,t,y] >= 0``: units added in year y (beds opened, staff hired); whole in the MILP.
 * ``cut[r,k,t,y] >= 0``: units removed (only when disinvestment is allowed).
-* ``stock[r,k,t,y] = (1 - attrition_k) * stock[r,k,t,y-1] + add - cut``; base year fixed.
-* ``cost[y] = sum capital[k,t] * add + annual[k,t] * (stock - base stock)``, CNY: one-off
-  costs of everything added plus the running cost of the stock above the base year.
+* ``stock[r,k,t,y] = stock[r,k,t,y-1] - leavers[r,k,t] + add - cut``; base year fixed; leavers
+  are a fixed whole number a year (attrition x base-year stock).
+* ``cost[y]`` (public CNY): capital of what is added (private additions: the public subsidy
+  only) plus the running cost of the public stock above the base year. A kind that others
+  are counted inside (physicians, which hold GPs and TCM physicians) pays running cost only
+  on its members outside those subsets, so each person is paid once.
 * Targets in the target year Y: ``sum_t stock[r,k,t,Y] >= ratio * P(r,Y) / divisor`` (floors)
-  or ``<=`` (ceilings); in max-attainment mode a shortfall variable (per-capita units)
-  relaxes each target and the objective minimises the weighted relative shortfall.
+  or ``<=`` (ceilings); private-share targets ``private >= share * (hospital + private)``. In
+  max-attainment mode a shortfall variable relaxes each target and its milestones.
+* Objective (min-cost): the present value of the yearly costs at ``discount_rate``.
 
-Constraint families (each can be left out, which the infeasibility diagnosis uses):
-``hiring_limits``, ``nurse_physician_ratio``, ``hospital_nurses_per_bed``,
-``gp_primary_share``, ``primary_share_band``, ``no_decline``, ``budget_total``,
-``budget_per_year``.
+Constraint families (each can be left out, which the infeasibility diagnosis uses, in this order):
+``no_decline``, ``subsets``, ``hiring_limits``, ``private_growth``, ``nurse_physician_ratio``,
+``hospital_nurses_per_bed``, ``gp_primary_share``, ``primary_share_band``, ``milestones``,
+``capital_smoothing``, ``budget_per_year``, ``budget_total``.
 """
 
 from __future__ import annotations
@@ -23,25 +28,33 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from optimize.problem import TIERS, AllocationProblem
+from optimize.problem import PRIVATE, TIERS, AllocationProblem, TargetRow
 
 FAMILIES = (
     "no_decline",
+    "subsets",
     "hiring_limits",
+    "private_growth",
     "nurse_physician_ratio",
     "hospital_nurses_per_bed",
     "gp_primary_share",
     "primary_share_band",
+    "milestones",
+    "capital_smoothing",
     "budget_per_year",
     "budget_total",
 )
 FAMILY_WORDS = {
-    "no_decline": "no resource may fall below its base-year stock (disinvestment is off)",
+    "no_decline": "no pool of beds or staff may fall below its base-year stock (disinvestment is off)",
+    "subsets": "subsets (GPs, TCM physicians) are counted inside their parent kind",
     "hiring_limits": "the yearly limits on additions (training pipeline and construction capacity)",
+    "private_growth": "the yearly limit on private (社会办医) additions",
     "nurse_physician_ratio": "the nurse-to-physician ratio floor",
     "hospital_nurses_per_bed": "the floor on nurses per hospital bed",
     "gp_primary_share": "the share of GPs that must work in primary care",
     "primary_share_band": "the band on each resource's primary-care share",
+    "milestones": "the yearly milestones (a straight line from the base year to each target)",
+    "capital_smoothing": "the cap on any one year's share of the plan's capital spending",
     "budget_per_year": "the yearly budget cap",
     "budget_total": "the plan-period budget",
 }
@@ -68,19 +81,27 @@ def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo
     define_balance_constraints(m, p)
     define_cost_expressions(m, p)
     define_target_constraints(m, p, opt)
-    fam = opt.families
+    fam, kinds = opt.families, set(p.kinds)
     if "no_decline" in fam and not p.allow_disinvestment:
         define_no_decline_constraints(m, p)
+    if "subsets" in fam and _subset_pairs(p):
+        define_subset_constraints(m, p)
     if "hiring_limits" in fam and p.max_additions:
         define_hiring_limit_constraints(m, p)
-    if "nurse_physician_ratio" in fam and p.nurse_physician_ratio_min is not None and {"nurses", "physicians"} <= set(p.kinds):
+    if "private_growth" in fam and p.private_max_additions:
+        define_private_growth_constraints(m, p)
+    if "nurse_physician_ratio" in fam and p.nurse_physician_ratio_min is not None and {"nurses", "physicians"} <= kinds:
         define_nurse_physician_constraints(m, p)
-    if "hospital_nurses_per_bed" in fam and p.hospital_nurses_per_bed_min is not None and {"nurses", "beds"} <= set(p.kinds):
+    if "hospital_nurses_per_bed" in fam and p.hospital_nurses_per_bed_min is not None and {"nurses", "beds"} <= kinds:
         define_nurses_per_bed_constraints(m, p)
-    if "gp_primary_share" in fam and p.gp_primary_share_min is not None and "gps" in p.kinds:
+    if "gp_primary_share" in fam and p.gp_primary_share_min is not None and "gps" in kinds:
         define_gp_primary_constraints(m, p)
     if "primary_share_band" in fam and p.primary_share_shift_max is not None:
         define_primary_share_band_constraints(m, p)
+    if "milestones" in fam and p.trajectory == "linear" and len(p.years) > 1 and p.targets:
+        define_milestone_constraints(m, p, opt)
+    if "capital_smoothing" in fam and p.capital_share_max is not None:
+        define_capital_smoothing_constraints(m, p)
     if "budget_per_year" in fam and p.budget_per_year is not None:
         define_budget_per_year_constraints(m, p)
     if "budget_total" in fam and p.budget_total is not None:
@@ -89,13 +110,29 @@ def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo
     return m
 
 
-def _tier_sum(m: pyo.ConcreteModel, r: str, k: str, y: int):
-    return sum(m.stock[r, k, t, y] for t in TIERS)
+def _total(m: pyo.ConcreteModel, p: AllocationProblem, r: str, k: str, y: int):
+    """Stock of a kind over every pool (public tiers and private) at the end of year y."""
+    return sum(m.stock[r, k, t, y] for t in p.pools(r, k))
+
+
+def _hospital(m: pyo.ConcreteModel, p: AllocationProblem, r: str, k: str, y: int):
+    """Hospital capacity of a kind: the public hospital tier plus private hospitals."""
+    return sum(m.stock[r, k, t, y] for t in p.pools(r, k) if t != "primary")
+
+
+def _subset_pairs(p: AllocationProblem) -> list[tuple[str, tuple[str, ...]]]:
+    """(parent, children) with the parent and at least one child in the problem."""
+    out = []
+    for parent, children in p.subsets.items():
+        present = tuple(c for c in children if c in p.kinds and c != parent)
+        if parent in p.kinds and present:
+            out.append((parent, present))
+    return out
 
 
 def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
-    """Sets; ``add`` (integer in a MILP), ``stock``, ``cut`` (with disinvestment), ``shortfall`` (elastic)."""
-    idx = [(r, k, t, y) for r in p.regions for k in p.kinds for t in TIERS for y in p.years]
+    """Sets; ``add`` (whole in a MILP), ``stock``, ``cut`` (with disinvestment), ``shortfall`` (elastic)."""
+    idx = [(r, k, t, y) for r in p.regions for k in p.kinds for t in p.pools(r, k) for y in p.years]
     m.I = pyo.Set(initialize=idx, dimen=4, ordered=True)
     m.YEARS = pyo.Set(initialize=p.years, ordered=True)
     m.TARGETS = pyo.Set(initialize=list(range(len(p.targets))), ordered=True)
@@ -106,111 +143,186 @@ def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptio
         m.cut = pyo.Var(m.I, domain=domain)
     if opt.elastic:
         caps = opt.shortfall_caps
-        m.shortfall = pyo.Var(m.TARGETS, domain=pyo.NonNegativeReals,  # per-capita units
+        m.shortfall = pyo.Var(m.TARGETS, domain=pyo.NonNegativeReals,  # per-capita units (or share)
                               bounds=(lambda m, i: (0, caps[i] + 1e-9)) if caps else None)
 
 
 def define_balance_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """``stock[y] = (1 - attrition) * stock[y-1] + add[y] - cut[y]``; the base-year stock is data."""
+    """``stock[y] = stock[y-1] - leavers + add[y] - cut[y]``; the base-year stock is data."""
     first = p.years[0]
 
     def balance(m, r, k, t, y):
         prev = p.baseline[r, k, t] if y == first else m.stock[r, k, t, y - 1]
         flow = m.add[r, k, t, y] - (m.cut[r, k, t, y] if p.allow_disinvestment else 0)
-        return m.stock[r, k, t, y] == (1.0 - p.attrition.get(k, 0.0)) * prev + flow
+        return m.stock[r, k, t, y] == prev - p.leavers(r, k, t) + flow
 
     m.balance = pyo.Constraint(m.I, rule=balance)
 
 
+def _own_stock(m, p: AllocationProblem, r: str, k: str, t: str, y: int | None):
+    """Members of pool (r, k, t) outside its subsets, at year y (None: the base year)."""
+    children = [c for c in p.subsets.get(k, ()) if c in p.kinds and c != k and t in p.pools(r, c)]
+    if y is None:
+        return p.baseline[r, k, t] - sum(p.baseline[r, c, t] for c in children)
+    return m.stock[r, k, t, y] - sum(m.stock[r, c, t, y] for c in children)
+
+
+def capital_rate(p: AllocationProblem, k: str, t: str) -> float:
+    """Public CNY per unit added to pool t: the subsidy for private capacity."""
+    return p.private_subsidy.get(k, 0.0) if t == PRIVATE else p.capital[k, t]
+
+
+def running_rate(p: AllocationProblem, k: str, t: str) -> float:
+    """Public CNY per unit-year above the base year: nothing for private capacity."""
+    return 0.0 if t == PRIVATE else p.annual[k, t]
+
+
 def define_cost_expressions(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """``cost[y]`` (CNY million): capital of what is added plus running cost of the stock above the base year."""
+    """``capital_cost[y]``, ``running_cost[y]`` and ``cost[y]`` (public CNY million)."""
+    keys = [(r, k, t) for r in p.regions for k in p.kinds for t in p.pools(r, k)]
 
-    def cost_rule(m, y):
-        return sum(
-            p.capital[k, t] * m.add[r, k, t, y] + p.annual[k, t] * (m.stock[r, k, t, y] - p.baseline[r, k, t])
-            for r in p.regions for k in p.kinds for t in TIERS
-        ) / COST_SCALE
+    def capital_rule(m, y):
+        return sum(capital_rate(p, k, t) * m.add[r, k, t, y] for r, k, t in keys) / COST_SCALE
 
-    m.cost = pyo.Expression(m.YEARS, rule=cost_rule)
+    def running_rule(m, y):
+        return sum(running_rate(p, k, t) * (_own_stock(m, p, r, k, t, y) - _own_stock(m, p, r, k, t, None))
+                   for r, k, t in keys if running_rate(p, k, t)) / COST_SCALE
+
+    m.capital_cost = pyo.Expression(m.YEARS, rule=capital_rule)
+    m.running_cost = pyo.Expression(m.YEARS, rule=running_rule)
+    m.cost = pyo.Expression(m.YEARS, rule=lambda m, y: m.capital_cost[y] + m.running_cost[y])
+
+
+def target_scale(p: AllocationProblem, tr: TargetRow, year: int) -> float:
+    """Units of stock per 1 unit of the target's measure in ``year`` (residents / divisor, or base hospital stock)."""
+    if tr.measure == "private_share":
+        return sum(p.baseline[tr.region, tr.kind, t] for t in p.pools(tr.region, tr.kind) if t != "primary")
+    return p.population[tr.region, year] / tr.divisor
+
+
+def _target_gap(m, p: AllocationProblem, tr: TargetRow, year: int, level: float):
+    """have - level, in units: positive when a floor at ``level`` is met in ``year``."""
+    r, k = tr.region, tr.kind
+    if tr.measure == "private_share":
+        return m.stock[r, k, PRIVATE, year] - level * _hospital(m, p, r, k, year)
+    return _total(m, p, r, k, year) - level * target_scale(p, tr, year)
 
 
 def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
-    """Per-capita targets in the target year (floors ``>=``, ceilings ``<=``), relaxed by ``shortfall`` when elastic."""
+    """Targets in the target year (floors ``>=``, ceilings ``<=``), relaxed by ``shortfall`` when elastic."""
     Y = p.target_year
 
     def target_rule(m, i):
         tr = p.targets[i]
-        scale = p.population[tr.region, Y] / tr.divisor  # units per 1 per-capita unit
-        slack = m.shortfall[i] * scale if opt.elastic else 0
-        have = sum(m.stock[tr.region, tr.kind, t, Y] for t in TIERS)
-        if tr.sense == "floor":
-            return have + slack >= tr.ratio * scale
-        return have - slack <= tr.ratio * scale
+        slack = m.shortfall[i] * target_scale(p, tr, Y) if opt.elastic else 0
+        gap = _target_gap(m, p, tr, Y, tr.ratio)
+        return gap + slack >= 0 if tr.sense == "floor" else gap - slack <= 0
 
     m.target = pyo.Constraint(m.TARGETS, rule=target_rule)
 
 
 def define_no_decline_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """No resource's total stock falls below its base-year stock in any plan year."""
-    rk = [(r, k, y) for r in p.regions for k in p.kinds for y in p.years]
-    m.no_decline = pyo.Constraint(rk, rule=lambda m, r, k, y: _tier_sum(m, r, k, y)
-                                  >= sum(p.baseline[r, k, t] for t in TIERS))
+    """No pool (tier, ownership) falls below its base-year stock in any plan year (lower bounds on ``stock``),
+    nor do a parent's members outside its subsets (so a GP added is a physician added, not one relabelled)."""
+    for (r, k, t, y), var in m.stock.items():  # a bound, not a row: the solver handles it in presolve
+        var.setlb(p.baseline[r, k, t])
+    rest = [(r, k, t, y) for r in p.regions for k, _ in _subset_pairs(p) for t in TIERS for y in p.years]
+    m.no_decline_rest = pyo.Constraint(rest, rule=lambda m, r, k, t, y: _own_stock(m, p, r, k, t, y)
+                                       >= _own_stock(m, p, r, k, t, None))
+
+
+def define_subset_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """Kinds counted inside a parent (其中 rows) never outnumber it: sum of children <= parent, every year."""
+    idx = [(r, k, y) for r in p.regions for k, _ in _subset_pairs(p) for y in p.years]
+    children = dict(_subset_pairs(p))
+    m.subset = pyo.Constraint(idx, rule=lambda m, r, k, y: sum(_total(m, p, r, c, y) for c in children[k])
+                              <= _total(m, p, r, k, y))
 
 
 def define_hiring_limit_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """Yearly additions of a kind (all tiers) at most ``max_additions`` units."""
-    hk = [(r, k, y) for (r, k) in p.max_additions for y in p.years]
+    """Yearly public additions of a kind (both tiers) at most ``max_additions`` units."""
+    hk = [(r, k, y) for (r, k) in p.max_additions if k in p.kinds for y in p.years]
     m.hiring = pyo.Constraint(hk, rule=lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS)
                               <= p.max_additions[r, k])
+
+
+def define_private_growth_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """Yearly private additions of a kind at most ``private_max_additions`` units."""
+    pk = [(r, k, y) for (r, k) in p.private_max_additions if (r, k, PRIVATE) in p.baseline for y in p.years]
+    m.private_growth = pyo.Constraint(pk, rule=lambda m, r, k, y: m.add[r, k, PRIVATE, y]
+                                      <= p.private_max_additions[r, k])
 
 
 def define_nurse_physician_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Nurses at least ``nurse_physician_ratio_min`` per physician in the target year."""
     Y = p.target_year
-    m.nurse_physician = pyo.Constraint(list(p.regions), rule=lambda m, r: _tier_sum(m, r, "nurses", Y)
-                                       >= p.nurse_physician_ratio_min * _tier_sum(m, r, "physicians", Y))
+    m.nurse_physician = pyo.Constraint(list(p.regions), rule=lambda m, r: _total(m, p, r, "nurses", Y)
+                                       >= p.nurse_physician_ratio_min * _total(m, p, r, "physicians", Y))
 
 
 def define_nurses_per_bed_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """Hospital nurses at least ``hospital_nurses_per_bed_min`` per hospital bed in the target year."""
+    """Hospital nurses at least ``hospital_nurses_per_bed_min`` per hospital bed (public and private), target year."""
     Y = p.target_year
-    m.nurses_per_bed = pyo.Constraint(list(p.regions), rule=lambda m, r: m.stock[r, "nurses", "hospital", Y]
-                                      >= p.hospital_nurses_per_bed_min * m.stock[r, "beds", "hospital", Y])
+    m.nurses_per_bed = pyo.Constraint(list(p.regions), rule=lambda m, r: _hospital(m, p, r, "nurses", Y)
+                                      >= p.hospital_nurses_per_bed_min * _hospital(m, p, r, "beds", Y))
 
 
 def define_gp_primary_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """At least ``gp_primary_share_min`` of GPs work in primary care, every plan year."""
     gy = [(r, y) for r in p.regions for y in p.years]
     m.gp_primary = pyo.Constraint(gy, rule=lambda m, r, y: m.stock[r, "gps", "primary", y]
-                                  >= p.gp_primary_share_min * _tier_sum(m, r, "gps", y))
+                                  >= p.gp_primary_share_min * _total(m, p, r, "gps", y))
 
 
 def define_primary_share_band_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """Each kind's primary-care share in the target year between its base share and base + ``primary_share_shift_max``."""
-    Y = p.target_year
-    rk = [(r, k) for r in p.regions for k in p.kinds]
-    m.band_lo = pyo.Constraint(rk, rule=lambda m, r, k: m.stock[r, k, "primary", Y]
-                               >= p.base_share(r, k) * _tier_sum(m, r, k, Y))
-    m.band_hi = pyo.Constraint(rk, rule=lambda m, r, k: m.stock[r, k, "primary", Y]
-                               <= min(1.0, p.base_share(r, k) + p.primary_share_shift_max) * _tier_sum(m, r, k, Y))
+    """Each kind's primary-care share, every plan year, between its base share and base + ``primary_share_shift_max``."""
+    rky = [(r, k, y) for r in p.regions for k in p.kinds for y in p.years]
+    m.band_lo = pyo.Constraint(rky, rule=lambda m, r, k, y: m.stock[r, k, "primary", y]
+                               >= p.base_share(r, k) * _total(m, p, r, k, y))
+    m.band_hi = pyo.Constraint(rky, rule=lambda m, r, k, y: m.stock[r, k, "primary", y]
+                               <= min(1.0, p.base_share(r, k) + p.primary_share_shift_max) * _total(m, p, r, k, y))
+
+
+def define_milestone_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """Every year before the target year on or above the straight line from the base-year value (from the
+    base-year stocks) to the target (年度目标); when elastic, the line to the target minus its shortfall."""
+    idx = [(i, y) for i in range(len(p.targets)) for y in p.years[:-1]]
+    B, Y = p.base_year, p.target_year
+
+    def rule(m, i, y):
+        tr = p.targets[i]
+        base = p.base_value(tr)
+        gap = _target_gap(m, p, tr, y, tr.milestone(y, B, Y, base))
+        if not opt.elastic:
+            return gap >= 0 if tr.sense == "floor" else gap <= 0
+        s = tr.milestone_slope(y, B, Y, base) * m.shortfall[i] * target_scale(p, tr, y)
+        return gap + s >= 0 if tr.sense == "floor" else gap - s <= 0
+
+    m.milestone = pyo.Constraint(idx, rule=rule)
+
+
+def define_capital_smoothing_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """No year's public capital spending above ``capital_share_max`` of the plan period's."""
+    total = sum(m.capital_cost[y] for y in p.years)
+    m.capital_smoothing = pyo.Constraint(m.YEARS, rule=lambda m, y: m.capital_cost[y] <= p.capital_share_max * total)
 
 
 def define_budget_per_year_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """Each plan year's cost at most ``budget_per_year`` (CNY)."""
+    """Each plan year's public cost at most ``budget_per_year`` (CNY)."""
     m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= p.budget_per_year / COST_SCALE)
 
 
 def define_budget_total_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """The plan period's cost at most ``budget_total`` (CNY)."""
+    """The plan period's public cost (nominal) at most ``budget_total`` (CNY)."""
     m.budget = pyo.Constraint(expr=sum(m.cost[y] for y in p.years) <= p.budget_total / COST_SCALE)
 
 
 def define_objective(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
-    """min-cost: total cost. max-attainment: weighted relative shortfall, cost as a tiny tie-break."""
-    total_cost = sum(m.cost[y] for y in p.years)
+    """min-cost: present value of the costs. max-attainment: weighted relative shortfall, cost as a tiny tie-break."""
+    present_value = sum(p.discount(y) * m.cost[y] for y in p.years)
     if opt.mode == "max-attainment":
         shortfall = sum(tr.weight * m.shortfall[i] / max(tr.ratio, 1e-9) for i, tr in enumerate(p.targets))
         budget_scale = (p.budget_total or 1e9) / COST_SCALE
-        m.objective = pyo.Objective(expr=shortfall + 1e-6 * total_cost / budget_scale, sense=pyo.minimize)
+        m.objective = pyo.Objective(expr=shortfall + 1e-6 * present_value / budget_scale, sense=pyo.minimize)
     else:
-        m.objective = pyo.Objective(expr=total_cost, sense=pyo.minimize)
+        m.objective = pyo.Objective(expr=present_value, sense=pyo.minimize)

@@ -1,9 +1,10 @@
-"""The allocation problem as plain data: what the LP reads, nothing it computes.
+"""The allocation problem as plain data: what the model reads, nothing it computes.
 
 An :class:`AllocationProblem` holds, per region, the base-year stocks by resource kind and
-tier, the projected population by year and the resolved targets, plus costs (CNY),
-realism constraints and the budget. The scenario side (``scenarios.run.plan``) builds one
-from a scenario and its population projection; benchmarks build larger ones directly.
+pool (tier ``hospital`` or ``primary``, public; ``private`` for privately run hospital
+capacity, 社会办医), the projected population by year and the resolved targets, plus costs
+(CNY), realism constraints and the budget. The scenario side (``scenarios.run.plan``) builds
+one from a scenario and its population projection; benchmarks build larger ones directly.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-TIERS = ("hospital", "primary")
+TIERS = ("hospital", "primary")  # public tiers
+PRIVATE = "private"  # privately run hospital capacity (社会办医), where the scenario gives it
+HORIZON_MAX = 2035  # last year the earliest-attainable-year search looks at
 
 
 class ProblemError(ValueError):
@@ -20,61 +23,122 @@ class ProblemError(ValueError):
 
 @dataclass(frozen=True)
 class TargetRow:
-    """A resolved per-capita target for one region and resource kind in the target year."""
+    """A resolved target for one region and resource kind in the target year.
+
+    ``measure`` is ``ratio`` (units per ``divisor`` residents) or ``private_share`` (share
+    of the kind's hospital capacity, public and private, that is privately run, 0-1).
+    """
 
     region: str
     kind: str
     sense: Literal["floor", "ceiling"]
-    ratio: float  # per `divisor` residents
-    divisor: float  # 1,000 / 10,000 / 100,000
+    ratio: float  # per `divisor` residents, or a share 0-1 for private_share
+    divisor: float  # 1,000 / 10,000 / 100,000 (1 for private_share)
     nature: Literal["binding", "expected"]
     expr: str
     baseline_ratio: float
     weight: float = 1.0
     label: str = ""  # display name of the resource (e.g. "nurses"); the kind when empty
+    measure: Literal["ratio", "private_share"] = "ratio"
 
     @property
     def name(self) -> str:
-        """The display name: ``label``, else ``kind``."""
-        return self.label or self.kind
+        """The display name: ``label``, else ``kind``; private shares say so."""
+        base = self.label or self.kind
+        return f"private share of hospital {base}" if self.measure == "private_share" else base
 
     @property
     def unit_label(self) -> str:
-        return f"per {int(self.divisor):,}"
+        return "share" if self.measure == "private_share" else f"per {int(self.divisor):,}"
+
+    def milestone(self, year: int, base_year: int, target_year: int, base: float, goal: float | None = None) -> float:
+        """The straight line from ``base`` (the base-year value) to ``goal`` (default the target) in ``target_year``.
+
+        For a ceiling above the base the milestone is the ceiling itself every year.
+        """
+        goal = self.ratio if goal is None else goal
+        line = base + (goal - base) * (year - base_year) / (target_year - base_year)
+        return max(line, goal) if self.sense == "ceiling" else line
+
+    def milestone_slope(self, year: int, base_year: int, target_year: int, base: float) -> float:
+        """How far the milestone of ``year`` moves per unit of the goal."""
+        if self.sense == "ceiling" and base <= self.ratio:
+            return 1.0
+        return (year - base_year) / (target_year - base_year)
 
 
 @dataclass(frozen=True)
 class AllocationProblem:
-    """Data of the allocation LP. Money in CNY; stocks in persons or beds; years as integers."""
+    """Data of the allocation model. Money in CNY; stocks in persons or beds; years as integers.
+
+    ``baseline`` is keyed by (region, kind, pool): the public tiers always, ``private`` where
+    the region has private capacity of that kind. ``subsets`` maps a kind to the kinds counted
+    inside it (其中 rows: GPs and TCM physicians are physicians). ``attrition`` is a yearly share;
+    the model turns it into a fixed number of whole leavers a year (share x base-year stock).
+    """
 
     regions: tuple[str, ...]
     kinds: tuple[str, ...]
     base_year: int
     target_year: int
-    baseline: dict[tuple[str, str, str], float]  # (region, kind, tier) -> base-year stock
-    population: dict[tuple[str, int], float]  # (region, year) -> residents, base year .. target year
+    baseline: dict[tuple[str, str, str], float]  # (region, kind, pool) -> base-year stock
+    population: dict[tuple[str, int], float]  # (region, year) -> residents, base year .. at least target year
     targets: tuple[TargetRow, ...]
-    capital: dict[tuple[str, str], float]  # (kind, tier) -> CNY per unit added
+    capital: dict[tuple[str, str], float]  # (kind, tier) -> CNY per unit added (public)
     annual: dict[tuple[str, str], float]  # (kind, tier) -> CNY per unit-year above the base-year stock
     attrition: dict[str, float] = field(default_factory=dict)  # kind -> share lost per year
-    max_additions: dict[tuple[str, str], float] = field(default_factory=dict)  # (region, kind) -> units/year
+    max_additions: dict[tuple[str, str], float] = field(default_factory=dict)  # (region, kind) -> public units/year
     nurse_physician_ratio_min: float | None = None
     hospital_nurses_per_bed_min: float | None = None
     gp_primary_share_min: float | None = None
     primary_share_shift_max: float | None = None
     allow_disinvestment: bool = False
-    budget_total: float | None = None
+    budget_total: float | None = None  # public CNY over the plan period (nominal)
     budget_per_year: float | None = None
+    trajectory: Literal["linear", "free"] = "free"  # "linear": every year on or above the straight line
+    discount_rate: float = 0.0  # per year; the objective is the present value at the base year
+    capital_share_max: float | None = None  # no year's public capital above this share of the plan's
+    private_subsidy: dict[str, float] = field(default_factory=dict)  # kind -> public CNY per private unit added
+    private_max_additions: dict[tuple[str, str], float] = field(default_factory=dict)  # (region, kind) -> units/year
+    subsets: dict[str, tuple[str, ...]] = field(default_factory=dict)  # parent kind -> kinds counted inside it
 
     @property
     def years(self) -> list[int]:
         """Plan years in which additions happen (base year + 1 .. target year)."""
         return list(range(self.base_year + 1, self.target_year + 1))
 
+    def pools(self, region: str, kind: str) -> tuple[str, ...]:
+        """The pools of a kind in a region: the public tiers, plus ``private`` where it has private capacity."""
+        return TIERS + ((PRIVATE,) if (region, kind, PRIVATE) in self.baseline else ())
+
+    def base_total(self, region: str, kind: str) -> float:
+        """Base-year stock of a kind over every pool."""
+        return sum(self.baseline[region, kind, t] for t in self.pools(region, kind))
+
     def base_share(self, region: str, kind: str) -> float:
-        """Base-year primary-care share of a kind in a region."""
-        total = sum(self.baseline[region, kind, t] for t in TIERS)
+        """Base-year primary-care share of a kind in a region (of every pool)."""
+        total = self.base_total(region, kind)
         return self.baseline[region, kind, "primary"] / total if total > 0 else 0.0
+
+    def base_value(self, tr: TargetRow) -> float:
+        """A target's measure in the base year from the base-year stocks (where its milestones start)."""
+        r, k = tr.region, tr.kind
+        if tr.measure == "private_share":
+            hosp = sum(self.baseline[r, k, t] for t in self.pools(r, k) if t != "primary")
+            return self.baseline.get((r, k, PRIVATE), 0.0) / hosp if hosp > 0 else 0.0
+        return self.base_total(r, k) / self.population[r, self.base_year] * tr.divisor
+
+    def leavers(self, region: str, kind: str, pool: str) -> int:
+        """Whole units leaving a pool each year: attrition x base-year stock, rounded."""
+        return round(self.attrition.get(kind, 0.0) * self.baseline[region, kind, pool])
+
+    def discount(self, year: int) -> float:
+        """Present-value factor of a year's cost at the base year."""
+        return 1.0 / (1.0 + self.discount_rate) ** (year - self.base_year)
+
+    def parent_of(self, kind: str) -> str | None:
+        """The kind a subset kind is counted inside, if any."""
+        return next((p for p, ch in self.subsets.items() if kind in ch and p in self.kinds), None)
 
     def with_budget(self, total: float | None, per_year: float | None = None) -> AllocationProblem:
         return replace(self, budget_total=total, budget_per_year=per_year if per_year is not None else self.budget_per_year)

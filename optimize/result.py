@@ -1,37 +1,50 @@
 """The optimizer's answer: :class:`AllocationPlan` (tidy pandas tables), read off a solved model,
-with each target's shadow price explained in words and the one weighted attainment score."""
+with each target's shadow price explained in words and the one weighted attainment score.
+
+Every sentence about a target is written from the plan's own ``attainment`` table, so words
+and tables cannot disagree.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
 import pandas as pd
 
-from optimize.model import COST_SCALE, ModelOptions
-from optimize.problem import TIERS, AllocationProblem, TargetRow
+from optimize.model import COST_SCALE, ModelOptions, capital_rate, running_rate, target_scale
+from optimize.problem import PRIVATE, AllocationProblem, TargetRow
 
-TABLES = ("additions", "stocks", "ratios", "costs", "attainment", "duals")
+TABLES = ("additions", "stocks", "ratios", "costs", "attainment", "milestones", "duals")
+MET_TOL = 1e-6
 
 
 @dataclass
 class AllocationPlan:
-    """Additions, stocks, per-capita ratios, costs, target attainment and shadow prices.
+    """Additions, stocks, per-capita ratios, costs, target attainment, milestones and shadow prices.
 
-    Tables (all tidy, one observation per row):
+    Tables (all tidy, one observation per row; ``tier`` is hospital or primary, ``ownership`` public or
+    private, so private and public additions are separate rows):
 
-    * ``additions``: region, year, kind, tier, added (units added that year)
-    * ``stocks``: region, year, kind, tier, stock (end of year; base year included)
+    * ``additions``: region, year, kind, tier, ownership, added (whole units added that year), removed (units cut:
+      only with disinvestment on)
+    * ``stocks``: region, year, kind, tier, ownership, stock (end of year; base year included)
     * ``ratios``: region, year, kind, stock, population, unit, ratio (per 1,000 / 10,000)
-    * ``costs``: year, kind, tier, capital_cny, running_cny, total_cny
-    * ``attainment``: region, kind, expr, nature, sense, weight (as in max-attainment), target_ratio, achieved_ratio,
+    * ``costs``: year, kind, tier, ownership, capital_cny, running_cny, total_cny (public CNY), pv_cny
+      (present value at the base year)
+    * ``attainment``: region, kind, measure, name, expr, unit, nature, sense, weight, baseline_ratio, target_ratio,
+      achieved_ratio,
       attainment (achieved / target for floors, target / achieved for ceilings, capped at 1),
       shortfall_ratio, shortfall_units, met
+    * ``milestones``: region, year, kind, measure, name, expr, milestone (the straight line from the base-year
+      stocks to the target), plan_line (the line the plan commits to: to the target, or for a target it cannot
+      meet, to the target less its shortfall), achieved, on_track
     * ``duals``: constraint, region, kind, dual, unit, explanation
     """
 
     mode: str
     status: str
     objective: float
-    total_cost: float  # CNY over the plan period
+    total_cost: float  # public CNY over the plan period (nominal)
     budget_total: float | None
     additions: pd.DataFrame
     stocks: pd.DataFrame
@@ -39,8 +52,12 @@ class AllocationPlan:
     costs: pd.DataFrame
     attainment: pd.DataFrame
     duals: pd.DataFrame
+    milestones: pd.DataFrame = field(default_factory=pd.DataFrame)
     integer: bool = False
     mip_gap: float | None = None
+    rounding: str = "lp"  # "milp" (solved whole), "repaired" (LP rounded and repaired) or "lp" (fractional)
+    present_value: float = 0.0  # public CNY discounted to the base year
+    discount_rate: float = 0.0
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
     n_variables: int = 0
@@ -69,87 +86,196 @@ def attainment_score(attainment: pd.DataFrame) -> float:
     return float((attainment["attainment"] * w).sum() / w.sum()) if w.sum() > 0 else 1.0
 
 
-def extract_plan(p: AllocationProblem, m, opt: ModelOptions, duals: dict) -> AllocationPlan:
-    """Read a solved model ``m`` of ``p`` into an :class:`AllocationPlan` (``duals``: constraint -> dual, LP only)."""
-    Y = p.target_year
-    rows_add, rows_stock, rows_cost = [], [], []
+def _value(var, whole: bool) -> float:
+    v = var.value or 0.0
+    return float(round(v)) if whole else v
+
+
+def _pool_tables(p: AllocationProblem, m, whole: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows_add, rows_stock = [], []
     for r in p.regions:
         for k in p.kinds:
-            for t in TIERS:
-                rows_stock.append((r, p.base_year, k, t, p.baseline[r, k, t]))
+            for t in p.pools(r, k):
+                tier, owner = ("hospital", "private") if t == PRIVATE else (t, "public")
+                rows_stock.append((r, p.base_year, k, tier, owner, p.baseline[r, k, t]))
                 for y in p.years:
-                    a = m.add[r, k, t, y].value or 0.0
-                    s = m.stock[r, k, t, y].value or 0.0
-                    rows_add.append((r, y, k, t, a))
-                    rows_stock.append((r, y, k, t, s))
-                    rows_cost.append((y, k, t, p.capital[k, t] * a, p.annual[k, t] * (s - p.baseline[r, k, t])))
-    additions = pd.DataFrame(rows_add, columns=["region", "year", "kind", "tier", "added"])
-    stocks = pd.DataFrame(rows_stock, columns=["region", "year", "kind", "tier", "stock"])
-    costs = (pd.DataFrame(rows_cost, columns=["year", "kind", "tier", "capital_cny", "running_cny"])
-             .groupby(["year", "kind", "tier"], as_index=False).sum())
-    costs["total_cny"] = costs["capital_cny"] + costs["running_cny"]
+                    cut = _value(m.cut[r, k, t, y], whole) if p.allow_disinvestment else 0.0
+                    rows_add.append((r, y, k, tier, owner, _value(m.add[r, k, t, y], whole), cut))
+                    rows_stock.append((r, y, k, tier, owner, _value(m.stock[r, k, t, y], whole)))
+    cols = ["region", "year", "kind", "tier", "ownership"]
+    return pd.DataFrame(rows_add, columns=cols + ["added", "removed"]), pd.DataFrame(rows_stock, columns=cols + ["stock"])
 
-    divisor = {(tr.region, tr.kind): tr.divisor for tr in p.targets}
+
+def _cost_table(p: AllocationProblem, additions: pd.DataFrame, stocks: pd.DataFrame) -> pd.DataFrame:
+    """Public CNY by (year, kind, tier, owner): capital of additions, running cost of the own stock above base."""
+    pool = lambda tier, owner: PRIVATE if owner == "private" else tier  # noqa: E731
+    st = stocks.set_index(["region", "year", "kind", "tier", "ownership"])["stock"]
+    rows = []
+    for a in additions.itertuples(index=False):
+        t = pool(a.tier, a.ownership)
+        own = st[a.region, a.year, a.kind, a.tier, a.ownership] - p.baseline[a.region, a.kind, t]
+        for c in p.subsets.get(a.kind, ()):
+            if c in p.kinds and c != a.kind and t in p.pools(a.region, c):
+                own -= st[a.region, a.year, c, a.tier, a.ownership] - p.baseline[a.region, c, t]
+        rows.append((a.year, a.kind, a.tier, a.ownership, capital_rate(p, a.kind, t) * a.added, running_rate(p, a.kind, t) * own))
+    costs = (pd.DataFrame(rows, columns=["year", "kind", "tier", "ownership", "capital_cny", "running_cny"])
+             .groupby(["year", "kind", "tier", "ownership"], as_index=False).sum())
+    costs["running_cny"] = costs["running_cny"].where(costs["running_cny"].abs() > 1e-6, 0.0)
+    costs["total_cny"] = costs["capital_cny"] + costs["running_cny"]
+    costs["pv_cny"] = costs["total_cny"] * costs["year"].map(p.discount)
+    return costs
+
+
+def format_value(value: float, measure: str, unit: str) -> str:
+    """A target's value in words: ``3.85 per 1,000`` or, for a private share, ``29.6%``."""
+    return f"{value:.1%}" if measure == "private_share" else f"{value:.3g} {unit}"
+
+
+def _measure_lookup(stocks: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Totals, hospital-tier and private stock by (region, kind, year), for :func:`achieved_value`."""
+    keys = ["region", "kind", "year"]
+    total = stocks.groupby(keys)["stock"].sum()
+    hospital = stocks[stocks["tier"] == "hospital"].groupby(keys)["stock"].sum()
+    private = stocks[stocks["ownership"] == "private"].groupby(keys)["stock"].sum()
+    return total, hospital, private
+
+
+def achieved_value(p: AllocationProblem, tr: TargetRow, stocks: pd.DataFrame | tuple, year: int) -> float:
+    """The target's measure in ``year`` from a stocks table (or its :func:`_measure_lookup`): per-capita
+    ratio, or private share of hospital capacity."""
+    total, hospital, private = stocks if isinstance(stocks, tuple) else _measure_lookup(stocks)
+    key = (tr.region, tr.kind, year)
+    if tr.measure == "private_share":
+        hosp = hospital.get(key, 0.0)
+        return float(private.get(key, 0.0) / hosp) if hosp > 0 else 0.0
+    return float(total[key] / p.population[tr.region, year] * tr.divisor)
+
+
+def _attainment_row(p: AllocationProblem, tr: TargetRow, achieved: float) -> tuple:
+    if tr.sense == "floor":
+        gap = max(0.0, tr.ratio - achieved)
+        attain = min(1.0, achieved / tr.ratio) if tr.ratio > 0 else 1.0
+    else:
+        gap = max(0.0, achieved - tr.ratio)
+        attain = min(1.0, tr.ratio / achieved) if achieved > 0 else 1.0
+    met = gap <= MET_TOL * max(1.0, tr.ratio)
+    units = gap * (p.population[tr.region, p.target_year] / tr.divisor if tr.measure == "ratio" else 1.0)
+    return (tr.region, tr.kind, tr.measure, tr.name, tr.expr, tr.unit_label, tr.nature, tr.sense, tr.weight,
+            tr.baseline_ratio, tr.ratio, achieved,
+            attain, gap, units if tr.measure == "ratio" else float("nan"), met)
+
+
+ATTAINMENT_COLUMNS = ["region", "kind", "measure", "name", "expr", "unit", "nature", "sense", "weight", "baseline_ratio",
+                      "target_ratio",
+                      "achieved_ratio", "attainment", "shortfall_ratio", "shortfall_units", "met"]
+
+
+def milestone_table(p: AllocationProblem, stocks: pd.DataFrame, goals: list[float]) -> pd.DataFrame:
+    """Each target's yearly milestone (the straight line from the base-year stocks to the target) and the line
+    the plan commits to (to ``goals``: the target, or for a target it cannot meet, the target less its shortfall)."""
+    rows = []
+    B, Y = p.base_year, p.target_year
+    lookup = _measure_lookup(stocks)
+    for tr, goal in zip(p.targets, goals):
+        base = p.base_value(tr)
+        for y in p.years:
+            achieved = achieved_value(p, tr, lookup, y)
+            line = tr.milestone(y, B, Y, base, goal)
+            tol = 1e-6 * max(1.0, abs(line))
+            on_track = achieved >= line - tol if tr.sense == "floor" else achieved <= line + tol
+            rows.append((tr.region, y, tr.kind, tr.measure, tr.name, tr.expr, tr.milestone(y, B, Y, base), line,
+                         achieved, on_track))
+    return pd.DataFrame(rows, columns=["region", "year", "kind", "measure", "name", "expr", "milestone", "plan_line",
+                                       "achieved", "on_track"])
+
+
+def _goals(p: AllocationProblem, m) -> list[float]:
+    """The value each target's milestones run to: the target, less the shortfall where the model has one."""
+    if not hasattr(m, "shortfall"):
+        return [tr.ratio for tr in p.targets]
+    return [tr.ratio - (m.shortfall[i].value or 0.0) * (1 if tr.sense == "floor" else -1) for i, tr in enumerate(p.targets)]
+
+
+def extract_plan(p: AllocationProblem, m, opt: ModelOptions, duals: dict, whole: bool | None = None) -> AllocationPlan:
+    """Read a solved model ``m`` of ``p`` into an :class:`AllocationPlan`.
+
+    ``duals``: constraint name -> dual of the LP relaxation (empty: no shadow prices); ``whole``: round the additions and stocks
+    to whole units (default: when the model is integer).
+    """
+    whole = opt.integer if whole is None else whole
+    additions, stocks = _pool_tables(p, m, whole)
+    costs = _cost_table(p, additions, stocks)
+    divisor = {(tr.region, tr.kind): tr.divisor for tr in p.targets if tr.measure == "ratio"}
     totals = stocks.groupby(["region", "year", "kind"], as_index=False)["stock"].sum()
     totals["population"] = [p.population[r, y] for r, y in zip(totals["region"], totals["year"])]
     totals["divisor"] = [divisor.get((r, k), 1000.0) for r, k in zip(totals["region"], totals["kind"])]
     totals["unit"] = ["per_" + str(int(d)) for d in totals["divisor"]]
     totals["ratio"] = totals["stock"] / totals["population"] * totals["divisor"]
     ratios = totals.drop(columns="divisor")
-
-    rows_att, rows_dual = [], []
-    for i, tr in enumerate(p.targets):
-        have = sum(m.stock[tr.region, tr.kind, t, Y].value for t in TIERS)
-        pop = p.population[tr.region, Y]
-        achieved = have / pop * tr.divisor
-        if tr.sense == "floor":
-            gap = max(0.0, tr.ratio - achieved)
-            attain = min(1.0, achieved / tr.ratio) if tr.ratio > 0 else 1.0
-        else:
-            gap = max(0.0, achieved - tr.ratio)
-            attain = min(1.0, tr.ratio / achieved) if achieved > 0 else 1.0
-        met = gap <= 1e-6 * max(1.0, tr.ratio)
-        rows_att.append((tr.region, tr.kind, tr.expr, tr.nature, tr.sense, tr.weight, tr.ratio, achieved, attain,
-                         gap, gap * pop / tr.divisor, met))
-        if duals:
-            d = duals.get(m.target[i], 0.0)
-            rows_dual.append(_target_dual_row(p, tr, d, opt))
-    if duals and p.budget_total is not None and hasattr(m, "budget"):
-        rows_dual.append(_budget_dual_row(p, duals.get(m.budget, 0.0), opt))
-    attainment = pd.DataFrame(rows_att, columns=[
-        "region", "kind", "expr", "nature", "sense", "weight", "target_ratio", "achieved_ratio", "attainment",
-        "shortfall_ratio", "shortfall_units", "met"])
+    lookup = _measure_lookup(stocks)
+    attainment = pd.DataFrame([_attainment_row(p, tr, achieved_value(p, tr, lookup, p.target_year)) for tr in p.targets],
+                              columns=ATTAINMENT_COLUMNS)
+    rows_dual = []
+    if duals:
+        for i, (tr, att) in enumerate(zip(p.targets, attainment.itertuples(index=False))):
+            rows_dual.append(_target_dual_row(p, tr, target_price(p, i, duals), opt, bool(att.met)))
+        if p.budget_total is not None and "budget" in duals:
+            rows_dual.append(_budget_dual_row(p, duals.get("budget", 0.0), opt, attainment))
     dual_df = pd.DataFrame(rows_dual, columns=["constraint", "region", "kind", "dual", "unit", "explanation"])
-    total_cost = float(costs["total_cny"].sum())
     return AllocationPlan(
-        mode=opt.mode, status="", objective=0.0, total_cost=total_cost, budget_total=p.budget_total,
+        mode=opt.mode, status="", objective=0.0, total_cost=float(costs["total_cny"].sum()), budget_total=p.budget_total,
         additions=additions, stocks=stocks, ratios=ratios, costs=costs, attainment=attainment, duals=dual_df,
-        integer=opt.integer,
+        milestones=milestone_table(p, stocks, _goals(p, m)), integer=whole, present_value=float(costs["pv_cny"].sum()),
+        discount_rate=p.discount_rate,
     )
 
 
-def _target_dual_row(p: AllocationProblem, tr: TargetRow, dual: float, opt: ModelOptions) -> tuple:
+def _pv_words(p: AllocationProblem) -> str:
+    return f" (present value at {p.discount_rate:.0%} a year)" if p.discount_rate else ""
+
+
+def target_price(p: AllocationProblem, i: int, duals: dict) -> float:
+    """Objective units per one unit of target ``i``'s measure: its target-year row plus the milestones it moves."""
+    tr, B, Y = p.targets[i], p.base_year, p.target_year
+    price = duals.get(f"target[{i}]", 0.0) * target_scale(p, tr, Y)
+    for y in p.years[:-1]:
+        d = duals.get(f"milestone[{i},{y}]", 0.0)
+        if d:
+            price += d * tr.milestone_slope(y, B, Y, p.base_value(tr)) * target_scale(p, tr, y)
+    return price
+
+
+def _target_dual_row(p: AllocationProblem, tr: TargetRow, price: float, opt: ModelOptions, met: bool) -> tuple:
+    """One shadow-price row: ``price`` in objective units per one unit of the target's measure."""
     Y = p.target_year
     per = tr.unit_label
-    units = p.population[tr.region, Y] / tr.divisor  # units of stock per 1 per-capita unit
+    units = p.population[tr.region, Y] / tr.divisor if tr.measure == "ratio" else None
     name = tr.name
+    step = f"one {per}" if tr.measure == "ratio" else "one percentage point"
+    value = abs(price) * (1.0 if tr.measure == "ratio" else 0.01)
     if opt.mode == "min-cost":
-        cny = abs(dual) * COST_SCALE * units
+        cny = value * COST_SCALE
         if cny < 1e-6:
             text = f"The {name} target ({tr.expr} {per}) does not bind: other constraints already carry {name} past it."
+        elif tr.sense == "floor":
+            size = f" ({units:,.0f} {name})" if units is not None else ""
+            text = (f"Raising the {Y} {name} target by {step}{size}, with its yearly milestones, costs CNY {cny:,.0f} "
+                    f"more over the plan period{_pv_words(p)}.")
         else:
-            text = (f"Raising the {Y} {name} target by one {per} ({units:,.0f} {name}) costs CNY {cny:,.0f} more "
-                    "over the plan period." if tr.sense == "floor" else
-                    f"Lowering the {Y} {name} ceiling by one {per} costs CNY {cny:,.0f} more over the plan period.")
-        return ("target", tr.region, tr.kind, cny, f"CNY per 1 {per}", text)
-    # max-attainment: the dual prices the target in objective units (weighted relative shortfall)
-    value = abs(dual) * units
-    text = (f"The {name} target weighs {value:.4f} of the objective per 1 {per}: "
-            + ("it is short, so a lower target would free budget for others." if value > 1e-9 else "it is met or does not bind."))
-    return ("target", tr.region, tr.kind, value, f"objective per 1 {per}", text)
+            text = f"Lowering the {Y} {name} ceiling by {step} costs CNY {cny:,.0f} more over the plan period{_pv_words(p)}."
+        return ("target", tr.region, tr.kind, cny, f"CNY per {step}", text)
+    # max-attainment: the price is in objective units (weighted relative shortfall)
+    if value > 1e-4:
+        tail = ("it is short, so a lower target would free budget for the others." if not met else
+                "it is met exactly, so a higher target would take budget from the others.")
+    else:
+        tail = "it is met and does not hold the others back." if met else "it is short, held back by limits other than the budget."
+    return ("target", tr.region, tr.kind, value, f"objective per {step}",
+            f"The {name} target weighs {value:.4f} of the objective per {step}: {tail}")
 
 
-def _budget_dual_row(p: AllocationProblem, dual: float, opt: ModelOptions) -> tuple:
+def _budget_dual_row(p: AllocationProblem, dual: float, opt: ModelOptions, attainment: pd.DataFrame) -> tuple:
+    unmet = int((~attainment["met"]).sum()) if len(attainment) else 0
     if opt.mode == "min-cost":
         value = abs(dual)
         text = ("The budget binds: every extra CNY 1 of budget saves CNY "
@@ -157,6 +283,11 @@ def _budget_dual_row(p: AllocationProblem, dual: float, opt: ModelOptions) -> tu
         return ("budget_total", "", "", value, "CNY per CNY", text)
     weight_sum = sum(tr.weight for tr in p.targets) or 1.0
     pp = abs(dual) / weight_sum * 100.0  # percentage points of weighted attainment per CNY 1 million
-    text = (f"Each extra CNY 1 million of budget raises the weighted attainment of the targets by {pp:.4f} percentage points."
-            if pp > 1e-9 else "The budget does not bind: every target is met, or other limits stop further progress.")
+    if pp > 1e-9:
+        text = f"Each extra CNY 1 million of budget raises the weighted attainment of the targets by {pp:.4f} percentage points."
+    elif unmet == 0:
+        text = "The budget does not bind: every target is met."
+    else:
+        text = (f"The budget does not bind, yet {unmet} of {len(attainment)} targets are unmet: other limits "
+                "(hiring, construction, staffing ratios) stop further progress, so more money would not help.")
     return ("budget_total", "", "", pp, "attainment points per CNY 1 million", text)

@@ -1,13 +1,19 @@
-"""Solve the allocation model with HiGHS; export it; diagnose infeasibility in words.
+"""Solve the allocation model with HiGHS in whole units; export it; diagnose infeasibility in words.
 
 ``min-cost`` meets every target at least cost; when no plan can, :class:`InfeasiblePlan`
-says in words which constraint family stands in the way and how far each target falls
-short with it enforced. ``max-attainment`` minimises the weighted relative shortfall of
-the targets under the budget.
+says in words which constraint family stands in the way and carries the best reachable
+plan (the same plan a pipeline falls back to, so the words and the plan agree).
+``max-attainment`` minimises the weighted relative shortfall of the targets under the budget.
+
+Whole units: the LP relaxation is solved first (for shadow prices); then the MILP, within
+:data:`MILP_SECONDS` by default. When the MILP finds no whole plan in time, the LP plan is
+rounded with a repair step that keeps every constraint: a MILP confined to the whole
+numbers next to the LP's additions (relaxation-enforced neighbourhood search).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,21 +23,32 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import TerminationCondition
 
-from optimize.model import FAMILIES, FAMILY_WORDS, ModelOptions, build_model
+from optimize.model import FAMILIES, FAMILY_WORDS, ModelOptions, build_model, target_scale
 from optimize.problem import AllocationProblem
-from optimize.result import AllocationPlan, extract_plan
+from optimize.result import AllocationPlan, extract_plan, format_value
+
+MILP_SECONDS = 5.0  # time limit of the whole-unit solve by default; beyond it the LP plan is rounded and repaired
+REPAIR_SECONDS = 20.0
+GAP_ACCEPTED = 1e-3  # a MILP plan further than this from optimal is compared with the repaired LP plan
+SHORTFALL_UNITS = 3.0  # whole-unit max-attainment plans may fall this many units further short than the LP
+
 
 class OptimizeError(ValueError):
     """The optimizer was asked for something it cannot do (e.g. max-attainment with no budget)."""
 
 
 class InfeasiblePlan(Exception):
-    """No plan meets every target under the constraints; ``str()`` explains why in words."""
+    """No plan meets every target under the constraints; ``str()`` explains why in words.
 
-    def __init__(self, message: str, culprit: str, best: pd.DataFrame | None = None):
+    ``plan`` is the best reachable plan (max-attainment under every constraint, whole units) when
+    one exists; ``best`` its unmet targets (region, kind, expr, target_ratio, best_ratio, shortfall_ratio).
+    """
+
+    def __init__(self, message: str, culprit: str, best: pd.DataFrame | None = None, plan: AllocationPlan | None = None):
         super().__init__(message)
         self.culprit = culprit
         self.best = best
+        self.plan = plan
 
 
 def solver():
@@ -61,6 +78,10 @@ def solved(res) -> bool:
     ) and res.incumbent_objective is not None
 
 
+def _infeasible(res) -> bool:
+    return res.termination_condition in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
+
+
 def export_model(p: AllocationProblem, path: str | Path, mode: str = "min-cost", integer: bool = False) -> Path:
     """Write the model as ``.lp`` or ``.mps`` (by extension) for re-solving elsewhere."""
     path = Path(path)
@@ -75,51 +96,139 @@ def export_model(p: AllocationProblem, path: str | Path, mode: str = "min-cost",
     return path
 
 
-def solve(
-    p: AllocationProblem,
-    mode: str = "min-cost",
-    integer: bool = False,
-    time_limit: float | None = 300.0,
-    rel_gap: float | None = 1e-4,
-    diagnose: bool = True,
-) -> AllocationPlan:
-    """Solve ``p``; raise :class:`InfeasiblePlan` (min-cost) with a diagnosis when no plan exists."""
+def _check_mode(p: AllocationProblem, mode: str, budgetless: bool) -> None:
     if mode not in ("min-cost", "max-attainment"):
         raise OptimizeError(f"mode {mode!r}: expected 'min-cost' or 'max-attainment'")
-    if mode == "max-attainment" and p.budget_total is None:
+    if mode == "max-attainment" and p.budget_total is None and not budgetless:
         raise OptimizeError("max-attainment needs a budget: pass --budget CNY or set plan.budget_total in the scenario")
     if mode == "max-attainment" and not p.targets:
         raise OptimizeError("max-attainment needs at least one resource target in the scenario")
-    opt = ModelOptions(mode=mode, integer=integer)
+
+
+def solve(
+    p: AllocationProblem,
+    mode: str = "min-cost",
+    integer: bool | None = None,
+    time_limit: float | None = 300.0,
+    rel_gap: float | None = 1e-4,
+    diagnose: bool = True,
+    budgetless: bool = False,
+) -> AllocationPlan:
+    """Solve ``p``; raise :class:`InfeasiblePlan` (min-cost) with a diagnosis when no plan exists.
+
+    ``integer``: None (default) gives whole units (MILP within :data:`MILP_SECONDS`, else the LP
+    rounded and repaired); True the MILP with ``time_limit``; False the fractional LP.
+    ``budgetless`` lets max-attainment run with no budget (the best reachable plan at least cost).
+    max-attainment is solved in two stages: the least weighted shortfall, then the least cost that
+    keeps every target's shortfall (in whole units: within :data:`SHORTFALL_UNITS` units of it).
+    Shadow prices (``duals``) are those of the first-stage LP relaxation.
+    """
+    _check_mode(p, mode, budgetless)
+    opt = ModelOptions(mode=mode)
     t0 = time.perf_counter()
     m = build_model(p, opt)
     t1 = time.perf_counter()
-    res = run_model(m, integer, time_limit, rel_gap)
-    t2 = time.perf_counter()
+    res = run_model(m, False, time_limit)
     if not solved(res):
-        if res.termination_condition in (TerminationCondition.provenInfeasible,
-                                         TerminationCondition.infeasibleOrUnbounded) and diagnose:
+        if _infeasible(res) and diagnose:
             raise diagnose_infeasibility(p)
         raise OptimizeError(f"the solver stopped without a plan: {res.termination_condition.name}")
     res.solution_loader.load_vars()
-    duals = {}
-    if not integer:
-        duals = res.solution_loader.get_duals()
-    plan = extract_plan(p, m, opt, duals)
-    plan.status = res.termination_condition.name
-    plan.objective = float(res.incumbent_objective)
-    if integer and res.objective_bound is not None and res.incumbent_objective:
-        plan.mip_gap = abs(res.incumbent_objective - res.objective_bound) / max(abs(res.incumbent_objective), 1e-12)
-    plan.build_seconds, plan.solve_seconds = t1 - t0, t2 - t1
-    plan.n_variables = m.nvariables()
-    plan.n_constraints = m.nconstraints()
+    duals = {c.name: v for c, v in res.solution_loader.get_duals().items()}
+    stage, lp_caps = opt, None
+    if mode == "max-attainment":  # second stage: least cost among plans as good as the first stage's
+        lp_caps = tuple(float(m.shortfall[i].value or 0.0) for i in range(len(p.targets)))
+        stage = ModelOptions(mode="min-cost", elastic_targets=True, shortfall_caps=lp_caps)
+        m = build_model(p, stage)
+        res = run_model(m, False, time_limit)
+        res.solution_loader.load_vars()
+    t2 = time.perf_counter()
+    if integer is False:
+        plan = extract_plan(p, m, opt, duals)
+        plan.rounding, plan.status, plan.objective = "lp", res.termination_condition.name, float(res.incumbent_objective)
+    else:
+        plan = _whole_plan(p, m, _whole_stages(p, stage, lp_caps), opt, duals, time_limit if integer else MILP_SECONDS,
+                           rel_gap)
+    plan.build_seconds, plan.solve_seconds = t1 - t0, t2 - t1 + plan.solve_seconds
+    plan.n_variables, plan.n_constraints = m.nvariables(), m.nconstraints()
     return plan
+
+
+def _whole_stages(p: AllocationProblem, stage: ModelOptions, lp_caps: tuple[float, ...] | None) -> list[ModelOptions]:
+    """The whole-unit models to try in turn: the LP's own, or (max-attainment) least cost with each short target
+    allowed 1, then :data:`SHORTFALL_UNITS` whole units further short than the LP (met targets stay met), then
+    (a tight budget) the least weighted shortfall in whole units."""
+    if lp_caps is None:
+        return [replace(stage, integer=True)]
+    Y = p.target_year
+    capped = [replace(stage, integer=True, shortfall_caps=tuple(
+        c + units / target_scale(p, tr, Y) if c > 1e-9 else 0.0 for c, tr in zip(lp_caps, p.targets)))
+        for units in (1.0, SHORTFALL_UNITS)]
+    return capped + [ModelOptions(mode="max-attainment", integer=True)]  # last: the least shortfall in whole units
+
+
+def _whole_plan(p: AllocationProblem, lp: pyo.ConcreteModel, stages: list[ModelOptions], opt: ModelOptions,
+                duals: dict, seconds: float | None, rel_gap: float | None) -> AllocationPlan:
+    """The first MILP of ``stages`` solved within ``seconds``; when it has no plan in time, or only one further
+    than :data:`GAP_ACCEPTED` from optimal, the LP plan ``lp`` rounded and repaired (every constraint kept), if
+    that is better. The plan is labelled with the caller's options ``opt``."""
+    t0 = time.perf_counter()
+    for iopt in stages:
+        m = build_model(p, iopt)
+        res = run_model(m, True, seconds, rel_gap)
+        if solved(res):
+            break
+    rounding = "milp"
+    if not solved(res) or _gap(res) > GAP_ACCEPTED:
+        repaired = _repair(p, lp, iopt, rel_gap)
+        if repaired is not None and (not solved(res) or repaired[1].incumbent_objective < res.incumbent_objective):
+            (m, res), rounding = repaired, "repaired"
+    if not solved(res):
+        raise OptimizeError("no plan in whole units was found within the time limit; "
+                            "relax a constraint or solve the continuous plan (integer=False)")
+    res.solution_loader.load_vars()
+    plan = extract_plan(p, m, opt, duals, whole=True)
+    plan.rounding, plan.status, plan.objective = rounding, res.termination_condition.name, float(res.incumbent_objective)
+    plan.mip_gap = _gap(res) if res.objective_bound is not None else None
+    if rounding == "repaired":  # the neighbourhood's own bound says little: measure against the LP relaxation
+        inc, bound = float(res.incumbent_objective), float(pyo.value(lp.objective))
+        plan.mip_gap = max(0.0, (inc - bound) / max(abs(inc), 1e-12))
+    plan.solve_seconds = time.perf_counter() - t0
+    return plan
+
+
+def _gap(res) -> float:
+    if res.objective_bound is None or res.incumbent_objective is None:
+        return float("inf")
+    return abs(res.incumbent_objective - res.objective_bound) / max(abs(res.incumbent_objective), 1e-12)
+
+
+def _repair(p: AllocationProblem, lp: pyo.ConcreteModel, iopt: ModelOptions, rel_gap: float | None):
+    """Round the LP plan: the MILP with every addition confined to the whole numbers next to the LP's
+    (widened by 2 if that has no plan). Returns (model, results) or None."""
+    for widen in (0, 2):
+        m = build_model(p, iopt)
+        for idx, var in m.add.items():
+            x = lp.add[idx].value or 0.0
+            var.setlb(max(0, math.floor(x + 1e-9) - widen))
+            var.setub(math.ceil(x - 1e-9) + widen)
+        res = run_model(m, True, REPAIR_SECONDS, rel_gap)
+        if solved(res):
+            return m, res
+    return None
+
+
+def best_reachable(p: AllocationProblem, integer: bool | None = None) -> AllocationPlan:
+    """The best reachable plan: max-attainment under every constraint, within the budget when there is one,
+    else at least cost among equally good plans. The fallback of a pipeline and the diagnosis's figures."""
+    return solve(p, mode="max-attainment", integer=integer, budgetless=True, diagnose=False)
 
 
 # -- infeasibility diagnosis -----------------------------------------------------------------
 
 
-def _feasible(p: AllocationProblem, families: frozenset[str], elastic: bool = False) -> bool:
+def feasible(p: AllocationProblem, families: frozenset[str], elastic: bool = False) -> bool:
+    """Whether the LP with ``families`` enforced (targets hard unless ``elastic``) has a solution."""
     m = build_model(p, ModelOptions(mode="min-cost", families=families, elastic_targets=elastic))
     return solved(run_model(m, False, 60.0, None))
 
@@ -131,12 +240,12 @@ def _first_breaking(p: AllocationProblem, elastic: bool) -> tuple[frozenset[str]
     are added: one solve settles the common case, and a bisection finds the first breaking
     family in log2(families) more solves instead of one solve per family.
     """
-    if _feasible(p, frozenset(FAMILIES), elastic):
+    if feasible(p, frozenset(FAMILIES), elastic):
         return frozenset(FAMILIES), None
     ok, broken = 0, len(FAMILIES)  # the prefix of length `ok` is feasible (none enforced), `broken` is not
     while broken - ok > 1:
         mid = (ok + broken) // 2
-        if _feasible(p, frozenset(FAMILIES[:mid]), elastic):
+        if feasible(p, frozenset(FAMILIES[:mid]), elastic):
             ok = mid
         else:
             broken = mid
@@ -144,7 +253,7 @@ def _first_breaking(p: AllocationProblem, elastic: bool) -> tuple[frozenset[str]
 
 
 def floor_cost(p: AllocationProblem) -> float:
-    """Least cost (CNY) of keeping every constraint but the budget, with no target pursued."""
+    """Least cost (CNY) of keeping every constraint but the budget, with no target pursued (LP)."""
     fams = frozenset(f for f in FAMILIES if not f.startswith("budget"))
     m = build_model(p, ModelOptions(mode="min-cost", families=fams, elastic_targets=True))
     res = run_model(m, False, 60.0, None)
@@ -154,26 +263,15 @@ def floor_cost(p: AllocationProblem) -> float:
     return float(extract_plan(p, m, ModelOptions(mode="min-cost"), {}).total_cost)
 
 
-def _best_reachable(p: AllocationProblem, families: frozenset[str]) -> tuple[pd.DataFrame | None, list[str]]:
-    """Best reachable value of each short target with ``families`` enforced (elastic solve, all targets
-    weighted 1 by relative shortfall, cost as tie-break): a table and one line per short target."""
-    m = build_model(p, ModelOptions(mode="min-cost", families=families, elastic_targets=True))
-    m.objective.deactivate()
-    m.elastic_obj = pyo.Objective(expr=sum(m.shortfall[i] / max(tr.ratio, 1e-9) for i, tr in enumerate(p.targets))
-                                  + 1e-9 * sum(m.cost[y] for y in p.years))
-    res = run_model(m, False, 60.0, None)
-    if not solved(res):
-        return None, []
-    res.solution_loader.load_vars()
-    rows, lines = [], []
-    for i, tr in enumerate(p.targets):
-        short = m.shortfall[i].value or 0.0
-        if short > 1e-6 * max(tr.ratio, 1.0):
-            reach = tr.ratio - short if tr.sense == "floor" else tr.ratio + short
-            rows.append((tr.region, tr.kind, tr.expr, tr.ratio, reach, short))
-            lines.append(f"  {tr.name} ({tr.region}): best reachable {reach:.3g} {tr.unit_label} "
-                         f"against the target {tr.expr}, short by {short:.3g}")
-    best = pd.DataFrame(rows, columns=["region", "kind", "expr", "target_ratio", "best_ratio", "shortfall_ratio"])
+def reachable_lines(plan: AllocationPlan) -> tuple[pd.DataFrame, list[str]]:
+    """The unmet targets of ``plan`` as a table and one sentence each, both from its attainment table."""
+    att = plan.attainment[~plan.attainment["met"]]
+    best = pd.DataFrame({"region": att["region"], "kind": att["kind"], "expr": att["expr"],
+                         "target_ratio": att["target_ratio"], "best_ratio": att["achieved_ratio"],
+                         "shortfall_ratio": att["shortfall_ratio"]}).reset_index(drop=True)
+    lines = [f"  {row.name} ({row.region}): best reachable {format_value(row.achieved_ratio, row.measure, row.unit)} "
+             f"against the target {row.expr}, short by {format_value(row.shortfall_ratio, row.measure, row.unit)}"
+             for row in att.itertuples(index=False)]
     return best, lines
 
 
@@ -183,7 +281,7 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
     First the families are added one by one with every target relaxed: a failure there
     means the constraints contradict each other whatever the targets. Otherwise they are
     added one by one to the hard targets and the first that fails is named, with the best
-    reachable value of each target under it.
+    reachable plan under every constraint (the one :func:`best_reachable` returns).
     """
     enforced_alone, fam = _first_breaking(p, elastic=True)
     if fam is not None:
@@ -200,7 +298,8 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
     enforced, culprit = _first_breaking(p, elastic=False)
     if culprit is None:  # should not happen: all families together were infeasible
         return InfeasiblePlan("No plan meets every target, but no single constraint family explains it.", "unknown")
-    best, lines = _best_reachable(p, enforced | {culprit})
+    plan = best_reachable(p)
+    best, lines = reachable_lines(plan)
     msg = [f"No plan meets every target in {p.target_year}: {FAMILY_WORDS[culprit]} cannot be kept together with the targets"
            + (f" (with {', '.join(sorted(enforced))} also enforced)." if enforced else ".")]
     if culprit in ("budget_total", "budget_per_year"):
@@ -214,7 +313,7 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
             peak = need.costs.groupby("year")["total_cny"].sum().max()
             msg.append(f"The least-cost plan peaks at CNY {peak:,.0f} in one year; the yearly cap is CNY {p.budget_per_year:,.0f}.")
     if lines:
-        msg.append(f"With {FAMILY_WORDS[culprit]} enforced:")
+        msg.append("The best reachable plan under every constraint delivers:")
         msg.extend(lines)
     msg.append("Run with --mode max-attainment (and a --budget) for the best plan, or relax that constraint in the scenario.")
-    return InfeasiblePlan("\n".join(msg), culprit, best)
+    return InfeasiblePlan("\n".join(msg), culprit, best, plan)

@@ -60,6 +60,7 @@ BOUNDS: dict[str, Bound] = {
     "resources.*.ratio": Bound(0, 1_000, "per 1,000 / 10,000 / 100,000 residents; the densest systems have "
                                "about 15 beds and 8 physicians per 1,000 residents"),
     "resources.*.primary_share": Bound(0, 1, _SHARE),
+    "resources.*.private.share": Bound(0, 1, "the privately run share of hospital capacity"),
     "resources.*.expr": Bound(0, 1_000, "a per-capita target, same scale as resources.*.ratio"),
     "resources.*.expr%": Bound(-100, 1_000, "a relative target in %: no resource can fall below zero, and "
                                "growing one tenfold in a five-year plan is beyond any build-out"),
@@ -70,6 +71,7 @@ BOUNDS: dict[str, Bound] = {
     "costs.*.annual": Bound(0, 5e6, "CNY per unit-year; a senior specialist's pay and on-costs are well "
                             "below CNY 2 M"),
     "costs.*.primary_factor": Bound(0.01, 100, "primary-care cost relative to hospital"),
+    "costs.*.private_subsidy": Bound(0, 1e7, "public CNY per privately run unit added; see costs.*.capital"),
     # -- constraints ---------------------------------------------------------------------------
     "constraints.attrition.*": Bound(0, 0.5, "share of the stock lost per year; losing half every year "
                                      "is not a workforce"),
@@ -78,10 +80,13 @@ BOUNDS: dict[str, Bound] = {
     "constraints.hospital_nurses_per_bed_min": Bound(0, 5, "nurses per hospital bed; Chinese standards ask 0.4-0.8"),
     "constraints.gp_primary_share_min": Bound(0, 1, _SHARE),
     "constraints.primary_share_shift_max": Bound(0, 1, _SHARE),
+    "constraints.private_max_additions_share.*": Bound(0, 5, "private units added in one year per base-year private unit"),
+    "constraints.capital_share_max": Bound(0, 1, "a year's share of the plan's capital spending"),
     # -- plan ----------------------------------------------------------------------------------
     "plan.budget_total": Bound(0, 1e13, "CNY; China's whole health expenditure was CNY 7.2 trillion in 2020"),
     "plan.budget_per_year": Bound(0, 1e13, "CNY; see plan.budget_total"),
     "plan.weights.*": Bound(0, 1_000, "relative weights of shortfalls"),
+    "plan.discount_rate": Bound(0, 0.5, "a yearly discount rate; public appraisal uses a few per cent (China: 8%)"),
     # -- referral simulation --------------------------------------------------------------------
     "referral.alliances.*.members": Bound(1, 1_000, "health centres in one alliance"),
     "referral.alliances.*.population_share": Bound(0, 1, _SHARE),

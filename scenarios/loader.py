@@ -10,6 +10,7 @@ a what-if can extend a what-if.
 from __future__ import annotations
 
 import tomllib
+import warnings
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -17,9 +18,16 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from scenarios import bounds
-from scenarios.schema import Scenario
+from scenarios.schema import UNIT_DIVISOR, Scenario
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
+
+
+SCOPE_FACTOR = 3.0  # a baseline ratio and its target further apart than this suggest different scopes
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario loads but looks suspicious (e.g. a baseline and its target of different scope)."""
 
 
 class ScenarioError(Exception):
@@ -285,7 +293,26 @@ def _schema_problems(exc: ValidationError) -> list[tuple[str, str]]:
     return problems
 
 
+def scope_warnings(s: Scenario, file: str | Path) -> list[str]:
+    """One message per resource whose baseline ratio and target differ by more than :data:`SCOPE_FACTOR`."""
+    out = []
+    for kind, res in s.resources.items():
+        if res.target is None or res.target.parsed.relative:
+            continue
+        base, goal = s.baseline_ratio(kind), res.target.parsed.value
+        if base > 0 and goal > 0 and max(base / goal, goal / base) > SCOPE_FACTOR:
+            unit = f"per {int(UNIT_DIVISOR[res.unit]):,}"
+            out.append(f"{file}: resources.{kind}: baseline {base:g} and target {res.target.expr} {unit} "
+                       f"differ by a factor of {max(base / goal, goal / base):.1f}; expected both to count the same "
+                       "institutions (a different scope, e.g. district-run only against all institutions, looks alike)")
+    return out
+
+
 def load(ref: str | Path) -> Scenario:
-    """Load a scenario by built-in name or path, with its ``extend`` chain resolved."""
+    """Load a scenario by built-in name or path, with its ``extend`` chain resolved; warn (:class:`ScenarioWarning`)
+    about baselines and targets that look like different scopes."""
     data, path = load_raw(ref)
-    return validate(data, path)
+    scenario = validate(data, path)
+    for message in scope_warnings(scenario, path.name):
+        warnings.warn(message, ScenarioWarning, stacklevel=2)
+    return scenario

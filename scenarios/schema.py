@@ -252,8 +252,29 @@ class TargetSpec(Provenanced):
         return parse_target(self.expr)
 
 
+class Ownership(Strict):
+    """Privately run (社会办医) hospital capacity of a resource in the base year, and its target.
+
+    ``stock``: private units (beds or persons); or ``share``: the private share of hospital
+    capacity (all but primary care), 0-1. ``target``: the plan's private-share target, written
+    in percent as the seeds print it (``"30"``, ``">10"``).
+    """
+
+    stock: NonNegativeQuantity | None = None
+    share: Fraction | None = None
+    target: TargetSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_baseline(self) -> Ownership:
+        if (self.stock is None) == (self.share is None):
+            raise ValueError("give the private base-year capacity as 'stock' (count) or 'share' (of hospital capacity), not both")
+        if self.target is not None and self.target.parsed.relative:
+            raise ValueError("a private-share target is a percentage such as '30' or '>10'")
+        return self
+
+
 class Resource(Strict):
-    """Baseline and target of one resource (beds or a staff type)."""
+    """Baseline and target of one resource (beds or a staff type); ``private``: its privately run part."""
 
     unit: Unit
     stock: NonNegativeQuantity | None = None
@@ -261,6 +282,7 @@ class Resource(Strict):
     primary_share: Fraction | None = None
     target: TargetSpec | None = None
     alternative_targets: list[TargetSpec] = Field(default_factory=list)
+    private: Ownership | None = None
 
     @model_validator(mode="after")
     def _baseline(self) -> Resource:
@@ -294,18 +316,27 @@ class ResourceCost(Strict):
     ``capital``: one-off per unit added (a new bed's construction and equipment; a new
     staff member's recruitment or training). ``annual``: per unit in service per year
     (staff salary and on-costs; a bed's non-staff running cost). ``primary_factor``
-    multiplies both for the primary-care tier (1.0 when absent).
+    multiplies both for the primary-care tier (1.0 when absent). ``private_subsidy``: public
+    CNY per privately run unit added (0 when absent: private capacity costs the public budget nothing).
     """
 
     capital: NonNegativeQuantity
     annual: NonNegativeQuantity
     primary_factor: PositiveQuantity | None = None
+    private_subsidy: NonNegativeQuantity | None = None
 
 
 class Switches(Strict):
-    """Which realism constraints the optimizer applies (all but disinvestment on by default)."""
+    """Which realism constraints the optimizer applies (all but disinvestment on by default).
+
+    ``disinvestment``: allow cutting a pool below its base-year stock (shifting or cutting staff);
+    off, no tier, ownership or subset pool ever falls and no cost line is negative.
+    """
 
     hiring_limits: bool = True
+    private_growth: bool = True
+    subsets: bool = True
+    capital_smoothing: bool = True
     nurse_physician_ratio: bool = True
     hospital_nurses_per_bed: bool = True
     gp_primary_share: bool = True
@@ -324,6 +355,9 @@ class Constraints(Strict):
     ``gp_primary_share_min``: share of GPs working in primary care, every year.
     ``primary_share_shift_max``: the primary-care share of each kind in the target year
     stays within [base-year share, base-year share + this].
+    ``private_max_additions_share[kind]``: most privately run units added in one year, as a
+    share of the base-year private stock. ``capital_share_max``: no year's public capital
+    spending above this share of the plan period's (smoothing).
     """
 
     attrition: dict[ResourceKind, Fraction] = Field(default_factory=dict)
@@ -332,6 +366,8 @@ class Constraints(Strict):
     hospital_nurses_per_bed_min: NonNegativeQuantity | None = None
     gp_primary_share_min: Fraction | None = None
     primary_share_shift_max: Fraction | None = None
+    private_max_additions_share: dict[ResourceKind, NonNegativeQuantity] = Field(default_factory=dict)
+    capital_share_max: Fraction | None = None
     enabled: Switches = Field(default_factory=Switches)
 
 
@@ -344,12 +380,21 @@ class Weights(Strict):
 
 
 class PlanSettings(Strict):
-    """Budget (CNY over the plan period, optionally capped per year) and optimizer settings."""
+    """Budget (public CNY over the plan period, optionally capped per year) and optimizer settings.
+
+    ``trajectory``: ``linear`` (default) puts every year on or above the straight line from the
+    base-year ratio to the target (年度目标); ``free`` lets the plan reach the target any way.
+    ``discount_rate``: yearly rate at which costs are discounted in the objective (0 when absent).
+    ``whole_units``: plan in whole beds and persons (default) or allow fractions.
+    """
 
     budget_total: NonNegativeQuantity | None = None
     budget_per_year: NonNegativeQuantity | None = None
     mode: Literal["min-cost", "max-attainment"] = "min-cost"
     weights: Weights = Field(default_factory=Weights)
+    trajectory: Literal["linear", "free"] = "linear"
+    discount_rate: Fraction | None = None
+    whole_units: bool = True
 
 
 class Alliance(Provenanced):

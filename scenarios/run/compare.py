@@ -90,9 +90,12 @@ def _rows_for(rec: RunRecord, L: Labels) -> dict[str, object]:
         out[L.text("cost_in", year=int(y))] = round(float(v) / 1e4, 1)
     out[L.text("cost_total")] = round(float(s["total_cost_cny"]) / 1e8, 2)
     for row in t["attainment"].itertuples(index=False):
-        out[f"{L.resource(row.kind)} {L.column('expr')}"] = f"{row.expr}（{L.value(row.nature)}）" if L.lang == "zh" \
+        name = L.resource(row.kind)
+        if getattr(row, "measure", "ratio") == "private_share":  # a second target on the same kind (社会办医占比)
+            name = f"{name}（社会办医占比）" if L.lang == "zh" else f"{name} (private share)"
+        out[f"{name} {L.column('expr')}"] = f"{row.expr}（{L.value(row.nature)}）" if L.lang == "zh" \
             else f"{row.expr} ({L.value(row.nature)})"
-        out[L.text("att_of", name=L.resource(row.kind))] = f"{float(row.attainment) * 100:.1f}%"
+        out[L.text("att_of", name=name)] = f"{float(row.attainment) * 100:.1f}%"
     out[L.text("score")] = f"{float(s['attainment_score']) * 100:.1f}%"
     for kpi, v in (s.get("referral_last_year") or {}).items():
         if kpi in ("primary_share", "in_area_rate", "occupancy_hospital", "occupancy_primary"):

@@ -2,8 +2,9 @@
 
 When no plan meets every target, the pipeline keeps going with the best reachable plan
 (:func:`scenarios.run.plan.plan_or_best_reachable`: max-attainment under the same
-constraints, within the scenario's budget when it has one, else with an unlimited budget
-and cost as the tie-break) and records the diagnosis so the report can say why.
+constraints, within the scenario's budget when it has one, else at least cost among equally
+good plans) and records the diagnosis, and for each unmet target the earliest attainable year
+and the least change that would meet it on time, so the report can say why and when.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from optimize.result import AllocationPlan
+from optimize.result import TABLES, AllocationPlan
 from optimize.solve import floor_cost
 from optimize.sweep import budget_sweep
-from scenarios.run.plan import UNLIMITED, from_scenario, plan_or_best_reachable
+from scenarios.run.plan import from_scenario, plan_or_best_reachable
 from scenarios.run.projection import MEDIUM, Calibration, projection_with_calibration, variant_names
 from scenarios.run.rebase import plan_years, rebase
 from scenarios.run.simulation import SimulationRequest, capacities_by_year, simulate_scenario
@@ -62,12 +63,15 @@ class PipelineResult:
     options: PipelineOptions = field(default_factory=PipelineOptions)
     base_figures: pd.DataFrame | None = None  # re-based plans: each base figure, observed or projected
     calibration: Calibration | None = None
+    outlook: pd.DataFrame | None = None  # earliest year and least change for each unmet target
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table by name (tidy)."""
         out = {"population": self.projection.table}
-        for name in ("additions", "stocks", "ratios", "costs", "attainment", "duals"):
+        for name in TABLES:
             out[name] = getattr(self.plan, name)
+        if self.outlook is not None and len(self.outlook):
+            out["outlook"] = self.outlook
         if self.sweep is not None:
             out["sweep"] = self.sweep
         if self.base_figures is not None:
@@ -92,13 +96,19 @@ class PipelineResult:
             "plan_note": self.plan_note,
             "diagnosis": self.diagnosis,
             "total_cost_cny": p.total_cost,
-            "budget_cny": p.budget_total if p.budget_total and p.budget_total < UNLIMITED else None,
+            "present_value_cny": p.present_value,
+            "discount_rate": p.discount_rate,
+            "budget_cny": p.budget_total,
+            "whole_units": p.integer,
+            "rounding": p.rounding,
+            "mip_gap": p.mip_gap,
             "all_targets_met": p.all_met,
             "attainment_score": p.attainment_score,
             "targets": [
                 {"kind": r.kind, "target": r.expr, "nature": r.nature, "achieved": r.achieved_ratio,
-                 "attainment": r.attainment, "met": bool(r.met)} for r in p.attainment.itertuples()
+                 "attainment": r.attainment, "met": bool(r.met), "measure": r.measure} for r in p.attainment.itertuples()
             ],
+            "outlook": [] if self.outlook is None else list(self.outlook["sentence"]),
         }
         if self.base_figures is not None:
             out["base_figures"] = self.base_figures.to_dict(orient="records")
@@ -132,7 +142,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     problem = from_scenario(s, proj, o.variant, budget)
     say("projection", 1, 1)
     say("optimisation", 0, 1)
-    outcome = plan_or_best_reachable(problem, o.mode or s.plan.mode)
+    outcome = plan_or_best_reachable(problem, o.mode or s.plan.mode, s.plan.whole_units)
     plan = outcome.plan
     say("optimisation", 1, 1)
     sweep = None
@@ -152,7 +162,8 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
             say("referral simulation", done[0], total)
 
         sim_result = simulate_plan(s, proj, plan, o, progress=tick)
-    return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal)
+    return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal,
+                          outcome.outlook)
 
 
 def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,

@@ -2,27 +2,43 @@
 
 When no plan meets every target (min-cost is infeasible), :func:`plan_or_best_reachable`
 keeps the worded diagnosis and returns the best reachable plan instead: max-attainment
-under the same constraints, within the scenario's budget when it has one, else with an
-unlimited budget and cost as the tie-break.
+under the same constraints, within the scenario's budget when it has one, else at least
+cost among equally good plans. The diagnosis's figures are that plan's. For every target
+left unmet, :func:`optimize.outlook.outlook` adds the earliest attainable year and the least
+change to the binding limit that would meet it on time.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from optimize.problem import AllocationProblem, ProblemError, TargetRow
+import pandas as pd
+
+from optimize.outlook import COLUMNS as OUTLOOK_COLUMNS
+from optimize.outlook import outlook
+from optimize.problem import HORIZON_MAX, PRIVATE, AllocationProblem, ProblemError, TargetRow
 from optimize.result import AllocationPlan
-from optimize.solve import InfeasiblePlan, solve
+from optimize.solve import InfeasiblePlan, best_reachable, solve
 from scenarios.labels import resource_label
 from scenarios.run.projection import MEDIUM, project
 from scenarios.schema import UNIT_DIVISOR, Scenario
+from scenarios.targets import parse_target
 from sim.population import ProjectionResult
 
-UNLIMITED = 1e15  # CNY: a budget that never binds (never printed as a figure)
+# Kinds counted inside another (其中 rows), not beside it. TCM physicians: "其中：每千人口拥有中医类别执业（助理）
+# 医师数" under physicians (001_0088d1915777a4e3.txt:199); GPs and psychiatrists are practising physicians
+# registered in a specialty (《广州统计年鉴》 table 18-20 lists "# 全科医生" under 执业(助理)医师); physicians,
+# nurses and pharmacists are health technicians (same table: 卫生技术人员 holds 执业(助理)医师, 注册护士, 药师(士)).
+SUBSETS: dict[str, tuple[str, ...]] = {
+    "physicians": ("gps", "tcm_physicians", "psychiatrists"),
+    "health_technicians": ("physicians", "nurses", "pharmacists"),
+}
 
 
 def tier_split(scenario: Scenario, kind: str, total: float | None = None) -> dict[str, float]:
-    """Split a resource's base-year stock (or ``total``) into {'hospital', 'primary'} by its primary-care share."""
+    """Split a resource's base-year stock (or ``total``) into whole {'hospital', 'primary'} units by its
+    primary-care share (hospital includes privately run hospitals)."""
     s = scenario
     try:
         share = s.primary_share(kind)
@@ -31,40 +47,110 @@ def tier_split(scenario: Scenario, kind: str, total: float | None = None) -> dic
             f"scenario '{s.id}': resources.{kind}: no primary_share and no primary_share_defaults.{kind}; "
             "expected the base-year share of the resource in primary care"
         ) from None
-    total = s.baseline_stock(kind) if total is None else total
-    return {"primary": total * share, "hospital": total * (1 - share)}
+    total = round(s.baseline_stock(kind) if total is None else total)
+    primary = round(total * share)
+    return {"primary": float(primary), "hospital": float(total - primary)}
 
 
-def _targets(s: Scenario, region: str) -> tuple[TargetRow, ...]:
+def private_stock(scenario: Scenario, kind: str) -> float | None:
+    """Whole privately run (社会办医) units of a kind in the base year, within its hospital tier; None when not given."""
+    res = scenario.resources[kind]
+    if res.private is None:
+        return None
+    hospital = tier_split(scenario, kind)["hospital"]
+    units = res.private.stock.value if res.private.stock is not None else res.private.share.value * hospital
+    if units > hospital:
+        raise ProblemError(f"scenario '{scenario.id}': resources.{kind}.private: {units:,.0f} private units but only "
+                           f"{hospital:,.0f} hospital units in the base year; expected at most the hospital tier")
+    return float(round(units))
+
+
+def _baseline(s: Scenario, region: str, kinds: tuple[str, ...]) -> dict[tuple[str, str, str], float]:
+    out = {}
+    for k in kinds:
+        split = tier_split(s, k)
+        priv = private_stock(s, k)
+        out[region, k, "primary"] = split["primary"]
+        out[region, k, "hospital"] = split["hospital"] - (priv or 0.0)
+        if priv is not None:
+            out[region, k, PRIVATE] = priv
+    return out
+
+
+def _targets(s: Scenario, region: str, baseline: dict) -> tuple[TargetRow, ...]:
     w = s.plan.weights
     rows = []
     for k, res in s.resources.items():
-        if res.target is None:
-            continue
-        base_ratio = s.baseline_ratio(k)
-        rows.append(TargetRow(
-            region=region, kind=k, sense=res.target.parsed.sense, ratio=res.target.parsed.resolve(base_ratio),
-            divisor=UNIT_DIVISOR[res.unit], nature=res.target.nature, expr=res.target.expr,
-            baseline_ratio=base_ratio,
-            weight=(w.binding if res.target.nature == "binding" else w.expected) * w.kinds.get(k, 1.0),
-            label=resource_label(k),
-        ))
+        weight = lambda nature: (w.binding if nature == "binding" else w.expected) * w.kinds.get(k, 1.0)  # noqa: E731
+        if res.target is not None:
+            base_ratio = s.baseline_ratio(k)
+            rows.append(TargetRow(
+                region=region, kind=k, sense=res.target.parsed.sense, ratio=res.target.parsed.resolve(base_ratio),
+                divisor=UNIT_DIVISOR[res.unit], nature=res.target.nature, expr=res.target.expr,
+                baseline_ratio=base_ratio, weight=weight(res.target.nature), label=resource_label(k),
+            ))
+        if res.private is not None and res.private.target is not None:
+            t = res.private.target
+            priv, hosp = baseline[region, k, PRIVATE], baseline[region, k, PRIVATE] + baseline[region, k, "hospital"]
+            rows.append(TargetRow(
+                region=region, kind=k, sense=t.parsed.sense, ratio=parse_target(t.expr).resolve(0.0) / 100.0, divisor=1.0,
+                nature=t.nature, expr=f"{t.expr}%", baseline_ratio=priv / hosp if hosp else 0.0, weight=weight(t.nature),
+                label=resource_label(k), measure="private_share",
+            ))
     return tuple(rows)
 
 
-def _costs(s: Scenario, kinds: tuple[str, ...]) -> tuple[dict, dict]:
+def _costs(s: Scenario, kinds: tuple[str, ...], subsets: dict[str, tuple[str, ...]]) -> tuple[dict, dict, dict]:
+    """Capital and running cost by (kind, tier), and the private subsidy by kind (CNY).
+
+    A kind counted inside a parent (a GP inside physicians) is hired as a parent member too, so
+    its own capital is only what it costs beyond the parent's (GP training beyond a physician's
+    recruitment), never below 0; its running cost is its own (the parent pays only for the rest).
+    """
     missing = [k for k in kinds if k not in s.costs]
     if missing:
         raise ProblemError(
             f"scenario '{s.id}': costs: no costs for {', '.join(missing)}; expected [costs.<kind>] with capital and annual (CNY)"
         )
-    capital, annual = {}, {}
+    parent = {c: p for p, ch in subsets.items() for c in ch}
+    capital, annual, subsidy = {}, {}, {}
     for k in kinds:
         c = s.costs[k]
         factor = c.primary_factor.value if c.primary_factor else 1.0
-        capital[k, "hospital"], annual[k, "hospital"] = c.capital.value, c.annual.value
-        capital[k, "primary"], annual[k, "primary"] = c.capital.value * factor, c.annual.value * factor
-    return capital, annual
+        cap = c.capital.value - (s.costs[parent[k]].capital.value if k in parent else 0.0)
+        capital[k, "hospital"], annual[k, "hospital"] = max(0.0, cap), c.annual.value
+        capital[k, "primary"], annual[k, "primary"] = max(0.0, cap * factor), c.annual.value * factor
+        if c.private_subsidy is not None:
+            subsidy[k] = c.private_subsidy.value
+    return capital, annual, subsidy
+
+
+def _subsets(s: Scenario, kinds: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    if not s.constraints.enabled.subsets:
+        return {}
+    return {p: tuple(c for c in ch if c in kinds) for p, ch in SUBSETS.items()
+            if p in kinds and any(c in kinds for c in ch)}
+
+
+def _population(s: Scenario, projection: ProjectionResult, variant: str, region: str) -> dict:
+    """Residents from the base year to the target year (required) and on to :data:`HORIZON_MAX` where projected."""
+    out = {(region, y): projection.population(y, variant) for y in range(s.base_year, s.target_year + 1)}
+    years = set(projection.series(variant).index)
+    for y in range(s.target_year + 1, HORIZON_MAX + 1):
+        if y in years:
+            out[region, y] = projection.population(y, variant)
+    return out
+
+
+def _limits(s: Scenario, region: str, kinds: tuple[str, ...], baseline: dict) -> tuple[dict, dict]:
+    """Whole units a year: public additions (share x base-year stock of every owner) and private additions."""
+    c, on = s.constraints, s.constraints.enabled
+    public = ({(region, k): math.floor(c.max_additions_share[k].value * s.baseline_stock(k))
+               for k in kinds if k in c.max_additions_share} if on.hiring_limits else {})
+    private = ({(region, k): math.floor(c.private_max_additions_share[k].value * baseline[region, k, PRIVATE])
+                for k in kinds if k in c.private_max_additions_share and (region, k, PRIVATE) in baseline}
+               if on.private_growth else {})
+    return public, private
 
 
 def from_scenario(
@@ -74,16 +160,15 @@ def from_scenario(
     budget_total: float | None = None,
     budget_per_year: float | None = None,
 ) -> AllocationProblem:
-    """Build the LP data for one scenario (one region) from its projection; budgets in CNY."""
+    """Build the model data for one scenario (one region) from its projection; budgets in public CNY."""
     s = scenario
     region = s.id
-    population = {(region, y): projection.population(y, variant) for y in range(s.base_year, s.target_year + 1)}
     kinds = tuple(s.resources)
-    baseline = {(region, k, t): v for k in kinds for t, v in tier_split(s, k).items()}
-    capital, annual = _costs(s, kinds)
+    baseline = _baseline(s, region, kinds)
+    subsets = _subsets(s, kinds)
+    capital, annual, subsidy = _costs(s, kinds, subsets)
     c, on = s.constraints, s.constraints.enabled
-    max_add = ({(region, k): c.max_additions_share[k].value * s.baseline_stock(k) for k in kinds if k in c.max_additions_share}
-               if on.hiring_limits else {})
+    max_add, private_add = _limits(s, region, kinds, baseline)
 
     def switched(flag: bool, q) -> float | None:
         return q.value if flag and q is not None else None
@@ -92,7 +177,8 @@ def from_scenario(
     plan_per_year = s.plan.budget_per_year.value if s.plan.budget_per_year else None
     return AllocationProblem(
         regions=(region,), kinds=kinds, base_year=s.base_year, target_year=s.target_year,
-        baseline=baseline, population=population, targets=_targets(s, region), capital=capital, annual=annual,
+        baseline=baseline, population=_population(s, projection, variant, region), targets=_targets(s, region, baseline),
+        capital=capital, annual=annual,
         attrition={k: c.attrition[k].value for k in kinds if k in c.attrition},
         max_additions=max_add,
         nurse_physician_ratio_min=switched(on.nurse_physician_ratio, c.nurse_physician_ratio_min),
@@ -102,42 +188,53 @@ def from_scenario(
         allow_disinvestment=on.disinvestment,
         budget_total=budget_total if budget_total is not None else plan_budget,
         budget_per_year=budget_per_year if budget_per_year is not None else plan_per_year,
+        trajectory=s.plan.trajectory,
+        discount_rate=s.plan.discount_rate.value if s.plan.discount_rate else 0.0,
+        capital_share_max=switched(on.capital_smoothing, c.capital_share_max),
+        private_subsidy=subsidy, private_max_additions=private_add, subsets=subsets,
     )
 
 
 def problem_for(scenario: Scenario, variant: str = MEDIUM, budget_total: float | None = None,
                 budget_per_year: float | None = None) -> AllocationProblem:
-    """Project ``scenario`` to its target year and build its allocation problem."""
-    return from_scenario(scenario, project(scenario, scenario.target_year, [variant]), variant,
+    """Project ``scenario`` to :data:`HORIZON_MAX` (or its target year, if later) and build its allocation problem."""
+    return from_scenario(scenario, project(scenario, max(scenario.target_year, HORIZON_MAX), [variant]), variant,
                          budget_total, budget_per_year)
 
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    """A plan and how it was reached: ``note`` in words, ``diagnosis`` when no plan meets every target."""
+    """A plan and how it was reached: ``note`` in words, ``diagnosis`` when no plan meets every target,
+    ``outlook`` (earliest year and least change for each unmet target; empty when all are met)."""
 
     plan: AllocationPlan
     mode: str
     note: str
     diagnosis: str | None = None
+    outlook: pd.DataFrame | None = None
 
 
-def plan_or_best_reachable(problem: AllocationProblem, mode: str = "min-cost") -> PlanOutcome:
+def plan_or_best_reachable(problem: AllocationProblem, mode: str = "min-cost", whole_units: bool = True) -> PlanOutcome:
     """Solve ``problem``; when no plan meets every target, the best reachable plan with the diagnosis.
 
-    The fallback is max-attainment under the same constraints, within the problem's budget
-    when it has one, else with an unlimited budget (cost as the tie-break).
+    The fallback is the plan the diagnosis describes: max-attainment under the same constraints,
+    within the problem's budget when it has one, else at least cost among equally good plans.
     """
     budget = problem.budget_total
+    integer = None if whole_units else False
     if mode == "max-attainment" and budget is None:
         mode = "min-cost"
     try:
-        plan = solve(problem, mode=mode)
+        plan = solve(problem, mode=mode, integer=integer)
         note = f"{mode} plan" + (f" within a budget of CNY {budget:,.0f}" if budget is not None else "")
-        return PlanOutcome(plan, mode, note)
+        diagnosis = None
     except InfeasiblePlan as exc:
-        plan = solve(problem.with_budget(budget if budget is not None else UNLIMITED), mode="max-attainment")
+        if exc.plan is None:  # the constraints contradict each other: there is no plan to fall back on
+            raise
+        plan = exc.plan if whole_units else best_reachable(problem, integer=integer)
+        mode = "max-attainment"
         note = ("no plan meets every target; this is the best reachable plan under the constraints "
                 + (f"and the budget of CNY {budget:,.0f}" if budget is not None else "at least cost"))
-        return PlanOutcome(plan, "max-attainment", note, str(exc))
-
+        diagnosis = str(exc)
+    look = outlook(problem, plan) if not plan.all_met else pd.DataFrame(columns=OUTLOOK_COLUMNS)
+    return PlanOutcome(plan, mode, note, diagnosis, look)

@@ -119,6 +119,10 @@ def _resources(s: Scenario, year: int, population: float, targets: dict[str, Tar
             block["stock"] = {"value": value, "assumption": f"projected: {basis}"}
             block["primary_share"] = {"value": float(tiers.get("primary", 0.0)) / value if value else 0.0,
                                       "assumption": f"the {s.base_year + 1}-{s.target_year} plan's primary-care share in {year}"}
+            if "private" in block:  # privately run capacity (社会办医) as the plan leaves it
+                private = st[(st["kind"] == kind) & (st["year"] == year) & (st["ownership"] == "private")]["stock"].sum()
+                block["private"] = {**{k: v for k, v in block["private"].items() if k == "target"},
+                                    "stock": {"value": float(private), "assumption": f"projected: {basis}"}}
         block.pop("target", None)
         target = targets.get(kind) if targets is not None else _own_target(s, kind)
         if target is not None:

@@ -13,12 +13,13 @@ import html
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from scenarios.labels import Labels, check_lang
+from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.provenance import provenance_rows
 from scenarios.run.charts import fig_sweep, report_figures
 from scenarios.run.fonts import FONT_STACK, font_face_css
@@ -88,34 +89,76 @@ def cost_table(costs: pd.DataFrame, L: Labels) -> str:
     return html_table([L.column("year")] + [L.column(c) for c in cols], rows, sum_last=True, table_id="cost")
 
 
+def _fmt_measure(value: float, measure: str, digits: int = 2) -> str:
+    return "–" if value != value else (f"{value:.1%}" if measure == "private_share" else _num(value, digits))
+
+
+def _target_name(t, L: Labels) -> str:
+    """A target's name: the resource, or its private share (社会办医占比)."""
+    if t.measure == "private_share":
+        return f"{L.resource(t.kind)}（社会办医占比）" if L.lang == "zh" else t.name
+    return L.resource(t.kind)
+
+
 def attainment_table(r: PipelineResult, L: Labels) -> str:
-    """Each target: value, nature, base-year and achieved ratio, attainment, shortfall in people or beds."""
-    s, ratios = r.scenario, r.plan.ratios
-    base = ratios[ratios["year"] == s.base_year].groupby("kind")[["stock", "population"]].sum()
+    """Each target: value, nature, base-year and achieved value, attainment, shortfall in people or beds
+    (private shares in percent), all from the plan's attainment table."""
+    s = r.scenario
     rows = []
     for t in r.plan.attainment.itertuples(index=False):
-        unit = s.resources[t.kind].unit if t.kind in s.resources else "per_1000"
-        base_ratio = base.loc[t.kind, "stock"] / base.loc[t.kind, "population"] * float(unit.split("_")[1]) \
-            if t.kind in base.index else float("nan")
-        short = "–" if t.met else f"{_num(t.shortfall_units)} {L.counter(t.kind)}".strip()
-        rows.append([L.resource(t.kind), f"{t.expr} {L.value(unit)}", L.value(t.nature), _num(base_ratio, 2),
-                     _num(t.achieved_ratio, 2), f"{t.attainment * 100:.1f}%", short])
+        share = t.measure == "private_share"
+        unit = "" if share else (L.value(s.resources[t.kind].unit) if t.kind in s.resources else t.unit)
+        short = "–" if t.met else (f"{t.shortfall_ratio:.1%}" if share else f"{_num(t.shortfall_units)} {L.counter(t.kind)}".strip())
+        rows.append([_target_name(t, L), f"{t.expr} {unit}".strip(), L.value(t.nature), _fmt_measure(t.baseline_ratio, t.measure),
+                     _fmt_measure(t.achieved_ratio, t.measure), f"{t.attainment * 100:.1f}%", short])
     header = [L.column("kind"), L.column("expr"), L.column("nature"), str(s.base_year), str(s.target_year),
               L.column("attainment"), L.column("shortfall_units")]
     return html_table(header, rows, table_id="attainment")
 
 
+def cost_words(plan) -> str:
+    """The cost sentence; a budget only when the plan has one (never a placeholder)."""
+    pv = f" (present value CNY {plan.present_value:,.0f} at {plan.discount_rate:.0%} a year)" if plan.discount_rate else ""
+    budget = f" within a budget of CNY {plan.budget_total:,.0f}" if plan.budget_total is not None else ""
+    return f"Total public cost CNY {plan.total_cost:,.0f}{pv}{budget}."
+
+
+def units_words(plan) -> str:
+    """How the whole units were reached: the MILP (with its gap) or the LP rounded and repaired."""
+    if not plan.integer:
+        return "Fractional plan (whole units switched off)."
+    how = {"milp": "solved in whole units (MILP", "repaired": "LP rounded to whole units and repaired (MILP"}[plan.rounding]
+    gap = f", optimality gap {plan.mip_gap:.2%})" if plan.mip_gap is not None else ")"
+    return f"Whole beds and persons: {how}{gap}."
+
+
+def disinvestment_words(plan) -> str:
+    """What the plan lets fall, in words (only possible with disinvestment on): units cut and the savings lines."""
+    cut = plan.additions[plan.additions["removed"] > 0]
+    saving = plan.costs[plan.costs["running_cny"] < 0]
+    if not len(cut) and not len(saving):
+        return ""
+    by_kind = cut.groupby("kind")["removed"].sum()
+    cuts = (" It cuts " + ", ".join(f"{v:,.0f} {resource_label(k)}" for k, v in by_kind.items()) + ".") if len(cut) else ""
+    lines = (f" {len(saving)} running-cost lines are negative: savings on stock held below the base year "
+             "(leavers not replaced, or cuts).") if len(saving) else ""
+    return f"Disinvestment is on: pools of beds or staff may fall below their base-year stock.{cuts}{lines}"
+
+
 def warnings(r: PipelineResult, L: Labels) -> list[str]:
-    """Warnings in words: unmet targets (with the earliest year when known), idle beds, private beds, savings."""
+    """Warnings in words: unmet targets (with the earliest year and the least change that would meet them on
+    time), idle beds, private beds, cuts and savings."""
     s, p, out = r.scenario, r.plan, []
+    look = r.outlook.set_index(["kind", "measure"])["sentence"] if getattr(r, "outlook", None) is not None \
+        and len(r.outlook) else pd.Series(dtype=str)
     for t in p.attainment.itertuples(index=False):
         if not t.met:
-            unit = L.value(s.resources[t.kind].unit) if t.kind in s.resources else ""
-            out.append(L.text("warn_unmet", name=L.resource(t.kind), year=s.target_year, expr=t.expr, unit=unit,
-                              achieved=t.achieved_ratio, short=t.shortfall_units, cw=L.counter(t.kind)))
-            earliest = getattr(t, "earliest_year", None)
-            if earliest is not None and earliest == earliest:
-                out.append(L.text("warn_earliest", name=L.resource(t.kind), earliest=int(earliest)))
+            share = t.measure == "private_share"
+            unit = "" if share else (L.value(s.resources[t.kind].unit) if t.kind in s.resources else t.unit)
+            out.append(L.text("warn_unmet", name=_target_name(t, L), year=s.target_year, expr=t.expr, unit=unit,
+                              achieved=t.achieved_ratio, short=0 if share else t.shortfall_units, cw=L.counter(t.kind)))
+            if (t.kind, t.measure) in look.index:
+                out.append(look[t.kind, t.measure])
     if r.simulation is not None:
         summ = r.simulation.summary()
         occ = summ[(summ["kpi"] == "occupancy_hospital") & (summ["year"] == summ["year"].max())]
@@ -128,10 +171,36 @@ def warnings(r: PipelineResult, L: Labels) -> list[str]:
         private = beds.loc[beds["ownership"] == "private", "added"].sum()
         if beds["added"].sum() > 0 and private > 0:
             out.append(L.text("warn_private", share=private / beds["added"].sum(), private=private))
-    negative = int((p.costs["total_cny"] < -0.5).sum())
-    if negative:
-        out.append(L.text("warn_negative", n=negative))
+    if disinvestment_words(p):
+        out.append(disinvestment_words(p))
     return out
+
+
+def milestones_table(plan, L: Labels) -> str:
+    """Each target's value by year against the line the plan commits to (年度目标), from the milestones table."""
+    ms = plan.milestones
+    if not len(ms):
+        return ""
+    years = sorted(ms["year"].unique())
+    rows = []
+    for (kind, measure, name), df in ms.groupby(["kind", "measure", "name"], sort=False):
+        cells = {y: f"{_fmt_measure(a, measure, 3)} ({_fmt_measure(m, measure, 3)})"
+                 for y, a, m in zip(df["year"], df["achieved"], df["plan_line"])}
+        label = _target_name(SimpleNamespace(kind=kind, measure=measure, name=name), L)
+        rows.append([f"{label} {df['expr'].iloc[0]}"] + [cells[y] for y in years])
+    return html_table([L.column("kind")] + [str(y) for y in years], rows, table_id="milestones")
+
+
+def outlook_table(r: PipelineResult, L: Labels) -> str:
+    """Earliest attainable year and least change for each unmet target, from the outlook table."""
+    look = getattr(r, "outlook", None)
+    if look is None or not len(look):
+        return ""
+    rows = [[_target_name(row, L), row.expr, _fmt_measure(row.reached_ratio, row.measure, 3),
+             "–" if pd.isna(row.earliest_year) else str(row.earliest_year), row.binding_limit, row.limit_now or "–",
+             row.needed or "–"] for row in look.itertuples(index=False)]
+    header = ["target", "expr", f"reached {r.scenario.target_year}", "earliest year", "binding limit", "limit", "needed on time"]
+    return html_table(header, rows, table_id="outlook")
 
 
 def dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
@@ -141,7 +210,7 @@ def dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
     s, Y, out = r.scenario, r.scenario.target_year, []
     pop = r.plan.ratios[r.plan.ratios["year"] == Y].groupby("kind")["population"].first()
     for d in r.plan.duals.itertuples(index=False):
-        if d.constraint != "target" or d.kind not in s.resources:
+        if d.constraint != "target" or d.kind not in s.resources or "percentage point" in d.unit:
             out.append(d.explanation)
             continue
         unit = s.resources[d.kind].unit
@@ -158,11 +227,12 @@ def first_screen(r: PipelineResult, L: Labels) -> str:
     s, p, esc = r.scenario, r.plan, html.escape
     met, n = int(p.attainment["met"].sum()), len(p.attainment)
     budget = f'<span>{esc(L.text("budget", amount=L.cny(p.budget_total)))}</span>' \
-        if p.budget_total and p.budget_total < 1e15 else ""
+        if p.budget_total is not None else ""
     kpis = (f'<div class="kpis"><div class="kpi"><span>{esc(L.text("total_cost"))}</span><b>{esc(L.cny(p.total_cost))}</b>{budget}</div>'
             f'<div class="kpi"><span>{esc(L.text("targets_met"))}</span><b class="{"ok" if met == n else "bad"}">'
             f'{esc(L.text("met_of", met=met, n=n))}</b></div>'
-            f'<div class="kpi"><span>{esc(L.text("score"))}</span><b>{p.attainment_score * 100:.1f}%</b></div></div>')
+            f'<div class="kpi"><span>{esc(L.text("score"))}</span><b>{p.attainment_score * 100:.1f}%</b></div></div>'
+            f'<p class="note">{esc(cost_words(p))} {esc(units_words(p))}</p>')
     warns = warnings(r, L) or [L.text("warn_none")]
     diag = f'<p class="note">{esc(L.text("warn_diagnosis"))}</p><pre>{esc(r.diagnosis)}</pre>' if r.diagnosis else ""
     head = (f'<h1>{esc(L.text("title", region=s.region.name_cn if L.lang == "zh" else s.region.name, first=s.base_year + 1, last=s.target_year))}</h1>'
@@ -225,13 +295,34 @@ def base_section(r: PipelineResult, L: Labels) -> str:
     return "".join(parts)
 
 
+def plan_sections(r: PipelineResult, L: Labels) -> str:
+    """Unmet targets (when, and what it would take on time) and the yearly milestones."""
+    esc, zh = html.escape, L.lang == "zh"
+    parts = []
+    look = outlook_table(r, L)
+    if look:
+        head = "未达标目标：最早可达年份与按期达标所需的最小调整" if zh else "Unmet targets: the earliest year, and the least change to meet them on time"
+        note = ("在相同约束下把规划期延长至2035年（人口取自预测，规划期预算按年数折算）求最早达标年份；按期达标所需为约束最紧的限制的最小调整。"
+                if zh else "The horizon is extended year by year to 2035 under the same limits (population from the projection, "
+                "a plan-period budget pro rata); the least change resizes the limit that binds.")
+        parts.append(f'<h2>{esc(head)}</h2><p class="note">{esc(note)}</p>{look}')
+    ms = milestones_table(r.plan, L)
+    if ms:
+        head = "年度目标（逐年达到值，括号内为直线路径）" if zh else "Yearly milestones (年度目标): value reached (straight-line milestone)"
+        note = ("直线路径：从基年值到目标（未能达标的目标：到规划承诺的可达值）。" if zh else
+                "The straight line from the base-year value to the target (for a target the plan cannot meet, "
+                "to the value it commits to).")
+        parts.append(f'<h2>{esc(head)}</h2><p class="note">{esc(note)}</p>{ms}')
+    return "".join(parts)
+
+
 def write_report(r: PipelineResult, path: str | Path, lang: str | None = None) -> Path:
     """Write the report in ``lang`` (default: the run's, else the scenario's); every chart is a div plotly.js draws."""
     L = Labels(check_lang(lang or getattr(r.options, "lang", None) or r.scenario.report.lang))
     figs = report_figures(r, L)
     charts = [f"<h2>{html.escape(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"chart{i}")
               for i, (title, fig) in enumerate(figs)]
-    top = first_screen(r, L)
+    top = first_screen(r, L) + plan_sections(r, L)
     method = method_section(r, L, "{font_note}")
     face, embedded = font_face_css(_page_text([top, base_section(r, L), method, L.text("font_missing"), L.text("footer")] +
                                               [t for t, _ in figs], [f for _, f in figs]))

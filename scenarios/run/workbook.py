@@ -22,8 +22,10 @@ FORMATS = {"year": "0", "units": "#,##0", "wan": "#,##0.0", "ratio": "0.00", "sh
 
 
 def group_columns(df: pd.DataFrame, drop: tuple[str, ...] = ("region", "year")) -> list[str]:
-    """The label columns of a tidy table (kind, tier, and any other text column such as ownership)."""
-    return [c for c in df.columns if c not in drop and not pd.api.types.is_numeric_dtype(df[c])]
+    """The label columns of a tidy table (kind, tier, and any other text column such as ownership); ownership
+    only where some capacity is privately run."""
+    return [c for c in df.columns if c not in drop and not pd.api.types.is_numeric_dtype(df[c])
+            and not (c == "ownership" and set(df[c]) <= {"public"})]
 
 
 def _kind_of_column(name: str, series: pd.Series) -> str:

@@ -4,14 +4,19 @@ complementary slackness), feasibility of every constraint, monotone budget sweep
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from cli import main
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import TerminationCondition
+
+from optimize.model import COST_SCALE, FAMILIES, ModelOptions, build_model
 from optimize.problem import TIERS, AllocationProblem, ProblemError, TargetRow
-from optimize.solve import InfeasiblePlan, OptimizeError, export_model, solve
+from optimize.solve import InfeasiblePlan, OptimizeError, export_model, run_model, solve, solved
 from optimize.sweep import budget_sweep
 from scenarios.loader import ScenarioError, load
 from scenarios.run.plan import from_scenario
@@ -22,8 +27,8 @@ from sim.population import ProjectionError
 def tiny(**over) -> AllocationProblem:
     """One region, beds only, 100 beds for 100,000 residents; target 2 per 1,000 in 2022.
 
-    Capital CNY 10 a bed, running CNY 1 a bed-year above the base stock, 10% attrition,
-    no decline below 100 beds. By hand: keep 100 beds in 2021 (add 10), add 110 in 2022;
+    Capital CNY 10 a bed, running CNY 1 a bed-year above the base stock, 10% attrition (10 whole
+    leavers a year), no decline below 100 beds. By hand: keep 100 beds in 2021 (add 10), add 110 in 2022;
     cost = 10 * 120 + 1 * (0 + 100) = 1,300. A marginal bed in 2022 costs 10 + 1 = 11,
     so one more bed per 1,000 (100 beds) costs 1,100.
     """
@@ -50,76 +55,159 @@ def test_hand_solved_instance():
 
 
 def test_hand_solved_instance_without_no_decline_floor_lets_attrition_run():
-    # With disinvestment allowed the 2021 stock may fall to 90; then add 2022 = 200 - 81 = 119:
-    # cost = 10 * 119 + 1 * (90 - 100) + 1 * (200 - 100) = 1,280.
+    # With disinvestment allowed the 2021 stock may fall to 90 (10 leavers, none replaced); then add
+    # 2022 = 200 - 80 = 120: cost = 10 * 120 + 1 * (90 - 100) + 1 * (200 - 100) = 1,290.
     plan = solve(tiny(allow_disinvestment=True))
-    assert plan.total_cost == pytest.approx(1280.0)
+    assert plan.total_cost == pytest.approx(1290.0)
+    assert (plan.costs["running_cny"] < 0).any()  # a saving line, allowed only with disinvestment
+
+
+def credible(**over) -> AllocationProblem:
+    """Beds only, 100,000 residents, base 100 public hospital beds and 20 private (社会办医) beds.
+
+    Target 2.0 per 1,000 in 2022 (200 beds); linear trajectory, so 2021 needs 1.6 (160 beds).
+    Public capital CNY 10 a bed, running CNY 1 a bed-year above base; private beds cost the public
+    budget a CNY 2 subsidy and no running cost, at most 5 a year; 10% discount; no year's capital
+    above 60% of the plan's. By hand: private +5 a year (25, 30); public 135 in 2021 (+35) and
+    170 in 2022 (+35). Costs 2021: 350 + 10 + 35 = 395; 2022: 350 + 10 + 70 = 430;
+    present value 395 / 1.1 + 430 / 1.21 = 714.46. Capital 360 a year: smoothing does not bind.
+    Prices (present value): one more bed in 2022 costs (10 + 1) / 1.21 = 9.091; one more bed in 2021
+    (milestone) 11 / 1.1 - 10 / 1.21 = 1.736; raising the target by one per 1,000 moves 100 beds in 2022
+    and the 2021 milestone by half of that (50 beds): 909.09 + 86.78 = 995.87. One more private bed
+    allowed in 2021 saves 11 / 1.1 + 1 / 1.21 - 2 / 1.1 = 9.008, in 2022 (11 - 2) / 1.21 = 7.438.
+    """
+    base = dict(
+        regions=("r",), kinds=("beds",), base_year=2020, target_year=2022,
+        baseline={("r", "beds", "hospital"): 100.0, ("r", "beds", "primary"): 0.0, ("r", "beds", "private"): 20.0},
+        population={("r", y): 100_000.0 for y in (2020, 2021, 2022)},
+        targets=(TargetRow("r", "beds", "floor", 2.0, 1000.0, "expected", "2.0", 1.2),),
+        capital={("beds", t): 10.0 for t in TIERS}, annual={("beds", t): 1.0 for t in TIERS},
+        trajectory="linear", discount_rate=0.1, capital_share_max=0.6,
+        private_subsidy={"beds": 2.0}, private_max_additions={("r", "beds"): 5.0},
+    )
+    base.update(over)
+    return AllocationProblem(**base)
+
+
+def test_hand_checked_case_with_the_new_constraints():
+    plan = solve(credible())
+    assert plan.integer and plan.rounding == "milp"
+    add = plan.additions.set_index(["year", "tier", "ownership"])["added"]
+    assert add[2021, "hospital", "private"] == 5 and add[2022, "hospital", "private"] == 5
+    assert add[2021, "hospital", "public"] == 35 and add[2022, "hospital", "public"] == 35
+    by_year = plan.costs.groupby("year")["total_cny"].sum()
+    assert by_year[2021] == pytest.approx(395.0) and by_year[2022] == pytest.approx(430.0)
+    assert plan.present_value == pytest.approx(395 / 1.1 + 430 / 1.21)
+    assert plan.duals.iloc[0]["dual"] == pytest.approx(100 * 11 / 1.21 + 50 * (11 / 1.1 - 10 / 1.21))
+    assert "(present value at 10% a year)" in plan.duals.iloc[0]["explanation"]
+    private = plan.costs[plan.costs["ownership"] == "private"]
+    assert (private["running_cny"] == 0).all() and private["capital_cny"].sum() == pytest.approx(20.0)
+
+
+def _lp_duals(p: AllocationProblem, families=FAMILIES):
+    m = build_model(p, ModelOptions(families=frozenset(families)))
+    res = run_model(m)
+    assert solved(res)
+    res.solution_loader.load_vars()
+    return m, res.solution_loader.get_duals()
+
+
+def test_lp_duals_and_complementary_slackness_with_the_new_constraints():
+    m, duals = _lp_duals(credible())
+    per_bed = lambda c: duals[c] * COST_SCALE  # noqa: E731 - CNY (present value) per bed
+    assert per_bed(m.target[0]) == pytest.approx(11 / 1.21)
+    assert per_bed(m.milestone[0, 2021]) == pytest.approx(11 / 1.1 - 10 / 1.21)
+    assert -per_bed(m.private_growth["r", "beds", 2021]) == pytest.approx(11 / 1.1 + 1 / 1.21 - 2 / 1.1)
+    assert -per_bed(m.private_growth["r", "beds", 2022]) == pytest.approx(9 / 1.21)
+    assert duals[m.capital_smoothing[2021]] == pytest.approx(0.0, abs=1e-9)  # slack: 360 < 0.6 x 720
+    for con, dual in duals.items():
+        body = pyo.value(con.body)
+        if con.equality:
+            continue
+        # minimisation: >= rows have duals >= 0, <= rows <= 0; a row with slack has a zero dual
+        if con.has_lb() and not con.has_ub():
+            assert dual >= -1e-9, con.name
+            slack = body - pyo.value(con.lower)
+        else:
+            assert dual <= 1e-9, con.name
+            slack = pyo.value(con.upper) - body
+        assert dual * slack == pytest.approx(0.0, abs=1e-7), con.name
+    # the LP optimum is the hand-computed present value (CNY million in the objective)
+    assert pyo.value(m.objective) == pytest.approx(714.46 / COST_SCALE, rel=1e-4)
+
+
+def test_capital_smoothing_binds_on_a_free_path():
+    # Free trajectory: the cheapest plan would build all 70 public beds in 2022 (capital 710 of 720);
+    # smoothing holds 2022's capital to 1.5 x 2021's (60% of the total).
+    plan = solve(credible(trajectory="free"))
+    cap = plan.costs.groupby("year")["capital_cny"].sum()
+    assert cap[2022] <= 0.6 * cap.sum() + 1e-6 and cap[2021] > 10
 
 
 def _renhe(budget=None):
     s = load("renhe")
-    return s, from_scenario(s, project(s), budget_total=budget)
+    return s, from_scenario(s, project(s, 2035), budget_total=budget)
 
 
 def test_target_duals_match_finite_differences():
     s, p = _renhe()
-    plan = solve(p)
-    delta = 0.01
+    plan = solve(p, integer=False)
     for i, tr in enumerate(p.targets):
-        dual = plan.duals.iloc[i]["dual"]  # CNY per 1 per-capita unit
-        bumped = list(p.targets)
-        bumped[i] = replace(tr, ratio=tr.ratio + delta)
-        cost2 = solve(replace(p, targets=tuple(bumped))).total_cost
-        assert (cost2 - plan.total_cost) / delta == pytest.approx(dual, rel=1e-4, abs=1.0), tr.kind
+        dual = plan.duals.iloc[i]["dual"]  # CNY (present value) per 1 per-capita unit, milestones included
+        for delta in (0.001, -0.001):
+            bumped = list(p.targets)
+            bumped[i] = replace(tr, ratio=tr.ratio + delta)
+            pv2 = solve(replace(p, targets=tuple(bumped)), integer=False).present_value
+            assert (pv2 - plan.present_value) / delta == pytest.approx(dual, rel=1e-6, abs=1.0), tr.kind
 
 
-def test_complementary_slackness_targets_and_budget():
+def test_budget_price_in_max_attainment():
     s, p = _renhe()
     need = solve(p).total_cost
-    for budget in (0.6 * need, 2 * need):
-        plan = solve(p.with_budget(budget), mode="max-attainment")
-        att = plan.attainment
-        pop = p.population["renhe", p.target_year]
-        for i, tr in enumerate(p.targets):
-            have = att.iloc[i]["achieved_ratio"] * pop / tr.divisor
-            need_units = (tr.ratio - att.iloc[i]["shortfall_ratio"]) * pop / tr.divisor
-            slack = have - need_units
-            assert plan.duals.iloc[i]["dual"] * slack == pytest.approx(0.0, abs=1e-6)
-        b = plan.duals[plan.duals["constraint"] == "budget_total"]["dual"].iloc[0]
-        slack_budget = budget - plan.total_cost
-        assert b * slack_budget / 1e6 == pytest.approx(0.0, abs=1e-6)
+    for budget in (0.9 * need, 2 * need):
+        plan = solve(p.with_budget(budget), mode="max-attainment", integer=False)
+        b = plan.duals[plan.duals["constraint"] == "budget_total"]
+        assert plan.total_cost <= budget * (1 + 1e-9)
         if budget < need:
-            assert b > 0 and abs(slack_budget) < 1e-3 * budget  # binding budget: positive price, no slack
+            assert b["dual"].iloc[0] > 0 and not plan.all_met
+            assert "raises the weighted attainment" in b["explanation"].iloc[0]
         else:
-            assert plan.all_met
+            assert plan.all_met and b["explanation"].iloc[0] == "The budget does not bind: every target is met."
 
 
-def _check_feasible(p: AllocationProblem, plan) -> None:
-    st = plan.stocks.set_index(["region", "kind", "tier", "year"])["stock"]
-    ad = plan.additions.set_index(["region", "kind", "tier", "year"])["added"]
+def check_feasible(p: AllocationProblem, plan) -> None:
+    """Every constraint family holds on the plan's tables (stocks, additions, costs)."""
+    st = plan.stocks.assign(pool=lambda d: d["tier"].where(d["ownership"] == "public", "private"))
+    st = st.set_index(["region", "kind", "pool", "year"])["stock"]
+    ad = plan.additions.assign(pool=lambda d: d["tier"].where(d["ownership"] == "public", "private"))
+    ad = ad.set_index(["region", "kind", "pool", "year"])["added"]
     tol = 1e-6
+    total = lambda r, k, y: sum(st[r, k, t, y] for t in p.pools(r, k))  # noqa: E731
     for r in p.regions:
         for k in p.kinds:
-            for t in TIERS:
+            for t in p.pools(r, k):
                 for y in p.years:
-                    expect = (1 - p.attrition.get(k, 0)) * st[r, k, t, y - 1] + ad[r, k, t, y]
-                    assert st[r, k, t, y] == pytest.approx(expect, abs=1e-6)
+                    assert st[r, k, t, y] == pytest.approx(st[r, k, t, y - 1] - p.leavers(r, k, t) + ad[r, k, t, y])
+                    assert st[r, k, t, y] >= p.baseline[r, k, t] - tol, (r, k, t, y)
             for y in p.years:
-                total = sum(st[r, k, t, y] for t in TIERS)
-                assert total >= sum(p.baseline[r, k, t] for t in TIERS) - tol
                 if (r, k) in p.max_additions:
                     assert sum(ad[r, k, t, y] for t in TIERS) <= p.max_additions[r, k] + tol
+                if (r, k) in p.private_max_additions:
+                    assert ad[r, k, "private", y] <= p.private_max_additions[r, k] + tol
+        for parent, children in p.subsets.items():
+            for y in p.years:
+                assert sum(total(r, c, y) for c in children if c in p.kinds) <= total(r, parent, y) + tol
         Y = p.target_year
-        nurses = sum(st[r, "nurses", t, Y] for t in TIERS)
-        phys = sum(st[r, "physicians", t, Y] for t in TIERS)
-        assert nurses >= p.nurse_physician_ratio_min * phys - tol
-        assert st[r, "nurses", "hospital", Y] >= p.hospital_nurses_per_bed_min * st[r, "beds", "hospital", Y] - tol
-        for y in p.years:
-            gps = sum(st[r, "gps", t, y] for t in TIERS)
-            assert st[r, "gps", "primary", y] >= p.gp_primary_share_min * gps - tol
-    for tr in p.targets:
-        have = sum(st[tr.region, tr.kind, t, p.target_year] for t in TIERS)
-        assert have / p.population[tr.region, p.target_year] * tr.divisor >= tr.ratio - 1e-6
+        if p.nurse_physician_ratio_min is not None:
+            assert total(r, "nurses", Y) >= p.nurse_physician_ratio_min * total(r, "physicians", Y) - tol
+    cap = plan.costs.groupby("year")["capital_cny"].sum()
+    if p.capital_share_max is not None:
+        assert (cap <= p.capital_share_max * cap.sum() + 1e-3).all()
+    assert (plan.costs[["capital_cny", "running_cny"]] >= -1e-6).all().all()
+    assert plan.milestones["on_track"].all()
+    if plan.all_met:
+        for tr, row in zip(p.targets, plan.attainment.itertuples()):
+            assert row.met and (row.achieved_ratio >= tr.ratio - 1e-9 if tr.sense == "floor" else True)
     if p.budget_total is not None:
         assert plan.total_cost <= p.budget_total * (1 + 1e-9)
 
@@ -130,14 +218,14 @@ def test_min_cost_solution_satisfies_every_constraint(name):
     p = from_scenario(s, project(s))
     plan = solve(p)
     assert plan.all_met
-    _check_feasible(p, plan)
+    check_feasible(p, plan)
 
 
 def test_more_budget_never_lowers_attainment():
     s = load("conghua")
     p = from_scenario(s, project(s))
-    table = budget_sweep(p, np.linspace(2e8, 3e9, 8))
-    for kind, df in table.groupby("kind"):
+    table = budget_sweep(p, np.linspace(5e8, 4e9, 8))
+    for kind, df in table.groupby(["kind", "measure"]):
         att = df.sort_values("budget_cny")["attainment"].to_numpy()
         assert (np.diff(att) >= -1e-9).all(), kind
     score = table.groupby("budget_cny")["score"].first().to_numpy()
@@ -147,30 +235,59 @@ def test_more_budget_never_lowers_attainment():
     assert (table["total_cost_cny"] <= table["budget_cny"] * (1 + 1e-9) + 1).all()
 
 
-def test_integer_plan_has_whole_additions_and_reports_gap():
+def test_whole_units_by_default_and_the_integer_plan_reports_its_gap():
     s, p = _renhe()
-    lp = solve(p)
-    mip = solve(p, integer=True)
-    added = mip.additions["added"].to_numpy()
-    np.testing.assert_allclose(added, np.round(added), atol=1e-6)
-    assert mip.mip_gap is not None and mip.mip_gap <= 1e-4
-    assert mip.total_cost >= lp.total_cost - 1e-6
-    assert mip.duals.empty  # a MILP has no duals
+    lp = solve(p, integer=False)
+    for plan in (solve(p), solve(p, integer=True)):
+        for table, col in ((plan.additions, "added"), (plan.stocks, "stock")):
+            np.testing.assert_array_equal(table[col].to_numpy(), np.round(table[col].to_numpy()))
+        assert plan.rounding == "milp" and plan.mip_gap is not None and plan.mip_gap <= 1e-4
+        assert plan.total_cost >= lp.total_cost - 1e-6 or plan.present_value >= lp.present_value - 1e-6
+        assert not plan.duals.empty  # shadow prices of the continuous relaxation
+        check_feasible(p, plan)
+
+
+def test_rounding_with_repair_keeps_every_constraint(monkeypatch):
+    import optimize.solve as S
+
+    real, calls = S.run_model, []
+
+    def no_whole_plan_in_time(m, integer=False, time_limit=None, rel_gap=None):
+        calls.append(integer)
+        if integer and calls.count(True) == 1:  # the first MILP "runs out of time" without a plan
+            return SimpleNamespace(termination_condition=TerminationCondition.maxTimeLimit, incumbent_objective=None)
+        return real(m, integer, time_limit, rel_gap)
+
+    monkeypatch.setattr(S, "run_model", no_whole_plan_in_time)
+    s, p = _renhe()
+    plan = S.solve(p)
+    assert plan.rounding == "repaired" and plan.all_met
+    np.testing.assert_array_equal(plan.additions["added"], np.round(plan.additions["added"]))
+    check_feasible(p, plan)
 
 
 # -- bad input and infeasibility ----------------------------------------------------------------
 
 
 def test_budget_too_small_is_diagnosed_in_words():
-    s, p = _renhe(budget=1e6)
+    from optimize.solve import floor_cost
+
+    s, p = _renhe()
+    need = solve(p.with_budget(None)).total_cost
+    budget = round(floor_cost(p) + 0.5 * (need - floor_cost(p)))
     with pytest.raises(InfeasiblePlan) as info:
-        solve(p)
+        solve(p.with_budget(budget))
     msg = str(info.value)
     assert info.value.culprit == "budget_total"
     assert "the plan-period budget cannot be kept together with the targets" in msg
-    need = solve(p.with_budget(None)).total_cost
-    assert f"Meeting every target needs CNY {need:,.0f}; the budget is CNY 1,000,000" in msg
+    assert f"Meeting every target needs CNY {need:,.0f}; the budget is CNY {budget:,.0f}" in msg
     assert "best reachable" in msg
+    # the figures quoted are the fallback plan's own
+    plan = info.value.plan
+    for row in plan.attainment[~plan.attainment["met"]].itertuples():
+        assert f"best reachable {row.achieved_ratio:.3g} {row.unit}" in msg
+    with pytest.raises(InfeasiblePlan, match="contradict each other"):
+        solve(p.with_budget(1e6))  # below the cost of replacing leavers
 
 
 def test_target_unreachable_within_hiring_limits():

@@ -72,8 +72,9 @@ def test_every_cited_seed_line_exists_and_printed_values_appear_on_it(name):
         if isinstance(q, Quantity) and "derived" not in note and not getattr(q, "path", None):
             cited = " ".join(text[i - 1] for i in lines)
             v = q.value
-            forms = {f"{v:g}", f"{v:.2f}", f"{v:.1f}", f"{v / 1e4:g}", f"{v * 100:g}%", f"{v * 100:.2f}%"}  # 万 = 10,000; shares as %
-            assert any(f in cited for f in forms), f"{name}:{path}={v} not printed on {q.source}"
+            forms = {f"{v:g}", f"{v:.2f}", f"{v:.1f}", f"{v / 1e4:g}", f"{v * 100:g}%", f"{v * 100:.2f}%"}  # 万 = 10,000
+            in_percent_column = f"{v * 100:g}" in cited.split()  # a share printed in a column headed (%)
+            assert in_percent_column or any(f in cited for f in forms), f"{name}:{path}={v} not printed on {q.source}"
             checked += 1
     assert checked >= 3
 
@@ -231,3 +232,52 @@ def test_example_what_ifs_validate_and_compose():
     assert fast.population.net_migration_rate.value == 8.0 and fast.plan.mode == "max-attainment"
     assert both.plan.budget_total.value == 2.0e9 and both.constraints.enabled.hiring_limits is False
     assert both.resources == load("conghua").resources
+
+
+def test_a_baseline_far_from_its_target_warns_about_scope():
+    from scenarios.loader import ScenarioWarning
+
+    with pytest.warns(ScenarioWarning, match=r"xiangqiao.toml: resources.beds: baseline 0.96 and target 4.58 per 1,000 "
+                                             r"differ by a factor of 4.8"):
+        load("xiangqiao")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        load("conghua")  # 3.88 -> 6.0: no warning
+
+
+def test_audit_data_fixes():
+    renhe = load("renhe").resources["health_technicians"]
+    assert renhe.target.expr == "9.0" and renhe.target.source == "003_1753e892e2b070b6.txt:464"
+    p_down = load("conghua").referral.p_down
+    assert p_down.value == pytest.approx(464 / (82_200 + 61_200), abs=5e-5) and p_down.source.endswith(":80,84")
+
+
+def test_regional_defaults():
+    renhe, conghua, gz = load("renhe"), load("conghua"), load("guangzhou")
+    assert renhe.region.province == "Sichuan" and conghua.region.province == "Guangdong"
+    ratio = 113_655 / 148_119  # Sichuan / Guangdong 2021 health-sector wage
+    for kind in ("physicians", "nurses", "gps"):
+        assert renhe.costs[kind].annual.value == pytest.approx(conghua.costs[kind].annual.value * ratio, rel=0.01)
+    assert gz.primary_share("beds") == pytest.approx(4378 / 101_640, abs=1e-4)
+    # hiring limits checked against observed growth: the best recent year plus replacing leavers, not 3x it
+    observed = {"physicians": 66_204 / 62_329 - 1, "nurses": 88_017 / 82_484 - 1}
+    for kind, growth in observed.items():
+        cap = gz.constraints.max_additions_share[kind].value
+        assert growth < cap <= growth + gz.constraints.attrition[kind].value + 0.01
+
+
+def test_private_capacity_from_the_seeds():
+    qc, gz, xq = load("qingcheng"), load("guangzhou"), load("xiangqiao")
+    assert qc.resources["beds"].private.stock.value == 1791
+    assert gz.resources["beds"].private.share.value == pytest.approx(0.2034)
+    assert gz.resources["beds"].private.target.expr == "30"
+    assert xq.resources["beds"].private.target.expr == ">10"
+
+
+def test_private_capacity_needs_one_baseline(write_toml):
+    path = write_toml('extend = "conghua"\n[resources.beds.private]\n'
+                      'stock = { value = 10, assumption = "x" }\nshare = { value = 0.1, assumption = "x" }\n')
+    with pytest.raises(ScenarioError, match="resources.beds.private: give the private base-year capacity as 'stock'"):
+        load(path)

@@ -26,7 +26,7 @@ def _whatifs(folder: Path, n: int, bad: bool = True) -> Path:
         (folder / f"renhe_w{i:02d}.toml").write_text(
             f'extend = "renhe"\nid = "renhe_w{i:02d}"\n'
             f'[population]\nbirth_rate = {{ value = {5.0 + 0.25 * i}, assumption = "what-if {i}" }}\n'
-            f'[plan]\nmode = "max-attainment"\nbudget_total = {{ value = {5e6 + 5e5 * i}, assumption = "what-if {i}" }}\n',
+            f'[plan]\nmode = "max-attainment"\nbudget_total = {{ value = {2.6e7 + 1.5e6 * i}, assumption = "what-if {i}" }}\n',
             encoding="utf-8")
     if bad:
         (folder / "zz_broken.toml").write_text('extend = "renhe"\n[population]\nbase = { value = -1, assumption = "x" }\n')

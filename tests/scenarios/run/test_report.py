@@ -178,7 +178,7 @@ def test_workbook_for_finance(conghua):
     assert header[:3] == ["年份", "新增床位 · 医院", "新增床位 · 基层"]
     assert adds["B2"].number_format == "#,##0" and adds["A2"].value == 2021
     last = [c.value for c in adds[adds.max_row]]
-    assert last[0] == "规划期合计" and last[1] != round(last[1])  # whole units shown, exact values kept
+    assert last[0] == "规划期合计" and last[1] == round(last[1])  # the plan is in whole beds and persons
     costs = book["费用"]
     assert costs["B1"].value.endswith("（万元）") and costs["B3"].number_format == "#,##0.0"
     lines = book["费用说明"]
