@@ -157,6 +157,9 @@ class AgeStructure(Provenanced):
     births of a 5-year period alive in the 0-4 group at its end (5L0 / 5 l0).
     ``fertility[i]`` is the age-specific fertility rate of women in group i (births per
     woman per year). ``net_migrants_*[i]`` are net migrants per 5-year period.
+    ``scale_to_base``: the counts give the shape only (e.g. census counts for a base that differs);
+    otherwise they must total ``population.base`` within 0.5%. Either way the projection scales
+    them to the base.
     """
 
     male: list[float]
@@ -169,6 +172,7 @@ class AgeStructure(Provenanced):
     sex_ratio_at_birth: float = Field(gt=0, description="male births per 100 female births")
     net_migrants_male: list[float] | None = None
     net_migrants_female: list[float] | None = None
+    scale_to_base: bool = Field(default=False, description="counts give the age-sex shape only; scaled to population.base")
     _what: ClassVar[str] = "an age structure"
 
     @model_validator(mode="after")
@@ -216,7 +220,7 @@ class Population(Strict):
     @model_validator(mode="after")
     def _age_total_matches(self) -> Population:
         ages = self.age_structure
-        if ages is not None:
+        if ages is not None and not ages.scale_to_base:
             total = sum(ages.male) + sum(ages.female)
             if abs(total - self.base.value) > 0.005 * self.base.value:
                 raise ValueError(
