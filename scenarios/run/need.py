@@ -49,6 +49,16 @@ def age_factor(share_65plus: np.ndarray | float, base_share: float, ratio_to_all
     return mix(np.asarray(share_65plus, float)) / mix(base_share)
 
 
+def beds_needed(admissions_per_year: float, alos_days: float, occupancy: float) -> float:
+    """The planning formula: admissions x average length of stay / (365 x target occupancy), beds."""
+    return admissions_per_year * alos_days / (365.0 * occupancy)
+
+
+def staff_needed(minutes_by_activity: list[tuple[float, float]], clinical_minutes_per_year: float) -> float:
+    """WHO WISN: sum of (activities a year x minutes each) / available clinical minutes a year, persons."""
+    return sum(n * minutes for n, minutes in minutes_by_activity) / clinical_minutes_per_year
+
+
 def _demand(s: Scenario) -> DemandSettings:
     if s.demand is None or s.referral is None:
         missing = " and ".join(n for n, v in (("[demand]", s.demand), ("[referral]", s.referral)) if v is None)
@@ -98,9 +108,12 @@ def _need_rows(s: Scenario, row) -> list[tuple[str, str, float, str]]:
     visits = row.visits_per_capita * row.population
     share = ref.primary_first_share.value
     minutes = d.clinical_minutes_per_year.value
-    phys_h = (visits * (1 - share) * d.consult_minutes_hospital.value + days_h * d.bed_day_minutes_hospital.value) / minutes
-    phys_p = (visits * share * d.consult_minutes_primary.value + days_p * d.bed_day_minutes_primary.value) / minutes
-    beds_h, beds_p = days_h / (365 * occ_h), days_p / (365 * occ_p)
+    phys_h = staff_needed([(visits * (1 - share), d.consult_minutes_hospital.value),
+                           (days_h, d.bed_day_minutes_hospital.value)], minutes)
+    phys_p = staff_needed([(visits * share, d.consult_minutes_primary.value),
+                           (days_p, d.bed_day_minutes_primary.value)], minutes)
+    beds_h = beds_needed(adm_h, row.alos_hospital_days, occ_h)
+    beds_p = beds_needed(1.0, days_p, occ_p)  # bed-days of admissions and recoveries
     rows = [
         ("beds", "hospital", beds_h, f"admissions x {row.alos_hospital_days:.1f} days / (365 x {occ_h:.0%})"),
         ("beds", "primary", beds_p, f"admissions and recoveries x stay / (365 x {occ_p:.0%})"),
