@@ -70,7 +70,7 @@ def _raise(s: Scenario, kpi: dict[str, float], beds: dict[str, float]) -> dict[s
     return out
 
 
-def _overbuilt(s: Scenario, kpi: dict[str, float], beds: dict[str, float]) -> list[str]:
+def _overbuilt(s: Scenario, kpi: dict[str, float], beds: dict[str, float], base: dict[str, float]) -> list[str]:
     d = s.demand
     lo = d.standards.occupancy_min.value
     target = {"hospital": d.target_occupancy_hospital.value, "primary": d.target_occupancy_primary.value}
@@ -80,9 +80,11 @@ def _overbuilt(s: Scenario, kpi: dict[str, float], beds: dict[str, float]) -> li
         if occ == occ and occ < lo:
             have = beds.get(tier, 0.0)
             spare = have - have * occ / target[tier]
-            flags.append(f"{tier} beds run at {occ:.0%} in {s.target_year}, below the {lo:.0%} floor: the plan has about "
-                         f"{spare:,.0f} more {tier} beds than its simulated patients fill at {target[tier]:.0%} occupancy "
-                         "(overbuilt for the demand; the plan's targets or the base-year stock ask for them).")
+            why = (f"the plan adds {have - base.get(tier, 0.0):,.0f} to reach its targets" if have > base.get(tier, 0.0) + 0.5
+                   else f"the {s.base_year} stock already exceeds the demand and no plan removes beds")
+            flags.append(f"{tier} beds run at {occ:.0%} in {s.target_year}, below the {lo:.0%} floor: about "
+                         f"{spare:,.0f} more {tier} beds than the simulated patients fill at {target[tier]:.0%} occupancy "
+                         f"(overbuilt for the demand: {why}).")
     return flags
 
 
@@ -108,7 +110,7 @@ def replan(s: Scenario, problem: AllocationProblem, mode: str, simulate_year: Si
                          kpi.get("bed_wait_p95_days") if tier == "hospital" else float("nan"),
                          fl.units if fl else float("nan"), action, outcome.plan.total_cost))
         table = pd.DataFrame(rows, columns=ITERATION_COLUMNS)
-        flags = _overbuilt(s, kpi, beds)
+        flags = _overbuilt(s, kpi, beds, _beds(outcome.plan, region, s.base_year))
         if not raised:
             std = s.demand.standards
             band = (f"inside the {std.occupancy_min.value:.0%}-{std.occupancy_max.value:.0%} service band" if not flags

@@ -52,4 +52,5 @@ def test_idle_beds_are_flagged_as_overbuilt_in_words():
     out = replan(s, problem_for(s), "min-cost", busy_beds_simulator({"hospital": 800.0, "primary": 280.0}))
     assert out.converged and out.count == 1
     assert len(out.flags) == 1 and out.flags[0].startswith("hospital beds run at 46% in 2025, below the 60% floor")
-    assert "more hospital beds than its simulated patients fill at 85% occupancy" in out.flags[0]
+    assert "more hospital beds than the simulated patients fill at 85% occupancy" in out.flags[0]
+    assert "the 2020 stock already exceeds the demand and no plan removes beds" in out.flags[0]
