@@ -642,7 +642,9 @@ def _print_demand(s, result) -> None:
         for kind, df in nd.groupby("kind", sort=False):
             df = df.set_index("year")
             for col in ("need", "target", "plan"):
-                t.add_row(resource_label(kind) if col == "need" else "", col, *[_fmt(df.loc[y, col]) for y in years])
+                at_most = col == "target" and (df["target_sense"] == "ceiling").any()
+                t.add_row(resource_label(kind) if col == "need" else "", "target (at most)" if at_most else col,
+                          *[_fmt(df.loc[y, col]) for y in years])
         console.print(t)
     if result.replan is not None:
         r = result.replan

@@ -150,7 +150,7 @@ def need_vs_plan(need: pd.DataFrame, stocks: pd.DataFrame, targets: tuple[Target
     """Need, target and plan side by side: year, kind, tier ('all' = both tiers), need, target, plan.
 
     ``target`` is the target ratio applied to each year's population (units), shown on the
-    'all' rows; ``population``: residents by year.
+    'all' rows (``target_sense``: floor, or ceiling for an upper limit); ``population``: residents by year.
     """
     plan = stocks.groupby(["year", "kind", "tier"], as_index=False)["stock"].sum()
     plan = pd.concat([plan, plan.groupby(["year", "kind"], as_index=False)["stock"].sum().assign(tier="all")])
@@ -160,7 +160,8 @@ def need_vs_plan(need: pd.DataFrame, stocks: pd.DataFrame, targets: tuple[Target
     out = plan.merge(nd, on=["year", "kind", "tier"], how="left").rename(columns={"stock": "plan"})
     ratio = {tr.kind: tr for tr in targets}
     out["target"] = [ratio[k].ratio * population.get(y, np.nan) / ratio[k].divisor
-                     if t == "all" and k in ratio and ratio[k].sense == "floor" else np.nan
+                     if t == "all" and k in ratio else np.nan
                      for y, k, t in zip(out["year"], out["kind"], out["tier"])]
-    out = out[["year", "kind", "tier", "need", "target", "plan"]]
+    out["target_sense"] = [ratio[k].sense if t == "all" and k in ratio else "" for k, t in zip(out["kind"], out["tier"])]
+    out = out[["year", "kind", "tier", "need", "target", "target_sense", "plan"]]
     return out.sort_values(["kind", "tier", "year"]).reset_index(drop=True)
