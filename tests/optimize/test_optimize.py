@@ -384,9 +384,9 @@ def test_a_floor_by_tier_and_year_is_met_at_least_cost():
     plan = solve(p)
     st = plan.stocks.set_index(["year", "tier"])["stock"]
     assert st[2021, "primary"] == pytest.approx(50.0)
-    # 2021: add the 50 primary beds only (90 hospital + 50 keep the 100-bed no-decline floor);
-    # 2022: 90% of 140 survive, add 74 to reach 200; running cost of 40 and 100 beds above base
-    assert plan.total_cost == pytest.approx(10 * (50 + 74) + 1 * (40 + 100))
+    # no decline per pool: 2021 replaces the hospital's 10 leavers and adds the 50 primary beds;
+    # 2022 replaces 10 again and adds 50 to reach 200; running cost of 50 and 100 beds above base
+    assert plan.total_cost == pytest.approx(10 * (10 + 50 + 10 + 50) + 1 * (50 + 100))
 
 
 def test_an_unreachable_floor_is_named_and_relaxed_in_max_attainment():
@@ -396,5 +396,5 @@ def test_an_unreachable_floor_is_named_and_relaxed_in_max_attainment():
         solve(p)
     plan = solve(p.with_budget(1e9), mode="max-attainment")
     got = plan.stocks.query("year == 2022")["stock"].sum()
-    assert got == pytest.approx(100 * 0.9 * 0.9 + 100 * 0.9 + 100)  # every yearly addition used
+    assert got == pytest.approx(100 - 10 + 100 - 10 + 100)  # 10 leavers a year; every yearly addition used
     assert bool(plan.attainment["met"].all())  # the target (200) is met; the floor is as close as it can be

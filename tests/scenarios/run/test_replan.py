@@ -44,13 +44,16 @@ def test_long_bed_waits_raise_hospital_beds_and_the_limit_stops_the_loop():
     assert not out.converged and out.count == 3
     assert "no fixed point within 3 iterations" in out.message and "p95 bed wait 3.00 days above 1" in out.message
     beds = [c["hospital"] for c in sim.calls]
-    assert beds[1] == pytest.approx(beds[0] * 1.05) and beds[2] == pytest.approx(beds[1] * 1.05)
+    for before, after in zip(beds, beds[1:]):  # 5% more each time, in whole beds
+        assert before * 1.05 <= after < before * 1.05 + 1
 
 
 def test_idle_beds_are_flagged_as_overbuilt_in_words():
     s = load("renhe")
-    out = replan(s, problem_for(s), "min-cost", busy_beds_simulator({"hospital": 800.0, "primary": 280.0}))
+    sim = busy_beds_simulator({"hospital": 800.0, "primary": 280.0})
+    out = replan(s, problem_for(s), "min-cost", sim)
     assert out.converged and out.count == 1
-    assert len(out.flags) == 1 and out.flags[0].startswith("hospital beds run at 46% in 2025, below the 60% floor")
+    occ = 800.0 / sim.calls[0]["hospital"]
+    assert len(out.flags) == 1 and out.flags[0].startswith(f"hospital beds run at {occ:.0%} in 2025, below the 60% floor")
     assert "more hospital beds than the simulated patients fill at 85% occupancy" in out.flags[0]
     assert "the 2020 stock already exceeds the demand and no plan removes beds" in out.flags[0]
