@@ -160,8 +160,12 @@ def _locked(out_dir: str | None) -> contextlib.AbstractContextManager:
     return output_lock(out_dir) if out_dir else contextlib.nullcontext()
 
 
+BASIS = click.option("--basis", type=click.Choice(["target", "need", "both"]), default=None,
+                     help="Plan to the targets, the projected need, or both (default: the scenario's plan.basis).")
+
+
 def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None,
-             base: int | None = None, target: int | None = None):
+             base: int | None = None, target: int | None = None, basis: str | None = None):
     from scenarios.run.plan import problem_for
     from scenarios.run.rebase import plan_years, rebase
 
@@ -170,7 +174,7 @@ def _problem(scenario: str, variant: str, budget: str | None, per_year: str | No
     if years is not None:
         s, figures = rebase(s, years, resolve_path(scenario))
         _print_base(figures)
-    return s, problem_for(s, variant, parse_cny(budget), parse_cny(per_year, "--budget-per-year"))
+    return s, problem_for(s, variant, parse_cny(budget), parse_cny(per_year, "--budget-per-year"), basis)
 
 
 def _print_base(figures) -> None:
@@ -208,9 +212,11 @@ TARGET_HELP = "Plan to this year (default: the scenario's target year, or its ne
               help="Also write the model as FILE.lp or FILE.mps.")
 @click.option("--base", "base_year", type=int, default=None, help=BASE_HELP)
 @click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
+@BASIS
 @friendly
-def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export, base_year, target_year) -> None:
-    """Allocate new beds and staff by year and tier to reach SCENARIO's targets."""
+def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_dir, export, base_year, target_year,
+                 basis) -> None:
+    """Allocate new beds and staff by year and tier to reach SCENARIO's targets (or its projected need)."""
     from optimize.solve import export_model, solve
     from scenarios.run.outputs import atomic_write, check_writable_file, write_plan
 
@@ -219,7 +225,7 @@ def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_
             raise UserError(f"--export-model {export}: expected a file ending in .lp or .mps")
         check_writable_file(export, "--export-model")
     with _locked(out_dir):
-        s, problem = _problem(scenario, variant, budget, budget_per_year, base_year, target_year)
+        s, problem = _problem(scenario, variant, budget, budget_per_year, base_year, target_year, basis)
         mode = mode or s.plan.mode
         if export:
             path = atomic_write(export, lambda p: export_model(problem, p, mode, integer))
@@ -455,10 +461,12 @@ class StageProgress:
 @click.option("--target", "target_year", type=int, default=None, help=TARGET_HELP)
 @click.option("--uncalibrated", is_flag=True, help="Project with the scenario's own rates, not fitted to the observed years.")
 @LANG_OPTION
+@BASIS
+@click.option("--no-replan", is_flag=True, help="Skip the plan -> simulate -> re-plan loop.")
 @friendly
 def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, workers, base_year,
-            target_year, uncalibrated, lang) -> None:
-    """Projection -> optimizer -> simulation on the plan -> report, for SCENARIO."""
+            target_year, uncalibrated, lang, basis, no_replan) -> None:
+    """Projection -> optimizer <-> simulation (re-plan to the service standards) -> report, for SCENARIO."""
     from scenarios.run.outputs import write_outputs
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
@@ -469,7 +477,7 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
                                simulate=not no_simulate, flows_only=False if full_simulation else None,
                                workers=workers, base_year=base_year,
                                target_year=target_year, scenario_file=str(resolve_path(scenario)), lang=lang,
-                               calibrated=not uncalibrated)
+                               calibrated=not uncalibrated, basis=basis, replan=not no_replan)
         with StageProgress(lang) as progress:
             result = run_pipeline(s, opts, progress=progress)
             progress("writing", 0, 1)
@@ -484,6 +492,7 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
         _print_plan(result.scenario, result.plan, variant)
         for text in ([] if result.outlook is None else result.outlook["sentence"]):
             console.print(f"[yellow]unmet:[/] {escape(text)}", highlight=False)
+        _print_demand(result.scenario, result)
         console.print(f"[green]{result.plan_note}[/]")
         console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
@@ -617,6 +626,45 @@ def app_cmd(scenario, port) -> None:
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=20)
+
+
+def _print_demand(s, result) -> None:
+    """Need, target and plan by year; the re-plan iterations; tiered care on the plan."""
+    if result.need is not None:
+        nd = result.need[result.need["tier"] == "all"].dropna(subset=["need"])
+        years = sorted(nd["year"].unique())
+        t = Table(title=f"{s.region.name}: need (from the projected residents), target and plan by year "
+                        f"(basis: {result.demand_summary()['basis']})")
+        t.add_column("resource")
+        t.add_column("")
+        for y in years:
+            t.add_column(str(y), justify="right")
+        for kind, df in nd.groupby("kind", sort=False):
+            df = df.set_index("year")
+            for col in ("need", "target", "plan"):
+                at_most = col == "target" and (df["target_sense"] == "ceiling").any()
+                t.add_row(resource_label(kind) if col == "need" else "", "target (at most)" if at_most else col,
+                          *[_fmt(df.loc[y, col]) for y in years])
+        console.print(t)
+    if result.replan is not None:
+        r = result.replan
+        t = Table(title=f"Plan -> simulate -> re-plan ({s.target_year}): {r.count} iteration(s)")
+        for col in ("iteration", "tier", "beds", "occupancy", "p95 bed wait (days)", "action"):
+            t.add_column(col, justify="left" if col in ("tier", "action") else "right")
+        for row in r.iterations.itertuples():
+            t.add_row(str(row.iteration), row.tier, _fmt(row.beds), f"{row.occupancy:.1%}",
+                      _fmt(row.bed_wait_p95_days, 2), row.action)
+        console.print(t)
+        console.print(("[green]" if r.converged else "[yellow]") + r.message + "[/]", highlight=False)
+        for flag in r.flags:
+            console.print(f"[yellow]{flag}[/]", highlight=False)
+    care = result.demand_summary().get("tiered_care")
+    if care:
+        a, b = care[0], care[-1]
+        console.print(
+            f"Tiered care (分级诊疗) on the plan: primary-care share of visits {a['primary_share_simulated']:.1%} "
+            f"({a['year']}) -> {b['primary_share_simulated']:.1%} ({b['year']}); in-area care rate "
+            f"{a['in_area_rate_simulated']:.1%} -> {b['in_area_rate_simulated']:.1%}.", highlight=False)
 
 
 @main.command("batch")

@@ -21,6 +21,7 @@ from 10 days; the issue estimates about 4 GiB); flows-only Guangzhou year 49 CPU
 replications ran on one core.
 
     python bench/bench_simulation.py [--skip-guangzhou | --guangzhou-days D] [--skip-workers]
+    python bench/bench_simulation.py --replan-loop [--scenario qingcheng]   # cost of the re-plan loop (issue 10)
 """
 
 from __future__ import annotations
@@ -156,5 +157,53 @@ def main() -> None:
         subprocess.run(cmd, check=True)
 
 
+# -- issue 10: the plan -> simulate -> re-plan loop ------------------------------------------
+
+
+def replan_loop_cost(name: str = "qingcheng", basis: str = "target", replications: int = 3) -> dict:
+    """Seconds of the re-plan loop (iterations x (solve + target-year simulation)) beside the
+    pipeline's one simulation of every plan year on the final plan (the cost without the loop)."""
+    from scenarios.run.pipeline import PipelineOptions, _target_year_simulator, simulate_plan
+    from scenarios.run.plan import from_scenario
+    from scenarios.run.projection import project
+    from scenarios.run.replan import replan
+
+    s = load(name)
+    o = PipelineOptions(replications=replications, basis=basis)
+    proj = project(s, s.target_year + 10)
+    problem = from_scenario(s, proj, basis=basis)
+    sim_once = _target_year_simulator(s, proj, o)
+    sim_seconds = []
+
+    def timed(plan):
+        t = time.perf_counter()
+        out = sim_once(plan)
+        sim_seconds.append(time.perf_counter() - t)
+        return out
+
+    t = time.perf_counter()
+    loop = replan(s, problem, s.plan.mode, timed)
+    loop_s = time.perf_counter() - t
+    t = time.perf_counter()
+    simulate_plan(s, proj, loop.outcome.plan, o)  # what the pipeline runs after the loop, same settings
+    years_s = time.perf_counter() - t
+    return {"case": f"{name} re-plan loop (basis {basis}, {replications} replications)", "iterations": loop.count,
+            "converged": loop.converged, "loop_seconds": round(loop_s, 2),
+            "simulation_seconds_per_iteration": round(sum(sim_seconds) / len(sim_seconds), 2),
+            "solve_seconds_per_iteration": round((loop_s - sum(sim_seconds)) / loop.count, 2),
+            "plan_years_simulation_seconds": round(years_s, 2), "ratio_loop_to_plan_years_simulation":
+            round(loop_s / years_s, 2)}
+
+
+def replan_main() -> None:
+    ap = argparse.ArgumentParser(description="Cost of the plan -> simulate -> re-plan loop")
+    ap.add_argument("--replan-loop", action="store_true")
+    ap.add_argument("--scenario", default="qingcheng")
+    ap.add_argument("--replications", type=int, default=3)
+    args = ap.parse_args()
+    for basis in ("target", "need"):
+        print(json.dumps(replan_loop_cost(args.scenario, basis, args.replications), ensure_ascii=False))
+
+
 if __name__ == "__main__":
-    main()
+    replan_main() if "--replan-loop" in sys.argv else main()

@@ -19,7 +19,8 @@ capacity where the region has it), plan year y.
 Constraint families (each can be left out, which the infeasibility diagnosis uses, in this order):
 ``no_decline``, ``subsets``, ``hiring_limits``, ``private_growth``, ``nurse_physician_ratio``,
 ``hospital_nurses_per_bed``, ``gp_primary_share``, ``primary_share_band``, ``milestones``,
-``capital_smoothing``, ``budget_per_year``, ``budget_total``.
+``capital_smoothing``, ``floors`` (stock floors from projected need, by tier and year),
+``budget_per_year``, ``budget_total``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ FAMILIES = (
     "primary_share_band",
     "milestones",
     "capital_smoothing",
+    "floors",
     "budget_per_year",
     "budget_total",
 )
@@ -55,10 +57,12 @@ FAMILY_WORDS = {
     "primary_share_band": "the band on each resource's primary-care share",
     "milestones": "the yearly milestones (a straight line from the base year to each target)",
     "capital_smoothing": "the cap on any one year's share of the plan's capital spending",
+    "floors": "the floors on beds and staff from projected need (and the simulated service standards)",
     "budget_per_year": "the yearly budget cap",
     "budget_total": "the plan-period budget",
 }
 COST_SCALE = 1e6  # costs enter the objective in millions of CNY, for numerical scale
+FLOOR_PENALTY = 1e7  # CNY million per whole floor missed in elastic min-cost models (far above any plan's cost)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo
         define_milestone_constraints(m, p, opt)
     if "capital_smoothing" in fam and p.capital_share_max is not None:
         define_capital_smoothing_constraints(m, p)
+    if "floors" in fam and p.floors:
+        define_floor_constraints(m, p, opt)
     if "budget_per_year" in fam and p.budget_per_year is not None:
         define_budget_per_year_constraints(m, p)
     if "budget_total" in fam and p.budget_total is not None:
@@ -307,6 +313,31 @@ def define_capital_smoothing_constraints(m: pyo.ConcreteModel, p: AllocationProb
     m.capital_smoothing = pyo.Constraint(m.YEARS, rule=lambda m, y: m.capital_cost[y] <= p.capital_share_max * total)
 
 
+def floor_rows(p: AllocationProblem) -> list:
+    """The floor rows that apply to the model (kind, year and region in the problem)."""
+    return [f for f in p.floors if f.kind in p.kinds and f.year in p.years and f.region in p.regions]
+
+
+def define_floor_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """Each floor row: the stock of its kind (one tier, or all) in its year at least ``units``;
+    relaxed by ``floor_short`` (units) when targets are elastic. max-attainment prices the relative
+    shortfall like a target of weight 1; elastic min-cost (the second stage of max-attainment, the
+    whole-unit stages) by :data:`FLOOR_PENALTY`, so a floor is kept as far as it can be."""
+    rows = floor_rows(p)
+    m.FLOORS = pyo.Set(initialize=list(range(len(rows))), ordered=True)
+    if opt.elastic:
+        m.floor_short = pyo.Var(m.FLOORS, domain=pyo.NonNegativeReals)
+
+    def floor_rule(m, i):
+        f = rows[i]
+        have = {None: _total, "hospital": _hospital}.get(f.tier)  # hospital: public and private hospital pools
+        stock = have(m, p, f.region, f.kind, f.year) if have else m.stock[f.region, f.kind, f.tier, f.year]
+        slack = m.floor_short[i] if opt.elastic else 0
+        return stock + slack >= f.units
+
+    m.floor = pyo.Constraint(m.FLOORS, rule=floor_rule)
+
+
 def define_budget_per_year_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Each plan year's public cost at most ``budget_per_year`` (CNY)."""
     m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= p.budget_per_year / COST_SCALE)
@@ -322,7 +353,14 @@ def define_objective(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptio
     present_value = sum(p.discount(y) * m.cost[y] for y in p.years)
     if opt.mode == "max-attainment":
         shortfall = sum(tr.weight * m.shortfall[i] / max(tr.ratio, 1e-9) for i, tr in enumerate(p.targets))
+        if hasattr(m, "floor_short"):
+            rows = floor_rows(p)
+            shortfall = shortfall + sum(m.floor_short[i] / max(rows[i].units, 1e-9) for i in m.FLOORS)
         budget_scale = (p.budget_total or 1e9) / COST_SCALE
         m.objective = pyo.Objective(expr=shortfall + 1e-6 * present_value / budget_scale, sense=pyo.minimize)
     else:
-        m.objective = pyo.Objective(expr=present_value, sense=pyo.minimize)
+        floors = 0
+        if hasattr(m, "floor_short"):
+            rows = floor_rows(p)
+            floors = FLOOR_PENALTY * sum(m.floor_short[i] / max(rows[i].units, 1e-9) for i in m.FLOORS)
+        m.objective = pyo.Objective(expr=present_value + floors, sense=pyo.minimize)

@@ -68,6 +68,20 @@ class TargetRow:
 
 
 @dataclass(frozen=True)
+class FloorRow:
+    """A lower bound on a stock in one year: ``units`` (persons or beds) of ``kind`` in ``tier``
+    (``None``: all tiers together) in ``region`` at the end of ``year``. The engine does not
+    know where the number comes from (the scenario side derives it from projected need)."""
+
+    region: str
+    kind: str
+    tier: str | None
+    year: int
+    units: float
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class AllocationProblem:
     """Data of the allocation model. Money in CNY; stocks in persons or beds; years as integers.
 
@@ -101,6 +115,7 @@ class AllocationProblem:
     private_subsidy: dict[str, float] = field(default_factory=dict)  # kind -> public CNY per private unit added
     private_max_additions: dict[tuple[str, str], float] = field(default_factory=dict)  # (region, kind) -> units/year
     subsets: dict[str, tuple[str, ...]] = field(default_factory=dict)  # parent kind -> kinds counted inside it
+    floors: tuple[FloorRow, ...] = ()  # stock floors (e.g. from projected need), a constraint family of their own
 
     @property
     def years(self) -> list[int]:
@@ -142,3 +157,6 @@ class AllocationProblem:
 
     def with_budget(self, total: float | None, per_year: float | None = None) -> AllocationProblem:
         return replace(self, budget_total=total, budget_per_year=per_year if per_year is not None else self.budget_per_year)
+
+    def with_floors(self, floors: tuple[FloorRow, ...]) -> AllocationProblem:
+        return replace(self, floors=tuple(floors))

@@ -101,8 +101,8 @@ def _check_mode(p: AllocationProblem, mode: str, budgetless: bool) -> None:
         raise OptimizeError(f"mode {mode!r}: expected 'min-cost' or 'max-attainment'")
     if mode == "max-attainment" and p.budget_total is None and not budgetless:
         raise OptimizeError("max-attainment needs a budget: pass --budget CNY or set plan.budget_total in the scenario")
-    if mode == "max-attainment" and not p.targets:
-        raise OptimizeError("max-attainment needs at least one resource target in the scenario")
+    if mode == "max-attainment" and not p.targets and not p.floors:
+        raise OptimizeError("max-attainment needs at least one resource target (or floor) in the scenario")
 
 
 def solve(

@@ -157,6 +157,9 @@ class AgeStructure(Provenanced):
     births of a 5-year period alive in the 0-4 group at its end (5L0 / 5 l0).
     ``fertility[i]`` is the age-specific fertility rate of women in group i (births per
     woman per year). ``net_migrants_*[i]`` are net migrants per 5-year period.
+    ``scale_to_base``: the counts give the shape only (e.g. census counts for a base that differs);
+    otherwise they must total ``population.base`` within 0.5%. Either way the projection scales
+    them to the base.
     """
 
     male: list[float]
@@ -169,6 +172,7 @@ class AgeStructure(Provenanced):
     sex_ratio_at_birth: float = Field(gt=0, description="male births per 100 female births")
     net_migrants_male: list[float] | None = None
     net_migrants_female: list[float] | None = None
+    scale_to_base: bool = Field(default=False, description="counts give the age-sex shape only; scaled to population.base")
     _what: ClassVar[str] = "an age structure"
 
     @model_validator(mode="after")
@@ -216,7 +220,7 @@ class Population(Strict):
     @model_validator(mode="after")
     def _age_total_matches(self) -> Population:
         ages = self.age_structure
-        if ages is not None:
+        if ages is not None and not ages.scale_to_base:
             total = sum(ages.male) + sum(ages.female)
             if abs(total - self.base.value) > 0.005 * self.base.value:
                 raise ValueError(
@@ -379,6 +383,9 @@ class Weights(Strict):
     kinds: dict[ResourceKind, float] = Field(default_factory=dict)
 
 
+Basis = Literal["target", "need", "both"]
+
+
 class PlanSettings(Strict):
     """Budget (public CNY over the plan period, optionally capped per year) and optimizer settings.
 
@@ -386,11 +393,14 @@ class PlanSettings(Strict):
     base-year ratio to the target (年度目标); ``free`` lets the plan reach the target any way.
     ``discount_rate``: yearly rate at which costs are discounted in the objective (0 when absent).
     ``whole_units``: plan in whole beds and persons (default) or allow fractions.
+    ``basis``: what the plan must reach in the target year: the plan's per-capita targets (``target``),
+    the ``need`` implied by the projected population (``[demand]``), or ``both``.
     """
 
     budget_total: NonNegativeQuantity | None = None
     budget_per_year: NonNegativeQuantity | None = None
     mode: Literal["min-cost", "max-attainment"] = "min-cost"
+    basis: Basis = "target"
     weights: Weights = Field(default_factory=Weights)
     trajectory: Literal["linear", "free"] = "linear"
     discount_rate: Fraction | None = None
@@ -456,6 +466,56 @@ class ReferralSettings(Strict):
         if not self.alliances:
             raise ValueError("expected at least one alliance")
         return self
+
+
+class ServiceStandards(Strict):
+    """Service standards the re-plan loop holds the simulated plan to (target year).
+
+    ``occupancy_max``: simulated bed occupancy above it raises the bed need of that tier;
+    ``occupancy_min``: below it the plan is flagged as overbuilt; ``bed_wait_p95_max_days``:
+    95th percentile wait for a hospital bed; ``max_iterations``: re-plans before giving up.
+    """
+
+    occupancy_max: Fraction
+    occupancy_min: Fraction
+    bed_wait_p95_max_days: PositiveQuantity
+    max_iterations: int = Field(default=5, ge=1, le=50)
+
+
+class DemandSettings(Strict):
+    """Need from demand (beds by the planning formula, staff by workload) and tiered-care response.
+
+    Age: a resident aged 65+ is admitted ``admissions_ratio_65plus`` times and visits
+    ``visits_ratio_65plus`` times as often as the average of a population whose 65+ share is
+    ``reference_share_65plus``; the referral section's per-capita rates hold in the base year and
+    move with the projected 65+ share. Beds: admissions x length of stay / (365 x target occupancy);
+    the hospital length of stay moves linearly from the referral section's ``alos_hospital_days``
+    (base year) to ``alos_hospital_target_days`` (the seed's target) by the target year.
+    Staff (WHO WISN): minutes of consults and inpatient bed-days over ``clinical_minutes_per_year``
+    per physician; GPs: residents signed with a family doctor (``signup_rate``) / ``residents_per_gp``.
+    Tiered care: logit(primary-care share of first contacts) moves by ``primary_share_elasticity``
+    x ln(primary / hospital physicians relative to the base year); the share of residents' episodes
+    treated outside the area (``bypass_share`` in the base year) moves with the area's physicians
+    (both tiers) per 1,000 to the power ``-bypass_elasticity``.
+    """
+
+    admissions_ratio_65plus: PositiveQuantity
+    visits_ratio_65plus: PositiveQuantity
+    reference_share_65plus: Fraction
+    target_occupancy_hospital: Fraction
+    target_occupancy_primary: Fraction
+    alos_hospital_target_days: PositiveQuantity | None = None
+    clinical_minutes_per_year: PositiveQuantity
+    consult_minutes_hospital: PositiveQuantity
+    consult_minutes_primary: PositiveQuantity
+    bed_day_minutes_hospital: PositiveQuantity
+    bed_day_minutes_primary: PositiveQuantity
+    signup_rate: Fraction | None = None
+    residents_per_gp: PositiveQuantity | None = None
+    primary_share_elasticity: NonNegativeQuantity
+    bypass_share: Fraction
+    bypass_elasticity: NonNegativeQuantity
+    standards: ServiceStandards
 
 
 class Region(Strict):
@@ -533,6 +593,7 @@ class Scenario(Strict):
     observed: dict[int, ObservedYear] = Field(default_factory=dict)
     next_plan: NextPlan | None = None
     report: ReportSettings = Field(default_factory=ReportSettings)
+    demand: DemandSettings | None = None
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:

@@ -261,6 +261,71 @@ def project_cohort(inputs: PopulationInputs, reference: PopulationInputs, base_y
     return df[df["year"] <= to_year].reset_index(drop=True)
 
 
+# -- life table (deriving survival ratios from death rates) ---------------------------
+
+
+@dataclass(frozen=True)
+class LifeTable:
+    """Abridged life table of 5-year groups (last group open), radix 1.
+
+    ``survival[i]``: 5-year survival ratio from group i to i+1 as :class:`AgeTable` wants it
+    (the last two entries both ``T(open) / T(open - 5)``, Preston et al. 2001 ch. 6);
+    ``birth_survival``: ``5L0 / 5``, the share of a period's births alive in group 0-4 at its
+    end; ``e0``: life expectancy at birth (years).
+    """
+
+    survival: tuple[float, ...]
+    birth_survival: float
+    e0: float
+
+
+def life_table(death_rates: np.ndarray, q0_4: float | None = None) -> LifeTable:
+    """Life table from age-specific death rates (deaths per person-year, 5-year groups, last open).
+
+    Within a group the hazard is constant (``5qx = 1 - exp(-5 mx)``, ``5Lx = (lx - lx+5) / mx``);
+    the open group lives ``l / m`` person-years. ``q0_4`` overrides the 0-4 death probability.
+    """
+    m = np.asarray(death_rates, float)
+    if (m <= 0).any():
+        raise ValueError("death rates must be > 0")
+    m = m.copy()
+    if q0_4 is not None:
+        m[0] = -np.log(1.0 - q0_4) / STEP
+    n = len(m)
+    q = 1.0 - np.exp(-STEP * m[:-1])
+    l_ = np.concatenate([[1.0], np.cumprod(1.0 - q)])  # l at the start of each group
+    L = np.empty(n)
+    L[:-1] = (l_[:-1] - l_[1:]) / m[:-1]
+    L[-1] = l_[-1] / m[-1]
+    surv = np.empty(n)
+    surv[:-2] = L[1:-1] / L[:-2]
+    surv[-2:] = L[-1] / (L[-2] + L[-1])
+    return LifeTable(tuple(float(x) for x in surv), float(L[0] / STEP), float(L.sum()))
+
+
+def scale_to_life_expectancy(shape: np.ndarray, e0: float, q0_4: float | None = None,
+                             from_group: int = 1) -> tuple[float, LifeTable]:
+    """The factor k on ``shape``'s death rates (groups ``from_group`` on) that gives life expectancy ``e0``.
+
+    Returns (k, the life table at k). Bisection on k in [0.01, 10]; e0 falls as k rises.
+    """
+    shape = np.asarray(shape, float)
+
+    def table(k: float) -> LifeTable:
+        m = shape.copy()
+        m[from_group:] *= k
+        return life_table(m, q0_4)
+
+    lo, hi = 0.01, 10.0
+    if not table(hi).e0 <= e0 <= table(lo).e0:
+        raise ValueError(f"life expectancy {e0} cannot be reached by scaling these death rates")
+    for _ in range(100):
+        mid = (lo + hi) / 2.0
+        lo, hi = (mid, hi) if table(mid).e0 > e0 else (lo, mid)
+    k = (lo + hi) / 2.0
+    return k, table(k)
+
+
 # -- entry point -----------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""One pipeline: projection -> optimizer -> (budget sweep) -> referral simulation on the plan.
+"""One pipeline: projection -> optimizer <-> simulation (re-plan loop) -> (budget sweep) -> referral simulation.
 
 When no plan meets every target, the pipeline keeps going with the best reachable plan
 (:func:`scenarios.run.plan.plan_or_best_reachable`: max-attainment under the same
@@ -19,10 +19,12 @@ import pandas as pd
 from optimize.result import TABLES, AllocationPlan
 from optimize.solve import floor_cost
 from optimize.sweep import budget_sweep
+from scenarios.run.need import need_table, need_vs_plan
 from scenarios.run.plan import from_scenario, plan_or_best_reachable
 from scenarios.run.projection import MEDIUM, Calibration, projection_with_calibration, variant_names
 from scenarios.run.rebase import plan_years, rebase
-from scenarios.run.simulation import SimulationRequest, capacities_by_year, simulate_scenario
+from scenarios.run.replan import ReplanResult, replan
+from scenarios.run.simulation import SimulationRequest, capacities_by_year, care_by_year, simulate_scenario
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult
 from sim.referral.experiment import DEFAULT_SEED, SimulationResult
@@ -45,6 +47,8 @@ class PipelineOptions:
     scenario_file: str | None = None  # named in errors about the base year
     lang: str | None = None  # zh or en for reports and workbooks; default the scenario's report.lang
     calibrated: bool = True  # fit net migration to the observed years (False: the scenario's own rates)
+    basis: str | None = None  # target | need | both; default the scenario's plan.basis
+    replan: bool = True  # plan -> simulate -> re-plan to the service standards (needs [demand] and simulate)
 
 
 Progress = Callable[[str, int, int], None]
@@ -64,6 +68,9 @@ class PipelineResult:
     base_figures: pd.DataFrame | None = None  # re-based plans: each base figure, observed or projected
     calibration: Calibration | None = None
     outlook: pd.DataFrame | None = None  # earliest year and least change for each unmet target
+    need: pd.DataFrame | None = None  # need, target and plan side by side (year, kind, tier)
+    replan: ReplanResult | None = None
+    care: pd.DataFrame | None = None  # tiered care by year (primary-care share, bypass) on the plan
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table by name (tidy)."""
@@ -72,13 +79,39 @@ class PipelineResult:
             out[name] = getattr(self.plan, name)
         if self.outlook is not None and len(self.outlook):
             out["outlook"] = self.outlook
+        if self.need is not None:
+            out["need"] = self.need
         if self.sweep is not None:
             out["sweep"] = self.sweep
         if self.base_figures is not None:
             out["base_figures"] = self.base_figures
+        if self.replan is not None:
+            out["replan"] = self.replan.iterations
+        if self.care is not None:
+            out["tiered_care"] = self.care
         if self.simulation is not None:
             out["referral_runs"] = self.simulation.runs
             out["referral_summary"] = self.simulation.summary()
+        return out
+
+    def demand_summary(self) -> dict:
+        """Need beside target and plan in the target year, the re-plan loop and tiered care (JSON-ready)."""
+        out: dict = {"basis": self.options.basis or self.scenario.plan.basis}
+        Y = self.scenario.target_year
+        if self.need is not None:
+            last = self.need[(self.need["year"] == Y) & (self.need["tier"] == "all")]
+            out["need_target_year"] = {r.kind: {"need": _num(r.need), "target": _num(r.target), "plan": _num(r.plan)}
+                                       for r in last.itertuples()}
+        if self.replan is not None:
+            out["replan"] = {"iterations": self.replan.count, "converged": self.replan.converged,
+                             "message": self.replan.message, "overbuilt": self.replan.flags}
+        if self.simulation is not None and self.care is not None:
+            summ = self.simulation.summary().set_index(["year", "kpi"])["mean"]
+            out["tiered_care"] = [
+                {"year": int(r.year), "primary_first_share": r.primary_first_share, "bypass_share": r.bypass_share,
+                 "primary_share_simulated": _num(summ.get((r.year, "primary_share"))),
+                 "in_area_rate_simulated": _num(summ.get((r.year, "in_area_rate")))}
+                for r in self.care.itertuples()]
         return out
 
     def summary(self) -> dict:
@@ -121,12 +154,35 @@ class PipelineResult:
             last = summ[summ["year"] == summ["year"].max()].set_index("kpi")["mean"]
             out["referral_last_year"] = {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
                                          for k, v in last.items()}
+        out["demand"] = self.demand_summary()
         return out
+
+
+def _num(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def _target_year_simulator(s: Scenario, proj: ProjectionResult, o: PipelineOptions):
+    """plan -> the target year's mean KPIs, simulated on the plan's beds and physicians."""
+    def run(plan: AllocationPlan) -> dict[str, float]:
+        request = SimulationRequest([s.target_year], o.replications, o.seed, o.flows_only, o.variant, o.workers)
+        result, _ = simulate_scenario(s, request, proj, capacities_by_year(plan.stocks))
+        return result.summary().set_index("kpi")["mean"].to_dict()
+    return run
+
+
+def _need_table(s: Scenario, proj: ProjectionResult, o: PipelineOptions, problem, plan) -> pd.DataFrame | None:
+    if s.demand is None or s.referral is None or proj.method != "cohort-component":
+        return None
+    need = need_table(s, proj, o.variant)
+    targets = problem.targets or from_scenario(s, proj, o.variant, basis="target").targets
+    return need_vs_plan(need, plan.stocks, targets, proj.series(o.variant))
 
 
 def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
                  progress: Progress | None = None) -> PipelineResult:
-    """Run projection, optimisation, sweep and simulation for one scenario, reporting each stage's progress."""
+    """Run projection, optimisation (re-planned against the simulated service standards), sweep and
+    simulation for one scenario, reporting each stage's progress."""
     o = options or PipelineOptions()
     say = progress or (lambda _stage, _done, _total: None)
     s, base_figures = scenario, None
@@ -139,10 +195,16 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     variants = variant_names(s, "all") if o.variant == MEDIUM else [o.variant]
     proj, cal = projection_with_calibration(s, o.project_to or s.target_year + 10, variants, o.calibrated)
     budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
-    problem = from_scenario(s, proj, o.variant, budget)
+    problem = from_scenario(s, proj, o.variant, budget, basis=o.basis)
     say("projection", 1, 1)
     say("optimisation", 0, 1)
-    outcome = plan_or_best_reachable(problem, o.mode or s.plan.mode, s.plan.whole_units)
+    loop = None
+    if o.replan and o.simulate and s.demand is not None and s.referral is not None:
+        loop = replan(s, problem, o.mode or s.plan.mode, _target_year_simulator(s, proj, o),
+                      whole_units=s.plan.whole_units)
+        outcome, problem = loop.outcome, loop.problem
+    else:
+        outcome = plan_or_best_reachable(problem, o.mode or s.plan.mode, s.plan.whole_units)
     plan = outcome.plan
     say("optimisation", 1, 1)
     sweep = None
@@ -152,7 +214,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         top = max(plan.total_cost * 1.25, low + 1.0)
         sweep = budget_sweep(problem, np.linspace(low, top, o.sweep_steps),
                              progress=lambda i: say("budget sweep", i, o.sweep_steps))
-    sim_result = None
+    sim_result, care = None, None
     if o.simulate and s.referral is not None:
         total, done = (s.target_year - s.base_year) * o.replications, [0]
         say("referral simulation", 0, total)
@@ -162,8 +224,10 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
             say("referral simulation", done[0], total)
 
         sim_result = simulate_plan(s, proj, plan, o, progress=tick)
+        years = list(range(s.base_year + 1, s.target_year + 1))
+        care = pd.DataFrame([vars(c) for c in care_by_year(s, years, proj, capacities_by_year(plan.stocks), o.variant)])
     return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal,
-                          outcome.outlook)
+                          outcome.outlook, _need_table(s, proj, o, problem, plan), loop, care)
 
 
 def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,

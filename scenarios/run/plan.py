@@ -21,6 +21,7 @@ from optimize.problem import HORIZON_MAX, PRIVATE, AllocationProblem, ProblemErr
 from optimize.result import AllocationPlan
 from optimize.solve import InfeasiblePlan, best_reachable, solve
 from scenarios.labels import resource_label
+from scenarios.run.need import need_floors, need_table
 from scenarios.run.projection import MEDIUM, project
 from scenarios.schema import UNIT_DIVISOR, Scenario
 from scenarios.targets import parse_target
@@ -159,9 +160,18 @@ def from_scenario(
     variant: str = MEDIUM,
     budget_total: float | None = None,
     budget_per_year: float | None = None,
+    basis: str | None = None,
 ) -> AllocationProblem:
-    """Build the model data for one scenario (one region) from its projection; budgets in public CNY."""
+    """Build the model data for one scenario (one region) from its projection; budgets in public CNY.
+
+    ``basis`` (default the scenario's ``plan.basis``): ``target`` pursues the per-capita targets,
+    ``need`` the target-year need by tier (:mod:`scenarios.run.need`) as stock floors, ``both`` both.
+    """
     s = scenario
+    basis = basis or s.plan.basis
+    if basis not in ("target", "need", "both"):
+        raise ProblemError(f"basis {basis!r}: expected 'target', 'need' or 'both'")
+    floors = need_floors(need_table(s, projection, variant), s.target_year) if basis != "target" else ()
     region = s.id
     kinds = tuple(s.resources)
     baseline = _baseline(s, region, kinds)
@@ -177,8 +187,8 @@ def from_scenario(
     plan_per_year = s.plan.budget_per_year.value if s.plan.budget_per_year else None
     return AllocationProblem(
         regions=(region,), kinds=kinds, base_year=s.base_year, target_year=s.target_year,
-        baseline=baseline, population=_population(s, projection, variant, region), targets=_targets(s, region, baseline),
-        capital=capital, annual=annual,
+        baseline=baseline, population=_population(s, projection, variant, region), targets=_targets(s, region, baseline) if basis != "need" else (),
+        capital=capital, annual=annual, floors=floors,
         attrition={k: c.attrition[k].value for k in kinds if k in c.attrition},
         max_additions=max_add,
         nurse_physician_ratio_min=switched(on.nurse_physician_ratio, c.nurse_physician_ratio_min),
@@ -196,10 +206,10 @@ def from_scenario(
 
 
 def problem_for(scenario: Scenario, variant: str = MEDIUM, budget_total: float | None = None,
-                budget_per_year: float | None = None) -> AllocationProblem:
+                budget_per_year: float | None = None, basis: str | None = None) -> AllocationProblem:
     """Project ``scenario`` to :data:`HORIZON_MAX` (or its target year, if later) and build its allocation problem."""
     return from_scenario(scenario, project(scenario, max(scenario.target_year, HORIZON_MAX), [variant]), variant,
-                         budget_total, budget_per_year)
+                         budget_total, budget_per_year, basis)
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,18 @@ def rate_path(rate: Rate, base_year: int) -> RatePath:
     return RatePath(base_year, rate.value, tuple(sorted((int(y), float(v)) for y, v in rate.path.items())))
 
 
-def age_table(ages: AgeStructure) -> AgeTable:
-    """A scenario's age structure as the engine's plain age table."""
+def age_table(ages: AgeStructure, base: float | None = None) -> AgeTable:
+    """A scenario's age structure as the engine's plain age table.
+
+    With ``base`` (persons) the counts are scaled to it (the schema lets them differ by up to
+    0.5%, e.g. a census on 1 November against an end-of-year base): the structure gives the
+    shape, the base the level, so the projection starts from the scenario's base.
+    """
     opt = lambda v: None if v is None else tuple(v)  # noqa: E731
+    k = 1.0 if base is None else base / (sum(ages.male) + sum(ages.female))
     return AgeTable(
-        male=tuple(ages.male), female=tuple(ages.female), survival_male=tuple(ages.survival_male),
+        male=tuple(x * k for x in ages.male), female=tuple(x * k for x in ages.female),
+        survival_male=tuple(ages.survival_male),
         survival_female=tuple(ages.survival_female), birth_survival_male=ages.birth_survival_male,
         birth_survival_female=ages.birth_survival_female, fertility=tuple(ages.fertility),
         sex_ratio_at_birth=ages.sex_ratio_at_birth, net_migrants_male=opt(ages.net_migrants_male),
@@ -65,7 +72,7 @@ def population_inputs(pop: Population, base_year: int, variant: str = MEDIUM) ->
 
     return PopulationInputs(
         base=pop.base.value, birth=rate("birth_rate"), death=rate("death_rate"), migration=rate("net_migration_rate"),
-        ages=age_table(pop.age_structure) if pop.age_structure is not None else None,
+        ages=age_table(pop.age_structure, pop.base.value) if pop.age_structure is not None else None,
         share_60plus=pop.share_60plus.value if pop.share_60plus else None,
         share_65plus=pop.share_65plus.value if pop.share_65plus else None,
     )

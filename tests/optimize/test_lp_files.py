@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from optimize.model import FAMILIES, ModelOptions, build_model
-from optimize.problem import AllocationProblem, TargetRow
+from optimize.problem import AllocationProblem, FloorRow, TargetRow
 
 LP_DIR = Path(__file__).parent / "lp_files"
 KINDS = ("beds", "physicians", "nurses", "gps")
@@ -47,6 +47,7 @@ def tiny_problem() -> AllocationProblem:
         trajectory="linear", discount_rate=0.08, capital_share_max=0.6,
         private_subsidy={"beds": 50_000.0}, private_max_additions={("r", "beds"): 5.0},
         subsets={"physicians": ("gps",)},
+        floors=(FloorRow("r", "beds", "hospital", 2022, 95.0), FloorRow("r", "physicians", None, 2022, 45.0)),
     )
 
 

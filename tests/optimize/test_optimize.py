@@ -372,3 +372,29 @@ def test_constraints_that_contradict_each_other_are_named(write_toml):
         solve(from_scenario(s, project(s), budget_total=1e12), mode="max-attainment")
     assert info.value.culprit == "nurse_physician_ratio"
     assert "contradict each other, whatever the targets" in str(info.value)
+
+
+# -- floors (plain rows; the scenario side derives them from need) -------------------------
+
+
+def test_a_floor_by_tier_and_year_is_met_at_least_cost():
+    from optimize.problem import FloorRow
+    # the target wants 200 beds in 2022 (any tier); a floor asks for 50 primary beds in 2021
+    p = tiny(floors=(FloorRow("r", "beds", "primary", 2021, 50.0),))
+    plan = solve(p)
+    st = plan.stocks.set_index(["year", "tier"])["stock"]
+    assert st[2021, "primary"] == pytest.approx(50.0)
+    # no decline per pool: 2021 replaces the hospital's 10 leavers and adds the 50 primary beds;
+    # 2022 replaces 10 again and adds 50 to reach 200; running cost of 50 and 100 beds above base
+    assert plan.total_cost == pytest.approx(10 * (10 + 50 + 10 + 50) + 1 * (50 + 100))
+
+
+def test_an_unreachable_floor_is_named_and_relaxed_in_max_attainment():
+    from optimize.problem import FloorRow
+    p = tiny(floors=(FloorRow("r", "beds", None, 2022, 400.0),), max_additions={("r", "beds"): 100.0})
+    with pytest.raises(InfeasiblePlan, match="the floors on beds and staff from projected need"):
+        solve(p)
+    plan = solve(p.with_budget(1e9), mode="max-attainment")
+    got = plan.stocks.query("year == 2022")["stock"].sum()
+    assert got == pytest.approx(100 - 10 + 100 - 10 + 100)  # 10 leavers a year; every yearly addition used
+    assert bool(plan.attainment["met"].all())  # the target (200) is met; the floor is as close as it can be

@@ -72,7 +72,8 @@ def test_every_cited_seed_line_exists_and_printed_values_appear_on_it(name):
         if isinstance(q, Quantity) and "derived" not in note and not getattr(q, "path", None):
             cited = " ".join(text[i - 1] for i in lines)
             v = q.value
-            forms = {f"{v:g}", f"{v:.2f}", f"{v:.1f}", f"{v / 1e4:g}", f"{v * 100:g}%", f"{v * 100:.2f}%"}  # 万 = 10,000
+            forms = {f"{v:g}", f"{v:.2f}", f"{v:.1f}", f"{v / 1e4:g}", f"{v * 100:g}%", f"{v * 100:.1f}%",
+                     f"{v * 100:.2f}%"}  # 万 = 10,000
             in_percent_column = f"{v * 100:g}" in cited.split()  # a share printed in a column headed (%)
             assert in_percent_column or any(f in cited for f in forms), f"{name}:{path}={v} not printed on {q.source}"
             checked += 1

@@ -26,17 +26,50 @@ def _assert_balance(table: pd.DataFrame) -> None:
         np.testing.assert_allclose(p[1:], p[:-1] + flows, rtol=1e-12, atol=1e-6)
 
 
+def _without_ages(s):
+    """The scenario without its age structure: the components method."""
+    return s.model_copy(update={"population": s.population.model_copy(update={"age_structure": None})})
+
+
 @pytest.mark.parametrize("name", BUILTINS)
 def test_balance_identity_holds_every_year_for_every_variant(name):
     s = load(name)
     result = project(s, 2035, ["medium", *s.population.variants])
-    assert result.method == "components"
+    assert result.method == "cohort-component"  # every built-in carries its 2020 census age structure
     assert len(result.table) == 3 * 16
     _assert_balance(result.table)
+    _assert_balance(project(_without_ages(s), 2035, ["medium", *s.population.variants]).table)
+
+
+# 2020 census shares 60+ / 65+ (research/demand.md Table A4, from the leiii/census county table)
+CENSUS_OLD_SHARES = {"conghua": (0.1252, 0.0890), "xiangqiao": (0.1996, 0.1389), "qingcheng": (0.1334, 0.0948),
+                     "renhe": (0.1870, 0.1457), "guangzhou": (0.1141, 0.0782)}
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_builtins_fill_old_age_shares_from_the_census_and_age_year_by_year(name):
+    s = load(name)
+    t = project(s, 2035).table.set_index("year")
+    assert t["share_60plus"].notna().all() and t["share_65plus"].notna().all()
+    s60, s65 = CENSUS_OLD_SHARES[name]
+    assert t.loc[2020, "share_60plus"] == pytest.approx(s60, abs=6e-5)
+    assert t.loc[2020, "share_65plus"] == pytest.approx(s65, abs=6e-5)
+    assert t.loc[2020, "population"] == pytest.approx(s.population.base.value)
+    assert (t["share_65plus"].diff().dropna() > 0).all()  # ageing in every year
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_cohort_projection_stays_close_to_the_components_totals(name):
+    """Same birth level (fertility calibrated to the birth rate), mortality from life expectancy:
+    totals agree within 2% by the target year and 8% ten years later (older regions die faster)."""
+    s = load(name)
+    cohort, comp = project(s, 2035), project(_without_ages(s), 2035)
+    assert cohort.population(2025) == pytest.approx(comp.population(2025), rel=0.02)
+    assert cohort.population(2035) == pytest.approx(comp.population(2035), rel=0.08)
 
 
 def test_constant_rates_give_compound_growth():
-    s = load("conghua")
+    s = _without_ages(load("conghua"))
     result = project(s, 2030, calibrated=False)
     r = (11.79 - 5.28 + 0.0) / 1000
     for year in range(2020, 2031):
@@ -58,7 +91,7 @@ def test_rate_path_is_linear_between_anchors_and_flat_after():
 
 
 def test_high_variant_births_reach_the_plan_target_rate():
-    s = load("conghua")
+    s = _without_ages(load("conghua"))
     t = project(s, 2025, ["high"]).table.set_index("year")
     # births(2025) / population(2024) = 12.5 per 1,000, the plan's target (seed line 209)
     assert t.loc[2025, "births"] / t.loc[2024, "population"] * 1000 == pytest.approx(12.5)
@@ -181,6 +214,7 @@ def test_age_structure_must_match_base_population(write_toml):
         'extend = "conghua"\n[population.age_structure]\nmale = [10.0, 10.0]\nfemale = [10.0, 10.0]\n'
         'survival_male = [1.0, 1.0]\nsurvival_female = [1.0, 1.0]\nbirth_survival_male = 1.0\n'
         'birth_survival_female = 1.0\nfertility = [0.0, 0.1]\nsex_ratio_at_birth = 105\nassumption = "x"\n'
+        'scale_to_base = false\n'  # conghua's census counts are scaled to its base; these must match it
     )
     with pytest.raises(ScenarioError, match="population: age_structure totals 40 persons but base is 719,500"):
         load(path)
@@ -202,3 +236,25 @@ def test_cli_project_formats():
     assert data["scenario"] == "qingcheng" and data["rows"][0]["population"] == 1_118_000
     bad = runner.invoke(main, ["project", "qingcheng", "--variant", "extreme"])
     assert bad.exit_code == 2 and "not defined" in bad.output
+
+
+# -- life table -----------------------------------------------------------------------------
+
+
+def test_life_table_constant_hazard_gives_life_expectancy_one_over_m():
+    from sim.population import life_table
+    lt = life_table(np.full(18, 0.02))
+    assert lt.e0 == pytest.approx(50.0, rel=1e-12)  # e0 = 1 / m for a constant hazard
+    np.testing.assert_allclose(lt.survival, np.exp(-0.02 * 5))  # every 5-year survival ratio is exp(-5 m)
+    assert lt.birth_survival == pytest.approx((1 - np.exp(-0.1)) / 0.1)  # 5L0 / 5
+
+
+def test_mortality_scaled_to_a_life_expectancy_reaches_it():
+    from sim.population import scale_to_life_expectancy
+    shape = np.geomspace(0.0005, 0.2, 18)
+    k, lt = scale_to_life_expectancy(shape, 78.0, q0_4=0.004)
+    assert lt.e0 == pytest.approx(78.0, abs=1e-6)
+    k2, lt2 = scale_to_life_expectancy(shape, 80.0, q0_4=0.004)
+    assert k2 < k and all(a >= b for a, b in zip(lt2.survival, lt.survival))
+    with pytest.raises(ValueError, match="cannot be reached"):
+        scale_to_life_expectancy(shape, 1000.0)

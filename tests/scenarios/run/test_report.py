@@ -52,13 +52,19 @@ def _chromium(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess
 def test_pipeline_writes_every_table_and_summary(outputs):
     out, result = outputs
     for name in ("population", "additions", "stocks", "ratios", "costs", "attainment", "duals", "sweep",
-                 "referral_runs", "referral_summary"):
+                 "referral_runs", "referral_summary", "need", "replan", "tiered_care"):
         assert (out / f"{name}.csv").stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["scenario"] == "renhe" and summary["all_targets_met"] is True
     assert summary["total_cost_cny"] == pytest.approx(result.plan.total_cost)
     assert 0 < summary["referral_last_year"]["in_area_rate"] <= 1
     assert json.loads((out / "scenario.json").read_text(encoding="utf-8"))["id"] == "renhe"
+    demand = summary["demand"]
+    assert demand["basis"] == "target" and demand["replan"]["iterations"] >= 1
+    beds = demand["need_target_year"]["beds"]
+    assert 0 < beds["need"] < beds["plan"] and beds["plan"] == pytest.approx(
+        result.plan.stocks.query("year == 2025 and kind == 'beds'")["stock"].sum())
+    assert [c["year"] for c in demand["tiered_care"]] == [2021, 2022, 2023, 2024, 2025]
     assert not list(out.glob(".tmp-*"))
 
 
