@@ -105,6 +105,18 @@ BOUNDS: dict[str, Bound] = {
     "referral.congestion_uplift": Bound(0, 100, "multiplier of a probability"),
     "referral.severe_multiplier": Bound(0, 100, "multiplier of a probability"),
     "referral.*": Bound(0, 1, "a probability or a share"),
+    "demand.admissions_ratio_65plus": Bound(1, 10, "65+ use over the all-ages average (NHSS 2018: 1.8)"),
+    "demand.visits_ratio_65plus": Bound(1, 10, "65+ use over the all-ages average (NHSS 2018: 1.7)"),
+    "demand.alos_hospital_target_days": Bound(0, 365, _DAYS),
+    "demand.clinical_minutes_per_year": Bound(1_000, 200_000, "minutes of patient care a year; 365 days x 8 hours "
+                                          "is 175,200"),
+    "demand.consult_minutes_*": Bound(0, 240, "minutes of a physician per outpatient consult"),
+    "demand.bed_day_minutes_*": Bound(0, 1_440, "minutes of a physician per inpatient day (a day has 1,440)"),
+    "demand.residents_per_gp": Bound(1, 100_000, "residents signed per family-doctor team leader"),
+    "demand.*_elasticity": Bound(0, 20, "response of a share to capacity (logit or power)"),
+    "demand.standards.bed_wait_p95_max_days": Bound(0, 365, _DAYS),
+    "demand.standards.max_iterations": Bound(1, 50, "re-plans before the loop stops"),
+    "demand.*": Bound(0, 1, f"{_SHARE} (use shares, occupancies)"),
     # -- observed years and the next plan (issue 11) -------------------------------------------------
     "observed.*.population": Bound(1_000, 130e6, "persons; see population.base"),
     "observed.*.births": Bound(0, 8e6, "persons a year: 60 per 1,000 of the largest province"),
