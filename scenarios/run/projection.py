@@ -227,7 +227,19 @@ def projection_with_calibration(scenario: Scenario, to_year: int | None = None,
                                 calibrated: bool = True) -> tuple[ProjectionResult, Calibration | None]:
     """Project the scenario's resident population from its base year to ``to_year`` (default: target
     year), calibrated to its observed years (unless ``calibrated`` is False); the table's ``kind``
-    column says whether each year is the base, observed, interpolated or projected."""
+    column says whether each year is the base, observed, interpolated or projected. An engine error
+    names the scenario it came from."""
+    try:
+        return _projection_with_calibration(scenario, to_year, variants, calibrated)
+    except ProjectionError as exc:
+        text = str(exc)
+        if f"scenario '{scenario.id}'" in text:
+            raise
+        raise ProjectionError(f"scenario '{scenario.id}': population: {text}") from None
+
+
+def _projection_with_calibration(scenario: Scenario, to_year: int | None, variants: tuple[str, ...] | list[str],
+                                 calibrated: bool) -> tuple[ProjectionResult, Calibration | None]:
     s = scenario
     to_year = s.target_year if to_year is None else int(to_year)
     ref = population_inputs(s.population, s.base_year)
