@@ -58,6 +58,7 @@ FAMILY_WORDS = {
     "budget_per_year": "the yearly budget cap",
     "budget_total": "the plan-period budget",
 }
+MUTABLE = ("population", "costs", "budget", "caps")  # groups of data that can be made mutable parameters
 COST_SCALE = 1e6  # costs enter the objective in millions of CNY, for numerical scale
 
 
@@ -68,6 +69,7 @@ class ModelOptions:
     families: frozenset[str] = frozenset(FAMILIES)
     elastic_targets: bool | None = None  # default: True in max-attainment mode
     shortfall_caps: tuple[float, ...] | None = None  # per target: shortfall may not exceed (budget sweeps)
+    mutable: frozenset[str] = frozenset()  # data a persistent model may change: some of MUTABLE
 
     @property
     def elastic(self) -> bool:
@@ -77,6 +79,7 @@ class ModelOptions:
 def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo.ConcreteModel:
     """Build the Pyomo model of problem ``p``: variables, balance, cost, targets, each enabled family, objective."""
     m = pyo.ConcreteModel(name="healthsim_allocation")
+    define_parameters(m, p, opt)
     define_variables(m, p, opt)
     define_balance_constraints(m, p)
     define_cost_expressions(m, p)
@@ -130,21 +133,46 @@ def _subset_pairs(p: AllocationProblem) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
-    """Sets; ``add`` (whole in a MILP), ``stock``, ``cut`` (with disinvestment), ``shortfall`` (elastic)."""
+def define_parameters(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """Sets and the data a re-solve may change in place (mutable parameters, see ``optimize.persistent``).
+
+    ``target_population[i, y]``: residents target i is measured against in plan year y (ratio targets);
+    ``capital_factor`` and ``running_factor``: multipliers of every capital and running cost (1 as given);
+    ``budget_total_cny`` and ``budget_per_year_cny`` (CNY; 0 when there is none); ``shortfall_cap[i]``
+    (per-capita units) when the options carry caps; ``tiebreak_budget`` (CNY million) scales the
+    max-attainment cost tie-break.
+    """
     idx = [(r, k, t, y) for r in p.regions for k in p.kinds for t in p.pools(r, k) for y in p.years]
     m.I = pyo.Set(initialize=idx, dimen=4, ordered=True)
     m.YEARS = pyo.Set(initialize=p.years, ordered=True)
     m.TARGETS = pyo.Set(initialize=list(range(len(p.targets))), ordered=True)
+    unknown = set(opt.mutable) - set(MUTABLE)
+    if unknown:
+        raise ValueError(f"mutable data {sorted(unknown)}: expected some of {', '.join(MUTABLE)}")
+    on = lambda group: group in opt.mutable  # noqa: E731  (immutable parameters are folded into the expressions)
+    ratio_idx = [(i, y) for i, tr in enumerate(p.targets) if tr.measure == "ratio" for y in p.years]
+    m.target_population = pyo.Param(ratio_idx, mutable=on("population"), within=pyo.Reals,
+                                     initialize={(i, y): p.requirement_population(p.targets[i], y) for i, y in ratio_idx})
+    m.capital_factor = pyo.Param(mutable=on("costs"), initialize=1.0, within=pyo.Reals)
+    m.running_factor = pyo.Param(mutable=on("costs"), initialize=1.0, within=pyo.Reals)
+    m.budget_total_cny = pyo.Param(mutable=on("budget"), initialize=p.budget_total or 0.0, within=pyo.Reals)
+    m.budget_per_year_cny = pyo.Param(mutable=on("budget"), initialize=p.budget_per_year or 0.0, within=pyo.Reals)
+    m.tiebreak_budget = pyo.Param(initialize=(p.budget_total or 1e9) / COST_SCALE, within=pyo.Reals)
+    if opt.elastic and opt.shortfall_caps:
+        m.shortfall_cap = pyo.Param(m.TARGETS, mutable=on("caps"), within=pyo.Reals,
+                                    initialize={i: c + 1e-9 for i, c in enumerate(opt.shortfall_caps)})
+
+
+def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """``add`` (whole in a MILP), ``stock``, ``cut`` (with disinvestment), ``shortfall`` (elastic)."""
     domain = pyo.NonNegativeIntegers if opt.integer else pyo.NonNegativeReals
     m.add = pyo.Var(m.I, domain=domain)
     m.stock = pyo.Var(m.I, domain=pyo.NonNegativeReals)
     if p.allow_disinvestment:
         m.cut = pyo.Var(m.I, domain=domain)
     if opt.elastic:
-        caps = opt.shortfall_caps
         m.shortfall = pyo.Var(m.TARGETS, domain=pyo.NonNegativeReals,  # per-capita units (or share)
-                              bounds=(lambda m, i: (0, caps[i] + 1e-9)) if caps else None)
+                              bounds=(lambda m, i: (0, m.shortfall_cap[i])) if opt.shortfall_caps else None)
 
 
 def define_balance_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
@@ -182,11 +210,11 @@ def define_cost_expressions(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     keys = [(r, k, t) for r in p.regions for k in p.kinds for t in p.pools(r, k)]
 
     def capital_rule(m, y):
-        return sum(capital_rate(p, k, t) * m.add[r, k, t, y] for r, k, t in keys) / COST_SCALE
+        return m.capital_factor * sum(capital_rate(p, k, t) * m.add[r, k, t, y] for r, k, t in keys) / COST_SCALE
 
     def running_rule(m, y):
-        return sum(running_rate(p, k, t) * (_own_stock(m, p, r, k, t, y) - _own_stock(m, p, r, k, t, None))
-                   for r, k, t in keys if running_rate(p, k, t)) / COST_SCALE
+        return m.running_factor * sum(running_rate(p, k, t) * (_own_stock(m, p, r, k, t, y) - _own_stock(m, p, r, k, t, None))
+                                      for r, k, t in keys if running_rate(p, k, t)) / COST_SCALE
 
     m.capital_cost = pyo.Expression(m.YEARS, rule=capital_rule)
     m.running_cost = pyo.Expression(m.YEARS, rule=running_rule)
@@ -197,15 +225,22 @@ def target_scale(p: AllocationProblem, tr: TargetRow, year: int) -> float:
     """Units of stock per 1 unit of the target's measure in ``year`` (residents / divisor, or base hospital stock)."""
     if tr.measure == "private_share":
         return sum(p.baseline[tr.region, tr.kind, t] for t in p.pools(tr.region, tr.kind) if t != "primary")
-    return p.population[tr.region, year] / tr.divisor
+    return p.requirement_population(tr, year) / tr.divisor
 
 
-def _target_gap(m, p: AllocationProblem, tr: TargetRow, year: int, level: float):
+def _scale(m, p: AllocationProblem, i: int, year: int):
+    """:func:`target_scale` of target i in the model: the mutable ``target_population`` for ratio targets."""
+    tr = p.targets[i]
+    return target_scale(p, tr, year) if tr.measure == "private_share" else m.target_population[i, year] / tr.divisor
+
+
+def _target_gap(m, p: AllocationProblem, i: int, year: int, level: float):
     """have - level, in units: positive when a floor at ``level`` is met in ``year``."""
+    tr = p.targets[i]
     r, k = tr.region, tr.kind
     if tr.measure == "private_share":
         return m.stock[r, k, PRIVATE, year] - level * _hospital(m, p, r, k, year)
-    return _total(m, p, r, k, year) - level * target_scale(p, tr, year)
+    return _total(m, p, r, k, year) - level * _scale(m, p, i, year)
 
 
 def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
@@ -214,8 +249,8 @@ def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: M
 
     def target_rule(m, i):
         tr = p.targets[i]
-        slack = m.shortfall[i] * target_scale(p, tr, Y) if opt.elastic else 0
-        gap = _target_gap(m, p, tr, Y, tr.ratio)
+        slack = m.shortfall[i] * _scale(m, p, i, Y) if opt.elastic else 0
+        gap = _target_gap(m, p, i, Y, tr.ratio)
         return gap + slack >= 0 if tr.sense == "floor" else gap - slack <= 0
 
     m.target = pyo.Constraint(m.TARGETS, rule=target_rule)
@@ -292,10 +327,10 @@ def define_milestone_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt
     def rule(m, i, y):
         tr = p.targets[i]
         base = p.base_value(tr)
-        gap = _target_gap(m, p, tr, y, tr.milestone(y, B, Y, base))
+        gap = _target_gap(m, p, i, y, tr.milestone(y, B, Y, base))
         if not opt.elastic:
             return gap >= 0 if tr.sense == "floor" else gap <= 0
-        s = tr.milestone_slope(y, B, Y, base) * m.shortfall[i] * target_scale(p, tr, y)
+        s = tr.milestone_slope(y, B, Y, base) * m.shortfall[i] * _scale(m, p, i, y)
         return gap + s >= 0 if tr.sense == "floor" else gap - s <= 0
 
     m.milestone = pyo.Constraint(idx, rule=rule)
@@ -309,12 +344,12 @@ def define_capital_smoothing_constraints(m: pyo.ConcreteModel, p: AllocationProb
 
 def define_budget_per_year_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Each plan year's public cost at most ``budget_per_year`` (CNY)."""
-    m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= p.budget_per_year / COST_SCALE)
+    m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= m.budget_per_year_cny / COST_SCALE)
 
 
 def define_budget_total_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """The plan period's public cost (nominal) at most ``budget_total`` (CNY)."""
-    m.budget = pyo.Constraint(expr=sum(m.cost[y] for y in p.years) <= p.budget_total / COST_SCALE)
+    m.budget = pyo.Constraint(expr=sum(m.cost[y] for y in p.years) <= m.budget_total_cny / COST_SCALE)
 
 
 def define_objective(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
@@ -322,7 +357,6 @@ def define_objective(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptio
     present_value = sum(p.discount(y) * m.cost[y] for y in p.years)
     if opt.mode == "max-attainment":
         shortfall = sum(tr.weight * m.shortfall[i] / max(tr.ratio, 1e-9) for i, tr in enumerate(p.targets))
-        budget_scale = (p.budget_total or 1e9) / COST_SCALE
-        m.objective = pyo.Objective(expr=shortfall + 1e-6 * present_value / budget_scale, sense=pyo.minimize)
+        m.objective = pyo.Objective(expr=shortfall + 1e-6 * present_value / m.tiebreak_budget, sense=pyo.minimize)
     else:
         m.objective = pyo.Objective(expr=present_value, sense=pyo.minimize)
