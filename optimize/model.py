@@ -58,7 +58,7 @@ FAMILY_WORDS = {
     "budget_per_year": "the yearly budget cap",
     "budget_total": "the plan-period budget",
 }
-MUTABLE = ("population", "costs", "budget", "caps")  # groups of data that can be made mutable parameters
+MUTABLE = ("population", "budget", "caps")  # groups of data that can be made mutable parameters
 COST_SCALE = 1e6  # costs enter the objective in millions of CNY, for numerical scale
 
 
@@ -137,7 +137,6 @@ def define_parameters(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOpti
     """Sets and the data a re-solve may change in place (mutable parameters, see ``optimize.persistent``).
 
     ``target_population[i, y]``: residents target i is measured against in plan year y (ratio targets);
-    ``capital_factor`` and ``running_factor``: multipliers of every capital and running cost (1 as given);
     ``budget_total_cny`` and ``budget_per_year_cny`` (CNY; 0 when there is none); ``shortfall_cap[i]``
     (per-capita units) when the options carry caps; ``tiebreak_budget`` (CNY million) scales the
     max-attainment cost tie-break.
@@ -153,8 +152,6 @@ def define_parameters(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOpti
     ratio_idx = [(i, y) for i, tr in enumerate(p.targets) if tr.measure == "ratio" for y in p.years]
     m.target_population = pyo.Param(ratio_idx, mutable=on("population"), within=pyo.Reals,
                                      initialize={(i, y): p.requirement_population(p.targets[i], y) for i, y in ratio_idx})
-    m.capital_factor = pyo.Param(mutable=on("costs"), initialize=1.0, within=pyo.Reals)
-    m.running_factor = pyo.Param(mutable=on("costs"), initialize=1.0, within=pyo.Reals)
     m.budget_total_cny = pyo.Param(mutable=on("budget"), initialize=p.budget_total or 0.0, within=pyo.Reals)
     m.budget_per_year_cny = pyo.Param(mutable=on("budget"), initialize=p.budget_per_year or 0.0, within=pyo.Reals)
     m.tiebreak_budget = pyo.Param(initialize=(p.budget_total or 1e9) / COST_SCALE, within=pyo.Reals)
@@ -210,11 +207,11 @@ def define_cost_expressions(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     keys = [(r, k, t) for r in p.regions for k in p.kinds for t in p.pools(r, k)]
 
     def capital_rule(m, y):
-        return m.capital_factor * sum(capital_rate(p, k, t) * m.add[r, k, t, y] for r, k, t in keys) / COST_SCALE
+        return sum(capital_rate(p, k, t) * m.add[r, k, t, y] for r, k, t in keys) / COST_SCALE
 
     def running_rule(m, y):
-        return m.running_factor * sum(running_rate(p, k, t) * (_own_stock(m, p, r, k, t, y) - _own_stock(m, p, r, k, t, None))
-                                      for r, k, t in keys if running_rate(p, k, t)) / COST_SCALE
+        return sum(running_rate(p, k, t) * (_own_stock(m, p, r, k, t, y) - _own_stock(m, p, r, k, t, None))
+                   for r, k, t in keys if running_rate(p, k, t)) / COST_SCALE
 
     m.capital_cost = pyo.Expression(m.YEARS, rule=capital_rule)
     m.running_cost = pyo.Expression(m.YEARS, rule=running_rule)

@@ -1,10 +1,12 @@
 """A model built once and solved many times: only its data change between solves.
 
 :class:`PersistentModel` builds the Pyomo model of a problem with the named data groups as
-mutable parameters (``population``, ``costs``, ``budget``, ``caps``; see
+mutable parameters (``population``, ``budget``, ``caps``; see
 :func:`optimize.model.define_parameters`) and keeps it in Pyomo's persistent HiGHS interface,
 which holds one highspy instance: a re-solve passes only the changed coefficients, right-hand
-sides and bounds to HiGHS and starts from the previous basis (warm start). Monte Carlo draws
+sides and bounds to HiGHS and starts from the previous basis (warm start). Cost factors change
+the objective's column costs in HiGHS directly, in one call (a Pyomo parameter on every cost
+coefficient would make each re-solve re-evaluate hundreds of expressions). Monte Carlo draws
 and budget sweeps use it instead of rebuilding the model for each solve.
 """
 
@@ -12,13 +14,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import highspy
+import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from optimize.model import COST_SCALE, ModelOptions, build_model
-from optimize.problem import AllocationProblem
-from optimize.result import AllocationPlan, extract_plan
-from optimize.solve import OptimizeError, solved
+from optimize.problem import PRIVATE, AllocationProblem
+from optimize.result import AllocationPlan, attainment_table, extract_plan
+from optimize.solve import OptimizeError
+
+_SOLVED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit,
+           highspy.HighsModelStatus.kIterationLimit)
 
 
 def _persistent_solver() -> Highs:
@@ -29,7 +37,7 @@ def _persistent_solver() -> Highs:
     cfg.load_solutions = False
     cfg.raise_exception_on_nonoptimal_result = False
     for key in list(cfg.auto_updates.keys()):  # the structure never changes: pass only parameter values
-        setattr(cfg.auto_updates, key, key in ("update_parameters", "update_vars"))
+        setattr(cfg.auto_updates, key, key == "update_parameters")
     return solver
 
 
@@ -47,10 +55,19 @@ class PersistentModel:
         self._solver = _persistent_solver()
         self._solver.set_instance(self.model)
         self._solver._solver_model.setOptionValue("output_flag", False)  # no log, no coefficient warnings
-        self.results = None
+        self.status = "not solved"
+        self._ok, self._objective, self._values = False, float("nan"), None
         self.n_solves = 0
         m = self.model
-        self._cost_total = sum(m.cost[y] for y in problem.years) * COST_SCALE
+        self._capital_total = sum(m.capital_cost[y] for y in problem.years) * COST_SCALE
+        self._running_total = sum(m.running_cost[y] for y in problem.years) * COST_SCALE
+        self._factors = (1.0, 1.0)
+        highs, cols = self._solver._solver_model, self._solver._pyomo_var_to_solver_var_map
+        lp = highs.getLp()
+        self._col_cost, self._offset = np.asarray(lp.col_cost_, dtype=float), float(lp.offset_)
+        self._capital_cols = np.array([cols[id(v)] for v in m.add.values() if id(v) in cols], dtype=np.int32)
+        self._running_cols = np.array([cols[id(v)] for v in m.stock.values() if id(v) in cols], dtype=np.int32)
+        self._vars = [(v, cols[id(v)]) for v in m.component_data_objects(pyo.Var) if id(v) in cols]
         Y = problem.target_year
         self._target_stock = [sum(m.stock[tr.region, tr.kind, t, Y] for t in problem.pools(tr.region, tr.kind))
                               for tr in problem.targets]
@@ -77,10 +94,16 @@ class PersistentModel:
         self.problem = replace(p, target_population=dict(values))
 
     def set_cost_factors(self, capital: float = 1.0, running: float = 1.0) -> None:
-        """Multiply every capital and every running cost by a factor (1: as the problem gives them)."""
-        self._require("costs")
-        self.model.capital_factor = float(capital)
-        self.model.running_factor = float(running)
+        """Multiply every capital and every running cost in the objective (and in :meth:`total_cost`) by a factor.
+
+        Capital cost sits on the ``add`` columns and running cost on the ``stock`` columns, so scaling their
+        objective costs is exact. Budget rows keep the problem's own rates.
+        """
+        cost = self._col_cost.copy()
+        cost[self._capital_cols] *= capital
+        cost[self._running_cols] *= running
+        self._solver._solver_model.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+        self._factors = (float(capital), float(running))
 
     def set_budget(self, total: float | None = None, per_year: float | None = None) -> None:
         """Change the budgets (CNY) the model was built with; a budget it was built without cannot be added."""
@@ -103,32 +126,66 @@ class PersistentModel:
         for i, c in enumerate(caps):
             m.shortfall_cap[i] = float(c) + 1e-9
 
-    def solve(self, time_limit: float | None = None):
-        """Re-solve from the previous basis; return the results object (``solved(res)`` says whether it has a plan)."""
-        self._solver.config.time_limit = time_limit
-        self.results = self._solver.solve(self.model)
+    def solve(self, time_limit: float | None = None) -> bool:
+        """Pass the changed parameters to HiGHS and re-solve from the previous basis; return whether there is a plan.
+
+        HiGHS is run directly (not through ``Highs.solve``, whose results object and output capture cost more
+        than a small re-solve).
+        """
+        s = self._solver
+        s._active_config = s.config
+        s.update()
+        h = s._solver_model
+        h.setOptionValue("time_limit", float(time_limit) if time_limit else float("inf"))
+        h.run()
         self.n_solves += 1
-        return self.results
+        status, info = h.getModelStatus(), h.getInfo()
+        self.status = h.modelStatusToString(status)
+        self._ok = status in _SOLVED and info.primal_solution_status == 2
+        # Pyomo keeps the objective's constant (the running cost of the base-year stock, subtracted) at its
+        # built value; scale it with the running-cost factor here
+        self._objective = float(info.objective_function_value) + self._offset * (self._factors[1] - 1.0) \
+            if self._ok else float("nan")
+        self._values = np.asarray(h.getSolution().col_value) if self._ok else None
+        return self._ok
 
     @property
     def ok(self) -> bool:
-        return self.results is not None and solved(self.results)
+        return self._ok
 
     @property
     def objective(self) -> float:
-        return float(self.results.incumbent_objective)
+        """Objective of the last solve (the model's own units: CNY million, or weighted shortfall)."""
+        return self._objective
 
     def load(self) -> None:
         """Load the last solution into the model's variables."""
-        self.results.solution_loader.load_vars()
+        if self._values is None:
+            raise OptimizeError(f"no solution to load (last solve: {self.status})")
+        vals = self._values
+        for v, j in self._vars:
+            v.set_value(float(vals[j]), skip_validation=True)
 
     def total_cost(self) -> float:
         """Public CNY over the plan period (nominal, with the current cost factors) of the loaded solution."""
-        return float(pyo.value(self._cost_total))
+        cf, rf = self._factors
+        return cf * float(pyo.value(self._capital_total)) + rf * float(pyo.value(self._running_total))
 
     def target_stocks(self) -> list[float]:
         """Each target's kind in the target year, every pool (loaded solution)."""
         return [float(pyo.value(e)) for e in self._target_stock]
+
+    def attainment(self) -> pd.DataFrame:
+        """The ``attainment`` table of the loaded solution, read off the model (no plan tables: fast on large models)."""
+        p, m, Y = self.problem, self.model, self.problem.target_year
+        achieved = []
+        for tr, total in zip(p.targets, self.target_stocks()):
+            if tr.measure == "private_share":
+                hosp = sum(m.stock[tr.region, tr.kind, t, Y].value or 0.0 for t in p.pools(tr.region, tr.kind) if t != "primary")
+                achieved.append((m.stock[tr.region, tr.kind, PRIVATE, Y].value or 0.0) / hosp if hosp > 0 else 0.0)
+            else:
+                achieved.append(total / p.population[tr.region, Y] * tr.divisor)
+        return attainment_table(p, achieved)
 
     def shortfalls(self) -> list[float]:
         """Each target's shortfall (per-capita units or share) in the loaded solution; zeros when not elastic."""
@@ -140,5 +197,5 @@ class PersistentModel:
         """The last solution (loaded) as an :class:`AllocationPlan` (fractional units, no shadow prices)."""
         self.load()
         plan = extract_plan(self.problem, self.model, self.options, {}, whole=False)
-        plan.status, plan.objective, plan.rounding = self.results.termination_condition.name, self.objective, "lp"
+        plan.status, plan.objective, plan.rounding = self.status, self.objective, "lp"
         return plan

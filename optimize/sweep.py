@@ -10,6 +10,7 @@ import pandas as pd
 from optimize.model import ModelOptions
 from optimize.persistent import PersistentModel
 from optimize.problem import AllocationProblem
+from optimize.result import attainment_score
 from optimize.solve import OptimizeError
 
 NO_CAP = 1e6  # a shortfall cap that never binds (per-capita units; a share is at most 1)
@@ -51,12 +52,14 @@ def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray,
             rows["feasible"] = False
             frames.append(rows)
             continue
-        plan = model.plan()
+        model.load()
         model.set_shortfall_caps(tuple(model.shortfalls()))
-        att = plan.attainment.drop(columns=["sense", "shortfall_units"]).copy()
+        att = model.attainment()
+        score = attainment_score(att)
+        att = att.drop(columns=["sense", "shortfall_units"])
         att.insert(0, "budget_cny", b)
-        att["total_cost_cny"] = plan.total_cost
-        att["score"] = plan.attainment_score
+        att["total_cost_cny"] = model.total_cost()
+        att["score"] = score
         att["feasible"] = True
         frames.append(att)
     if progress:

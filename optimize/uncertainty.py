@@ -29,6 +29,7 @@ from optimize.persistent import PersistentModel
 from optimize.problem import AllocationProblem
 from optimize.result import MET_TOL, AllocationPlan
 
+REACHED = 1e-7  # a shortfall (per-capita units or share) at or below this counts as met
 DRAW_CHUNK = 100  # draws solved by one persistent model (fixed, so results do not depend on the workers)
 
 
@@ -161,36 +162,41 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
     a draw no plan meets goes to a max-attainment model first, whose shortfalls become the caps."""
     zeros = tuple(0.0 for _ in p.targets)
     hard = PersistentModel(p, ModelOptions(mode="min-cost", elastic_targets=True, shortfall_caps=zeros,
-                                           mutable=frozenset({"population", "costs", "caps"})))
+                                           mutable=frozenset({"population", "caps"})))
     best: PersistentModel | None = None
     n, t = draws.n, len(p.targets)
     out = dict(feasible=np.zeros(n, bool), reachable=np.zeros(n, bool), cost=np.full(n, np.nan), pv=np.full(n, np.nan),
                shortfall=np.full((n, t), np.nan))
-    solves = 0
+    solves, hard_first = 0, True  # after an unreachable draw, the next goes to the max-attainment model first
     for d in range(n):
         pop, cf, rf = draws.at(d), float(draws.capital_factor[d]), float(draws.running_factor[d])
         hard.set_population(pop)
         hard.set_cost_factors(cf, rf)
-        hard.set_shortfall_caps(zeros)
-        hard.solve()
-        solves += 1
-        out["reachable"][d] = hard.ok
-        if not hard.ok:
+        caps = zeros
+        if hard_first:
+            hard.set_shortfall_caps(zeros)
+            hard.solve()
+            solves += 1
+        if not hard_first or not hard.ok:
             if best is None:
-                best = PersistentModel(p, ModelOptions(mode="max-attainment", mutable=frozenset({"population", "costs"})))
+                best = PersistentModel(p, ModelOptions(mode="max-attainment", mutable=frozenset({"population"})))
             best.set_population(pop)
             best.set_cost_factors(cf, rf)
             best.solve()
             solves += 1
             if not best.ok:
+                hard_first = False
                 continue
             best.load()
-            hard.set_shortfall_caps(tuple(best.shortfalls()))
+            caps = tuple(c if c > REACHED else 0.0 for c in best.shortfalls())
+            hard.set_shortfall_caps(caps)
             hard.solve()
             solves += 1
             if not hard.ok:
                 continue
+        hard_first = not any(caps)
         hard.load()
+        out["reachable"][d] = hard_first
         out["feasible"][d] = True
         out["cost"][d], out["pv"][d] = hard.total_cost(), hard.objective * COST_SCALE
         out["shortfall"][d] = hard.shortfalls()

@@ -23,6 +23,7 @@ from scenarios.run.plan import from_scenario, plan_or_best_reachable
 from scenarios.run.projection import MEDIUM, Calibration, projection_with_calibration, variant_names
 from scenarios.run.rebase import plan_years, rebase
 from scenarios.run.simulation import SimulationRequest, capacities_by_year, simulate_scenario
+from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult
 from sim.referral.experiment import DEFAULT_SEED, SimulationResult
@@ -45,6 +46,7 @@ class PipelineOptions:
     scenario_file: str | None = None  # named in errors about the base year
     lang: str | None = None  # zh or en for reports and workbooks; default the scenario's report.lang
     calibrated: bool = True  # fit net migration to the observed years (False: the scenario's own rates)
+    uncertainty_draws: int = 200  # a short Monte Carlo of the plan (no per-draw solves); 0: none
 
 
 Progress = Callable[[str, int, int], None]
@@ -64,6 +66,7 @@ class PipelineResult:
     base_figures: pd.DataFrame | None = None  # re-based plans: each base figure, observed or projected
     calibration: Calibration | None = None
     outlook: pd.DataFrame | None = None  # earliest year and least change for each unmet target
+    uncertainty: UncertaintyResult | None = None  # the short Monte Carlo of the plan
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table by name (tidy)."""
@@ -79,6 +82,8 @@ class PipelineResult:
         if self.simulation is not None:
             out["referral_runs"] = self.simulation.runs
             out["referral_summary"] = self.simulation.summary()
+        if self.uncertainty is not None:
+            out.update(self.uncertainty.tables())
         return out
 
     def summary(self) -> dict:
@@ -121,6 +126,8 @@ class PipelineResult:
             last = summ[summ["year"] == summ["year"].max()].set_index("kpi")["mean"]
             out["referral_last_year"] = {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
                                          for k, v in last.items()}
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty.summary()
         return out
 
 
@@ -152,6 +159,11 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         top = max(plan.total_cost * 1.25, low + 1.0)
         sweep = budget_sweep(problem, np.linspace(low, top, o.sweep_steps),
                              progress=lambda i: say("budget sweep", i, o.sweep_steps))
+    uncertainty = None
+    if o.uncertainty_draws > 0 and problem.targets:
+        say("uncertainty", 0, 1)
+        uncertainty = run_uncertainty(s, problem, plan, UncertaintyOptions(o.uncertainty_draws, o.seed, solve=False))
+        say("uncertainty", 1, 1)
     sim_result = None
     if o.simulate and s.referral is not None:
         total, done = (s.target_year - s.base_year) * o.replications, [0]
@@ -163,7 +175,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
 
         sim_result = simulate_plan(s, proj, plan, o, progress=tick)
     return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal,
-                          outcome.outlook)
+                          outcome.outlook, uncertainty)
 
 
 def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,

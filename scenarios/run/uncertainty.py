@@ -117,8 +117,8 @@ def _drawn_path(medium: RatePath, low: RatePath, high: RatePath, z: float) -> Ra
 def _rate_shocks(s: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:
     """(n, 3) standard normal shocks of the three rates with correlation ``rate_correlation``."""
     rho = s.uncertainty.rate_correlation.value if s.uncertainty.rate_correlation else 0.0
-    common, own = rng.standard_normal((n, 1)), rng.standard_normal((n, len(RATES)))
-    return np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own
+    z = rng.standard_normal((n, 1 + len(RATES)))  # one row a draw: the first draws do not depend on n
+    return np.sqrt(rho) * z[:, :1] + np.sqrt(1.0 - rho) * z[:, 1:]
 
 
 def _cost_factors(s: Scenario, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
