@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.repn import generate_standard_repn
 
 from optimize.model import COST_SCALE, ModelOptions, build_model
 from optimize.problem import PRIVATE, AllocationProblem
@@ -41,6 +42,13 @@ def _persistent_solver() -> Highs:
     return solver
 
 
+def _linear(expr, cols: dict) -> tuple[np.ndarray, np.ndarray, float]:
+    """A linear expression as (HiGHS column indices, coefficients, constant), to evaluate on a solution vector."""
+    repn = generate_standard_repn(expr, compute_values=True)
+    idx = np.array([cols[id(v)] for v in repn.linear_vars], dtype=np.int64)
+    return idx, np.array(repn.linear_coefs, dtype=float), float(repn.constant)
+
+
 class PersistentModel:
     """The model of ``problem`` with ``options.mutable`` data as parameters, kept in one HiGHS instance.
 
@@ -59,17 +67,17 @@ class PersistentModel:
         self._ok, self._objective, self._values = False, float("nan"), None
         self.n_solves = 0
         m = self.model
-        self._capital_total = sum(m.capital_cost[y] for y in problem.years) * COST_SCALE
-        self._running_total = sum(m.running_cost[y] for y in problem.years) * COST_SCALE
         self._factors = (1.0, 1.0)
         highs, cols = self._solver._solver_model, self._solver._pyomo_var_to_solver_var_map
+        self._capital_total = _linear(sum(m.capital_cost[y] for y in problem.years) * COST_SCALE, cols)
+        self._running_total = _linear(sum(m.running_cost[y] for y in problem.years) * COST_SCALE, cols)
         lp = highs.getLp()
         self._col_cost, self._offset = np.asarray(lp.col_cost_, dtype=float), float(lp.offset_)
         self._capital_cols = np.array([cols[id(v)] for v in m.add.values() if id(v) in cols], dtype=np.int32)
         self._running_cols = np.array([cols[id(v)] for v in m.stock.values() if id(v) in cols], dtype=np.int32)
         self._vars = [(v, cols[id(v)]) for v in m.component_data_objects(pyo.Var) if id(v) in cols]
         Y = problem.target_year
-        self._target_stock = [sum(m.stock[tr.region, tr.kind, t, Y] for t in problem.pools(tr.region, tr.kind))
+        self._target_stock = [_linear(sum(m.stock[tr.region, tr.kind, t, Y] for t in problem.pools(tr.region, tr.kind)), cols)
                               for tr in problem.targets]
 
     def _require(self, group: str) -> None:
@@ -169,11 +177,15 @@ class PersistentModel:
     def total_cost(self) -> float:
         """Public CNY over the plan period (nominal, with the current cost factors) of the loaded solution."""
         cf, rf = self._factors
-        return cf * float(pyo.value(self._capital_total)) + rf * float(pyo.value(self._running_total))
+        return cf * self._value(self._capital_total) + rf * self._value(self._running_total)
 
     def target_stocks(self) -> list[float]:
         """Each target's kind in the target year, every pool (loaded solution)."""
-        return [float(pyo.value(e)) for e in self._target_stock]
+        return [self._value(e) for e in self._target_stock]
+
+    def _value(self, linear: tuple[np.ndarray, np.ndarray, float]) -> float:
+        idx, coef, const = linear
+        return float(coef @ self._values[idx] + const)
 
     def attainment(self) -> pd.DataFrame:
         """The ``attainment`` table of the loaded solution, read off the model (no plan tables: fast on large models)."""
