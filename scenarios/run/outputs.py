@@ -233,7 +233,7 @@ def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, 
         raise OutputError(str(exc)) from None
 
 
-PLAN_FILES = {"stocks": {"region", "year", "kind", "tier", "owner", "stock"},
+PLAN_FILES = {"stocks": {"region", "year", "kind", "tier", "stock"},
               "costs": {"year", "capital_cny", "running_cny", "total_cny"},
               "attainment": {"region", "kind", "measure", "met"}}
 

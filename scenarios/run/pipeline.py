@@ -162,7 +162,8 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     uncertainty = None
     if o.uncertainty_draws > 0 and problem.targets:
         say("uncertainty", 0, 1)
-        uncertainty = run_uncertainty(s, problem, plan, UncertaintyOptions(o.uncertainty_draws, o.seed, solve=False))
+        uncertainty = run_uncertainty(s, problem, plan, UncertaintyOptions(o.uncertainty_draws, o.seed, solve=False,
+                                                                             calibrated=o.calibrated))
         say("uncertainty", 1, 1)
     sim_result = None
     if o.simulate and s.referral is not None:

@@ -7,6 +7,9 @@ Each labelled assumption (the ``assumptions`` table of a result says which appli
   medium rate plus the scenario's ``[uncertainty]`` spread. Each draw holds its shock through the
   whole period (a future, not yearly noise); the shocks of the three rates have correlation
   ``rate_correlation``. Populations come from the projection engine (:func:`sim.population.project_many`).
+  Where the scenario has observed years (and the run is calibrated), the draws follow the projection's rule
+  (:mod:`scenarios.run.projection`): the observed and interpolated years are as observed, and each draw's
+  later years are scaled to start from the latest observed population.
 * Capital and running costs: one lognormal factor each (median 1, 95th percentile 1 + spread) on
   every capital / running cost, drawn independently of the rates.
 * Demand rates: not drawn (the scenario has no need-from-demand block yet).
@@ -29,7 +32,7 @@ from optimize.uncertainty import (Draws, DrawSolutions, PlanOutcomes, plan_outco
                                   robust_target_population, solve_draws)
 from scenarios.amounts import format_cny
 from scenarios.run.plan import PlanOutcome, plan_or_best_reachable
-from scenarios.run.projection import MEDIUM, population_inputs
+from scenarios.run.projection import MEDIUM, population_inputs, projection_with_calibration
 from scenarios.schema import Scenario
 from sim.population import PopulationInputs, RatePath, project_many
 from sim.referral.experiment import DEFAULT_SEED
@@ -47,6 +50,7 @@ class UncertaintyOptions:
     share: float | None = 0.9  # robust plan: targets met in at least this share of draws (None: no robust plan)
     workers: int = 1
     solve: bool = True  # least cost in each draw (one LP per draw); off for a quick summary
+    calibrated: bool = True  # draws start from the latest observed population (as the calibrated projection)
 
 
 @dataclass
@@ -127,9 +131,30 @@ def _cost_factors(s: Scenario, rng: np.random.Generator, n: int) -> tuple[np.nda
     return tuple(np.exp(z[:, j] * np.log1p(spread[j]) / Z95) for j in range(2))
 
 
-def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | None = None) -> tuple[Draws, pd.DataFrame]:
+def _from_latest_observed(s: Scenario, pop: np.ndarray, to_year: int) -> tuple[np.ndarray, int | None]:
+    """Draws ``pop`` (base year .. ``to_year``) under the calibrated projection's rule: years up to the latest
+    observed one as the calibrated projection has them (observed or interpolated, the same in every draw),
+    later years scaled so that each draw starts from the latest observed population. The latest observed
+    year (None when the scenario has no observation after its base year)."""
+    proj, cal = projection_with_calibration(s, to_year, [MEDIUM], True)
+    if cal is None or cal.latest_year <= s.base_year:
+        return pop, None
+    latest = cal.latest_year
+    known = proj.table.set_index("year")["population"]
+    out = pop.copy()
+    if latest < to_year:
+        j = latest - s.base_year
+        out[:, j + 1:] *= float(known[latest]) / pop[:, j:j + 1]
+    for y in range(s.base_year, min(latest, to_year) + 1):
+        out[:, y - s.base_year] = float(known[y])
+    return out, latest
+
+
+def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | None = None,
+                 calibrated: bool = True) -> tuple[Draws, pd.DataFrame]:
     """``n`` drawn futures of scenario ``s`` from its base year to ``to_year`` (default: target year), and the
-    assumptions table (input, distribution, p5, median, p95 in the target year, label)."""
+    assumptions table (input, distribution, p5, median, p95 in the target year, label). ``calibrated``: start
+    the draws from the latest observed population (:func:`_from_latest_observed`)."""
     if n < 1:
         raise ValueError(f"--draws {n}: expected at least 1 draw")
     to_year = to_year or s.target_year
@@ -148,6 +173,9 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
         drawn = {ENGINE_RATE[name]: _drawn_path(*paths[name], shocks[d, j]) for j, name in enumerate(RATES)}
         inputs.append(replace(medium, **drawn))
     pop = project_many(inputs, s.base_year, to_year, medium)
+    latest = None
+    if calibrated:
+        pop, latest = _from_latest_observed(s, pop, to_year)
     capital, running = _cost_factors(s, np.random.default_rng(cost_ss), n)
     u = s.uncertainty
     for name, q in (("capital_cost", u.capital_cost), ("running_cost", u.running_cost)):
@@ -156,6 +184,10 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
     rho = u.rate_correlation
     rows.append(("rate_correlation", "correlation of the rate shocks", np.nan, rho.value if rho else 0.0, np.nan,
                  (rho.assumption or rho.source or "") if rho else "independent"))
+    if latest is not None:
+        rows.append(("observed_population", "as observed", np.nan, float(pop[0, latest - s.base_year])
+                     if latest <= to_year else np.nan, np.nan,
+                     f"years up to {latest} as observed; each draw projected on from the {latest} population"))
     rows.append(("demand_rates", "not drawn", np.nan, np.nan, np.nan, "the scenario has no need-from-demand block"))
     table = pd.DataFrame(rows, columns=["input", "distribution", "p5", "median", "p95", "label"])
     years = tuple(range(s.base_year, to_year + 1))
@@ -210,7 +242,7 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     """Monte Carlo for ``plan`` (of ``problem``, built from scenario ``s``): probabilities, costs, robust plan."""
     t0 = time.perf_counter()
     o = options
-    draws, assumptions = draw_futures(s, o.draws, o.seed, problem.target_year)
+    draws, assumptions = draw_futures(s, o.draws, o.seed, problem.target_year, o.calibrated)
     outcomes = plan_outcomes(problem, plan, draws)
     probs = probability_table(problem, outcomes)
     solved = solve_draws(problem, draws, o.workers) if o.solve else None
