@@ -154,7 +154,7 @@ TEXT: dict[str, tuple[str, str]] = {
 STAGES: dict[str, tuple[str, str]] = {
     "projection": ("人口预测", "projection"), "optimisation": ("资源优化", "optimisation"),
     "budget sweep": ("预算曲线", "budget sweep"), "referral simulation": ("转诊模拟", "referral simulation"),
-    "writing": ("写出文件", "writing files"),
+    "uncertainty": ("不确定性分析", "uncertainty"), "writing": ("写出文件", "writing files"),
 }
 
 METHODS: dict[str, tuple[str, str]] = {"components": ("要素", "components"), "cohort-component": ("队列要素", "cohort-component")}

@@ -1,0 +1,221 @@
+"""Uncertainty on plain arrays: how a plan fares over many drawn futures, and plans that hold in most of them.
+
+A :class:`Draws` holds N futures: each region's population by year (persons, end of year) and
+two cost factors (capital, running; 1 = the problem's own costs). On it:
+
+* :func:`plan_outcomes`: for a fixed plan, whether each target is met in the target year in each
+  draw, and the plan's cost in each draw.
+* :func:`robust_target_population`: the chance-constraint equivalent. Only right-hand sides are
+  random (population), so "target i is met in at least a share a of the draws" is exactly
+  ``stock >= ratio x q_a / divisor`` with q_a the a-quantile of the drawn populations (floors;
+  the (1 - a)-quantile for ceilings), in the target year and in every milestone year.
+* :func:`solve_draws`: the least cost of meeting every target (LP) in each draw, or where no plan
+  can, of the best reachable plan; one persistent model per chunk of draws, chunks on a process
+  pool. Chunks are fixed by their size, not by the number of workers, so the numbers are the same
+  with 1 or 2 workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimize.model import COST_SCALE, ModelOptions
+from optimize.persistent import PersistentModel
+from optimize.problem import AllocationProblem
+from optimize.result import MET_TOL, AllocationPlan
+
+REACHED = 1e-7  # a shortfall (per-capita units or share) at or below this counts as met
+DRAW_CHUNK = 100  # draws solved by one persistent model (fixed, so results do not depend on the workers)
+
+
+@dataclass(frozen=True)
+class Draws:
+    """N drawn futures. ``population[region]`` has shape (N, len(years)), persons at the end of each year;
+    ``capital_factor`` and ``running_factor`` (N,) multiply every capital and every running cost."""
+
+    years: tuple[int, ...]
+    population: dict[str, np.ndarray]
+    capital_factor: np.ndarray
+    running_factor: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.capital_factor)
+
+    def column(self, region: str, year: int) -> np.ndarray:
+        """Every draw's population of ``region`` in ``year``."""
+        return self.population[region][:, self.years.index(year)]
+
+    def at(self, d: int) -> dict[tuple[str, int], float]:
+        """Draw ``d``'s population as {(region, year): persons}."""
+        return {(r, y): float(a[d, j]) for r, a in self.population.items() for j, y in enumerate(self.years)}
+
+    def part(self, lo: int, hi: int) -> Draws:
+        return Draws(self.years, {r: a[lo:hi] for r, a in self.population.items()},
+                     self.capital_factor[lo:hi], self.running_factor[lo:hi])
+
+
+@dataclass(frozen=True)
+class PlanOutcomes:
+    """A fixed plan over the draws: ``met`` (N, targets) in the target year; ``cost`` and ``pv`` (N,) in CNY."""
+
+    met: np.ndarray
+    cost: np.ndarray
+    pv: np.ndarray
+
+    @property
+    def probability(self) -> np.ndarray:
+        """Share of draws in which each target is met."""
+        return self.met.mean(axis=0) if self.met.size else np.ones(self.met.shape[1])
+
+    @property
+    def joint(self) -> float:
+        """Share of draws in which every target is met."""
+        return float(self.met.all(axis=1).mean()) if len(self.met) else 1.0
+
+
+def target_stocks(p: AllocationProblem, plan: AllocationPlan) -> np.ndarray:
+    """Each target's kind in the target year, over every pool, from the plan's stocks table."""
+    st = plan.stocks[plan.stocks["year"] == p.target_year].groupby(["region", "kind"])["stock"].sum()
+    return np.array([float(st.get((tr.region, tr.kind), 0.0)) for tr in p.targets])
+
+
+def plan_outcomes(p: AllocationProblem, plan: AllocationPlan, draws: Draws) -> PlanOutcomes:
+    """Whether each target of ``plan`` is met in each draw (the plan fixed, the population drawn), and its cost.
+
+    Private-share targets do not depend on the population: met in every draw or none, as in the plan.
+    """
+    stocks = target_stocks(p, plan)
+    met = np.zeros((draws.n, len(p.targets)), dtype=bool)
+    fixed = dict(zip(zip(plan.attainment["region"], plan.attainment["kind"], plan.attainment["measure"]),
+                     plan.attainment["met"]))
+    for i, tr in enumerate(p.targets):
+        if tr.measure != "ratio":
+            met[:, i] = bool(fixed.get((tr.region, tr.kind, tr.measure), False))
+            continue
+        achieved = stocks[i] / draws.column(tr.region, p.target_year) * tr.divisor
+        gap = tr.ratio - achieved if tr.sense == "floor" else achieved - tr.ratio
+        met[:, i] = gap <= MET_TOL * max(1.0, tr.ratio)
+    c = plan.costs
+    disc = c["year"].map(p.discount)
+    cap, run = float(c["capital_cny"].sum()), float(c["running_cny"].sum())
+    cap_pv, run_pv = float((c["capital_cny"] * disc).sum()), float((c["running_cny"] * disc).sum())
+    cost = draws.capital_factor * cap + draws.running_factor * run
+    pv = draws.capital_factor * cap_pv + draws.running_factor * run_pv
+    return PlanOutcomes(met, cost, pv)
+
+
+def probability_table(p: AllocationProblem, outcomes: PlanOutcomes) -> pd.DataFrame:
+    """One row per target: the probability it is met and its binomial standard error (sqrt(p(1-p)/N))."""
+    n = max(len(outcomes.met), 1)
+    prob = outcomes.probability
+    return pd.DataFrame({
+        "region": [tr.region for tr in p.targets], "kind": [tr.kind for tr in p.targets],
+        "name": [tr.name for tr in p.targets], "expr": [tr.expr for tr in p.targets],
+        "unit": [tr.unit_label for tr in p.targets], "nature": [tr.nature for tr in p.targets],
+        "probability": prob, "std_error": np.sqrt(prob * (1 - prob) / n),
+    })
+
+
+def robust_target_population(p: AllocationProblem, draws: Draws, share: float) -> dict[tuple[str, str, int], float]:
+    """Residents each per-capita target must be met for so that it holds in at least ``share`` of the draws.
+
+    Floors: the smallest drawn population with at least ``share`` of the draws at or below it (the empirical
+    ``share``-quantile); ceilings: the largest with at least ``share`` at or above it. Every plan year, so
+    the milestones hold in the same share.
+    """
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"share {share}: expected a share of draws in (0, 1]")
+    out = {}
+    for tr in p.targets:
+        if tr.measure != "ratio":
+            continue
+        for y in p.years:
+            col = draws.column(tr.region, y)
+            q = np.quantile(col, share, method="inverted_cdf") if tr.sense == "floor" else \
+                -np.quantile(-col, share, method="inverted_cdf")
+            out[tr.region, tr.kind, y] = float(q)
+    return out
+
+
+@dataclass(frozen=True)
+class DrawSolutions:
+    """Per draw: ``feasible`` (some plan keeps every constraint), ``reachable`` (one meets every target),
+    ``cost`` and ``pv`` (CNY, the least-cost plan meeting every target, else the best reachable at least
+    cost), ``shortfall`` (N, targets; per-capita units or share) and the number of LP solves."""
+
+    feasible: np.ndarray
+    reachable: np.ndarray
+    cost: np.ndarray
+    pv: np.ndarray
+    shortfall: np.ndarray
+    solves: int
+
+
+def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
+    """Solve every draw of a chunk on one persistent min-cost model (targets hard: shortfall capped at 0);
+    a draw no plan meets goes to a max-attainment model first, whose shortfalls become the caps."""
+    zeros = tuple(0.0 for _ in p.targets)
+    hard = PersistentModel(p, ModelOptions(mode="min-cost", elastic_targets=True, shortfall_caps=zeros,
+                                           mutable=frozenset({"population", "caps"})))
+    best: PersistentModel | None = None
+    n, t = draws.n, len(p.targets)
+    out = dict(feasible=np.zeros(n, bool), reachable=np.zeros(n, bool), cost=np.full(n, np.nan), pv=np.full(n, np.nan),
+               shortfall=np.full((n, t), np.nan))
+    solves, hard_first = 0, True  # after an unreachable draw, the next goes to the max-attainment model first
+    for d in range(n):
+        pop, cf, rf = draws.at(d), float(draws.capital_factor[d]), float(draws.running_factor[d])
+        hard.set_population(pop)
+        hard.set_cost_factors(cf, rf)
+        caps = zeros
+        if hard_first:
+            hard.set_shortfall_caps(zeros)
+            hard.solve()
+            solves += 1
+        if not hard_first or not hard.ok:
+            if best is None:
+                best = PersistentModel(p, ModelOptions(mode="max-attainment", mutable=frozenset({"population"})))
+            best.set_population(pop)
+            best.set_cost_factors(cf, rf)
+            best.solve()
+            solves += 1
+            if not best.ok:
+                hard_first = False
+                continue
+            best.load()
+            caps = tuple(c if c > REACHED else 0.0 for c in best.shortfalls())
+            hard.set_shortfall_caps(caps)
+            hard.solve()
+            solves += 1
+            if not hard.ok:
+                continue
+        hard_first = not any(caps)
+        hard.load()
+        out["reachable"][d] = hard_first
+        out["feasible"][d] = True
+        out["cost"][d], out["pv"][d] = hard.total_cost(), hard.objective * COST_SCALE
+        out["shortfall"][d] = hard.shortfalls()
+    return DrawSolutions(solves=solves, **out)
+
+
+def solve_draws(p: AllocationProblem, draws: Draws, workers: int = 1, chunk: int = DRAW_CHUNK) -> DrawSolutions:
+    """:func:`_solve_chunk` over fixed chunks of ``chunk`` draws, on ``workers`` processes when more than one."""
+    bounds = [(lo, min(lo + chunk, draws.n)) for lo in range(0, draws.n, chunk)]
+    parts = [draws.part(lo, hi) for lo, hi in bounds]
+    if workers <= 1 or len(parts) <= 1:
+        results = [_solve_chunk(p, part) for part in parts]
+    else:
+        ctx = multiprocessing.get_context("spawn")  # HiGHS keeps threads: never fork a process that has them
+        with ProcessPoolExecutor(max_workers=min(workers, len(parts)), mp_context=ctx) as pool:
+            results = list(pool.map(_solve_chunk, [p] * len(parts), parts))
+    if not results:
+        empty = np.zeros(0)
+        return DrawSolutions(empty.astype(bool), empty.astype(bool), empty, empty, np.zeros((0, len(p.targets))), 0)
+    cat = lambda name: np.concatenate([getattr(r, name) for r in results])  # noqa: E731
+    return DrawSolutions(cat("feasible"), cat("reachable"), cat("cost"), cat("pv"), cat("shortfall"),
+                         sum(r.solves for r in results))
