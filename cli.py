@@ -697,7 +697,7 @@ def uncertainty_cmd(scenario, draws, plan_dir, robust, seed, workers, budget, no
 def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, budget, no_solve, out_dir, lang) -> None:
     from scenarios.run.outputs import read_plan, write_uncertainty
     from scenarios.run.plan import plan_or_best_reachable
-    from scenarios.run.uncertainty import UncertaintyOptions, run_uncertainty
+    from scenarios.run.uncertainty import UncertaintyOptions, run_uncertainty, target_text
 
     s, problem = _problem(scenario, "medium", budget, None)
     with err_console.status("uncertainty") as status:
@@ -714,7 +714,7 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, budget, no_so
         t.add_column(col, justify="left" if col == "target" else "right")
     for row in result.probabilities.itertuples(index=False):
         rob = getattr(row, "robust_probability", float("nan"))
-        t.add_row(f"{row.name} {row.expr}", f"{row.probability:.1%}", f"{rob:.1%}" if rob == rob else "-")
+        t.add_row(target_text(row, Labels("en")), f"{row.probability:.1%}", f"{rob:.1%}" if rob == rob else "-")
     console.print(t)
     for text in result.words:
         console.print(text, highlight=False)

@@ -61,7 +61,7 @@ FAMILY_WORDS = {
     "budget_per_year": "the yearly budget cap",
     "budget_total": "the plan-period budget",
 }
-MUTABLE = ("population", "budget", "caps")  # groups of data that can be made mutable parameters
+MUTABLE = ("population", "budget", "caps", "floors")  # groups of data that can be made mutable parameters
 COST_SCALE = 1e6  # costs enter the objective in millions of CNY, for numerical scale
 FLOOR_PENALTY = 1e7  # CNY million per whole floor missed in elastic min-cost models (far above any plan's cost)
 
@@ -354,9 +354,12 @@ def define_floor_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: Mo
     """Each floor row: the stock of its kind (one tier, or all) in its year at least ``units``;
     relaxed by ``floor_short`` (units) when targets are elastic. max-attainment prices the relative
     shortfall like a target of weight 1; elastic min-cost (the second stage of max-attainment, the
-    whole-unit stages) by :data:`FLOOR_PENALTY`, so a floor is kept as far as it can be."""
+    whole-unit stages) by :data:`FLOOR_PENALTY`, so a floor is kept as far as it can be. ``floor_units[i]``
+    is a parameter (mutable when ``opt.mutable`` names ``floors``: Monte Carlo draws rescale need)."""
     rows = floor_rows(p)
     m.FLOORS = pyo.Set(initialize=list(range(len(rows))), ordered=True)
+    m.floor_units = pyo.Param(m.FLOORS, mutable="floors" in opt.mutable, within=pyo.Reals,
+                              initialize={i: f.units for i, f in enumerate(rows)})
     if opt.elastic:
         m.floor_short = pyo.Var(m.FLOORS, domain=pyo.NonNegativeReals)
 
@@ -365,7 +368,7 @@ def define_floor_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: Mo
         have = {None: _total, "hospital": _hospital}.get(f.tier)  # hospital: public and private hospital pools
         stock = have(m, p, f.region, f.kind, f.year) if have else m.stock[f.region, f.kind, f.tier, f.year]
         slack = m.floor_short[i] if opt.elastic else 0
-        return stock + slack >= f.units
+        return stock + slack >= m.floor_units[i]
 
     m.floor = pyo.Constraint(m.FLOORS, rule=floor_rule)
 

@@ -1,7 +1,7 @@
 """A model built once and solved many times: only its data change between solves.
 
 :class:`PersistentModel` builds the Pyomo model of a problem with the named data groups as
-mutable parameters (``population``, ``budget``, ``caps``; see
+mutable parameters (``population``, ``budget``, ``caps``, ``floors``; see
 :func:`optimize.model.define_parameters`) and keeps it in Pyomo's persistent HiGHS interface,
 which holds one highspy instance: a re-solve passes only the changed coefficients, right-hand
 sides and bounds to HiGHS and starts from the previous basis (warm start). Cost factors change
@@ -21,7 +21,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.repn import generate_standard_repn
 
-from optimize.model import COST_SCALE, ModelOptions, build_model
+from optimize.model import COST_SCALE, ModelOptions, build_model, floor_rows
 from optimize.problem import PRIVATE, AllocationProblem
 from optimize.result import AllocationPlan, attainment_table, extract_plan
 from optimize.solve import OptimizeError
@@ -100,6 +100,16 @@ class PersistentModel:
             tr = p.targets[i]
             m.target_population[i, y] = values.get((tr.region, tr.kind, y), p.population[tr.region, y])
         self.problem = replace(p, target_population=dict(values))
+
+    def set_floor_scale(self, scale: dict[tuple[str, int], float]) -> None:
+        """Each floor row's units times ``scale[(region, year)]`` (1 where absent): need that moves with the
+        drawn population and demand rates."""
+        self._require("floors")
+        m = self.model
+        if not hasattr(m, "floor_units"):
+            return
+        for i, f in enumerate(floor_rows(self.problem)):
+            m.floor_units[i] = f.units * float(scale.get((f.region, f.year), 1.0))
 
     def set_cost_factors(self, capital: float = 1.0, running: float = 1.0) -> None:
         """Multiply every capital and every running cost in the objective (and in :meth:`total_cost`) by a factor.

@@ -5,10 +5,12 @@ two cost factors (capital, running; 1 = the problem's own costs). On it:
 
 * :func:`plan_outcomes`: for a fixed plan, whether each target is met in the target year in each
   draw, and the plan's cost in each draw.
+* :func:`floor_outcomes`: the same for floor rows (need), scaled to each draw's residents and demand.
 * :func:`robust_target_population`: the chance-constraint equivalent. Only right-hand sides are
   random (population), so "target i is met in at least a share a of the draws" is exactly
   ``stock >= ratio x q_a / divisor`` with q_a the a-quantile of the drawn populations (floors;
-  the (1 - a)-quantile for ceilings), in the target year and in every milestone year.
+  the (1 - a)-quantile for ceilings), in the target year and in every milestone year;
+  :func:`robust_floors` does the same for floor rows (need).
 * :func:`solve_draws`: the least cost of meeting every target (LP) in each draw, or where no plan
   can, of the best reachable plan; one persistent model per chunk of draws, chunks on a process
   pool. Chunks are fixed by their size, not by the number of workers, so the numbers are the same
@@ -19,14 +21,14 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from optimize.model import COST_SCALE, ModelOptions
 from optimize.persistent import PersistentModel
-from optimize.problem import AllocationProblem
+from optimize.problem import AllocationProblem, FloorRow
 from optimize.result import MET_TOL, AllocationPlan
 
 REACHED = 1e-7  # a shortfall (per-capita units or share) at or below this counts as met
@@ -36,12 +38,14 @@ DRAW_CHUNK = 100  # draws solved by one persistent model (fixed, so results do n
 @dataclass(frozen=True)
 class Draws:
     """N drawn futures. ``population[region]`` has shape (N, len(years)), persons at the end of each year;
-    ``capital_factor`` and ``running_factor`` (N,) multiply every capital and every running cost."""
+    ``capital_factor`` and ``running_factor`` (N,) multiply every capital and every running cost;
+    ``demand_factor`` (N,) every per-capita use rate (None: 1), so need scales with population x demand."""
 
     years: tuple[int, ...]
     population: dict[str, np.ndarray]
     capital_factor: np.ndarray
     running_factor: np.ndarray
+    demand_factor: np.ndarray | None = None  # (N,) per-capita use (admissions, visits) relative to the problem's
 
     @property
     def n(self) -> int:
@@ -57,7 +61,14 @@ class Draws:
 
     def part(self, lo: int, hi: int) -> Draws:
         return Draws(self.years, {r: a[lo:hi] for r, a in self.population.items()},
-                     self.capital_factor[lo:hi], self.running_factor[lo:hi])
+                     self.capital_factor[lo:hi], self.running_factor[lo:hi],
+                     None if self.demand_factor is None else self.demand_factor[lo:hi])
+
+    def need_scale(self, p: AllocationProblem, region: str, year: int) -> np.ndarray:
+        """(N,) each draw's need in ``region`` and ``year`` relative to the problem's: drawn / the problem's
+        residents, times the demand factor (need is taken as proportional to residents x per-capita use)."""
+        scale = self.column(region, year) / p.population[region, year]
+        return scale if self.demand_factor is None else scale * self.demand_factor
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,38 @@ def plan_outcomes(p: AllocationProblem, plan: AllocationPlan, draws: Draws) -> P
     return PlanOutcomes(met, cost, pv)
 
 
+def floor_stock(plan: AllocationPlan, f: FloorRow) -> float:
+    """The plan's stock that floor row ``f`` bounds: its tier, every pool (tier None) or the hospital pools."""
+    st = plan.stocks[(plan.stocks["region"] == f.region) & (plan.stocks["kind"] == f.kind) & (plan.stocks["year"] == f.year)]
+    if f.tier == "hospital":
+        st = st[st["tier"] != "primary"]
+    elif f.tier is not None:
+        st = st[st["tier"] == f.tier]
+    return float(st["stock"].sum())
+
+
+def floor_outcomes(p: AllocationProblem, plan: AllocationPlan, floors: tuple[FloorRow, ...], draws: Draws) -> np.ndarray:
+    """(N, floors): whether the plan's stock meets each floor (need) once scaled to the draw (:meth:`Draws.need_scale`)."""
+    met = np.zeros((draws.n, len(floors)), dtype=bool)
+    for j, f in enumerate(floors):
+        have = floor_stock(plan, f)
+        met[:, j] = have >= f.units * draws.need_scale(p, f.region, f.year) - MET_TOL * max(1.0, f.units)
+    return met
+
+
+def robust_floors(p: AllocationProblem, draws: Draws, share: float) -> tuple[FloorRow, ...]:
+    """The problem's floor rows, each scaled to the ``share``-quantile of its need over the draws (a single floor
+    proportional to need holds in ``share`` of the draws exactly when it holds at that quantile)."""
+    out = []
+    for f in p.floors:
+        if f.year not in draws.years:
+            out.append(f)
+            continue
+        q = float(np.quantile(draws.need_scale(p, f.region, f.year), share, method="inverted_cdf"))
+        out.append(replace(f, units=f.units * q))
+    return tuple(out)
+
+
 def probability_table(p: AllocationProblem, outcomes: PlanOutcomes) -> pd.DataFrame:
     """One row per target: the probability it is met and its binomial standard error (sqrt(p(1-p)/N))."""
     n = max(len(outcomes.met), 1)
@@ -118,6 +161,7 @@ def probability_table(p: AllocationProblem, outcomes: PlanOutcomes) -> pd.DataFr
         "region": [tr.region for tr in p.targets], "kind": [tr.kind for tr in p.targets],
         "name": [tr.name for tr in p.targets], "expr": [tr.expr for tr in p.targets],
         "unit": [tr.unit_label for tr in p.targets], "nature": [tr.nature for tr in p.targets],
+        "ratio": [tr.ratio for tr in p.targets], "divisor": [tr.divisor for tr in p.targets],
         "probability": prob, "std_error": np.sqrt(prob * (1 - prob) / n),
     })
 
@@ -161,8 +205,9 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
     """Solve every draw of a chunk on one persistent min-cost model (targets hard: shortfall capped at 0);
     a draw no plan meets goes to a max-attainment model first, whose shortfalls become the caps."""
     zeros = tuple(0.0 for _ in p.targets)
+    floors = frozenset({"floors"}) if p.floors else frozenset()
     hard = PersistentModel(p, ModelOptions(mode="min-cost", elastic_targets=True, shortfall_caps=zeros,
-                                           mutable=frozenset({"population", "caps"})))
+                                           mutable=frozenset({"population", "caps"}) | floors))
     best: PersistentModel | None = None
     n, t = draws.n, len(p.targets)
     out = dict(feasible=np.zeros(n, bool), reachable=np.zeros(n, bool), cost=np.full(n, np.nan), pv=np.full(n, np.nan),
@@ -170,8 +215,12 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
     solves, hard_first = 0, True  # after an unreachable draw, the next goes to the max-attainment model first
     for d in range(n):
         pop, cf, rf = draws.at(d), float(draws.capital_factor[d]), float(draws.running_factor[d])
+        scale = {(f.region, f.year): float(draws.need_scale(p, f.region, f.year)[d]) for f in p.floors
+                 if f.year in draws.years}
         hard.set_population(pop)
         hard.set_cost_factors(cf, rf)
+        if floors:
+            hard.set_floor_scale(scale)
         caps = zeros
         if hard_first:
             hard.set_shortfall_caps(zeros)
@@ -179,9 +228,11 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
             solves += 1
         if not hard_first or not hard.ok:
             if best is None:
-                best = PersistentModel(p, ModelOptions(mode="max-attainment", mutable=frozenset({"population"})))
+                best = PersistentModel(p, ModelOptions(mode="max-attainment", mutable=frozenset({"population"}) | floors))
             best.set_population(pop)
             best.set_cost_factors(cf, rf)
+            if floors:
+                best.set_floor_scale(scale)
             best.solve()
             solves += 1
             if not best.ok:

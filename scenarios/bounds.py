@@ -133,6 +133,7 @@ BOUNDS: dict[str, Bound] = {
     "uncertainty.rate_correlation": Bound(0, 1, "correlation of the rate shocks"),
     "uncertainty.capital_cost": Bound(0, 5, "95th percentile of a cost factor is 1 + value; a sixfold overrun is not a plan"),
     "uncertainty.running_cost": Bound(0, 5, "95th percentile of a cost factor is 1 + value; see uncertainty.capital_cost"),
+    "uncertainty.demand_rate": Bound(0, 5, "95th percentile of the use-rate factor is 1 + value; see uncertainty.capital_cost"),
 }
 
 ANY_NUMBER = Bound(-1e13, 1e13, "no quantity in a regional health plan is larger (budgets included)")

@@ -529,7 +529,8 @@ class RateSpread(Provenanced):
 class UncertaintySettings(Strict):
     """Distributions of ``healthsim uncertainty``'s draws; a rate without a spread takes it from the low and
     high variants. ``capital_cost`` / ``running_cost``: the 95th percentile of a lognormal factor (median 1)
-    on every capital / running cost is 1 + value. ``rate_correlation``: correlation of the rate shocks."""
+    on every capital / running cost is 1 + value; ``demand_rate``: the same for every per-capita use rate (admissions,
+    visits), which moves the need from demand. ``rate_correlation``: correlation of the rate shocks."""
 
     birth_rate: RateSpread | None = None
     death_rate: RateSpread | None = None
@@ -537,6 +538,7 @@ class UncertaintySettings(Strict):
     rate_correlation: Fraction | None = None
     capital_cost: NonNegativeQuantity | None = None
     running_cost: NonNegativeQuantity | None = None
+    demand_rate: NonNegativeQuantity | None = None
 
 
 class Region(Strict):

@@ -222,7 +222,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         sweep = budget_sweep(problem, np.linspace(low, top, o.sweep_steps),
                              progress=lambda i: say("budget sweep", i, o.sweep_steps))
     uncertainty = None
-    if o.uncertainty_draws > 0 and problem.targets:
+    if o.uncertainty_draws > 0 and (problem.targets or problem.floors):
         say("uncertainty", 0, 1)
         uncertainty = run_uncertainty(s, problem, plan, UncertaintyOptions(o.uncertainty_draws, o.seed, solve=False,
                                                                              calibrated=o.calibrated))

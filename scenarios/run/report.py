@@ -23,6 +23,7 @@ from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.provenance import provenance_rows
 from scenarios.run.charts import fig_sweep, report_figures
 from scenarios.run.fonts import FONT_STACK, font_face_css
+from scenarios.run.uncertainty import target_text
 from scenarios.run.workbook import group_columns
 
 if TYPE_CHECKING:
@@ -403,7 +404,7 @@ def uncertainty_figures(u: UncertaintyResult, L: Labels | None = None) -> dict[s
     _uncertainty_layout(f2, L, "抽样数" if zh else "draws", "规划期公共投入（亿元）" if zh else "plan-period public cost (亿元)")
     f2.update_layout(barmode="overlay")
     p = u.probabilities
-    names = [f"{L.resource(k)} {e}" for k, e in zip(p["kind"], p["expr"])]
+    names = [target_text(row, L, unit=False) for row in p.itertuples(index=False)]
     f3 = go.Figure([go.Bar(x=names, y=p["probability"] * 100, name="本规划" if zh else "this plan",
                            error_y=dict(type="data", array=1.96 * p["std_error"] * 100))])
     if "robust_probability" in p:
@@ -437,7 +438,7 @@ def uncertainty_section(u: UncertaintyResult, L: Labels | None = None,
     L = L or Labels("zh")
     esc, zh = html.escape, L.lang == "zh"
     figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
-    words = "".join(f"<li>{esc(w)}</li>" for w in u.words)
+    words = "".join(f"<li>{esc(w)}</li>" for w in u.sentences(L.lang))
     charts = [f"<h3>{esc(titles[name])}</h3>" + fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs and i == 0,
                                                            div_id=f"uncertainty_{name}")
               for i, (name, fig) in enumerate(figs.items())]

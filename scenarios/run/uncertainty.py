@@ -12,9 +12,12 @@ Each labelled assumption (the ``assumptions`` table of a result says which appli
   later years are scaled to start from the latest observed population.
 * Capital and running costs: one lognormal factor each (median 1, 95th percentile 1 + spread) on
   every capital / running cost, drawn independently of the rates.
-* Demand rates: not drawn (the scenario has no need-from-demand block yet).
+* Demand rates (per-capita admissions and visits): one lognormal factor per draw (median 1, 95th
+  percentile 1 + ``demand_rate``). Need from demand (:mod:`scenarios.run.need`) in a draw is the
+  medium need times the draw's residents over the medium's, times that factor (the age mix of the
+  medium projection is kept: an approximation, said in the assumptions table).
 
-Draws come from ``numpy.random.SeedSequence(seed)``: the rate and cost streams are spawned
+Draws come from ``numpy.random.SeedSequence(seed)``: the rate, cost and demand streams are spawned
 children, so the same seed gives the same draws whatever else changes.
 """
 
@@ -28,9 +31,12 @@ import pandas as pd
 
 from optimize.problem import AllocationProblem
 from optimize.result import AllocationPlan
-from optimize.uncertainty import (Draws, DrawSolutions, PlanOutcomes, plan_outcomes, probability_table,
-                                  robust_target_population, solve_draws)
+from optimize.problem import FloorRow
+from optimize.uncertainty import (Draws, DrawSolutions, PlanOutcomes, floor_outcomes, plan_outcomes, probability_table,
+                                  robust_floors, robust_target_population, solve_draws)
 from scenarios.amounts import format_cny
+from scenarios.labels import Labels
+from scenarios.run.need import need_table
 from scenarios.run.plan import PlanOutcome, plan_or_best_reachable
 from scenarios.run.projection import MEDIUM, population_inputs, projection_with_calibration
 from scenarios.schema import Scenario
@@ -70,9 +76,14 @@ class UncertaintyResult:
     robust: PlanOutcome | None = None
     robust_joint: float | None = None
     premium: float | None = None
-    words: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # in English (the terminal)
+    words_zh: list[str] = field(default_factory=list)
     seconds: float = 0.0
     solves: int = 0
+
+    def sentences(self, lang: str) -> list[str]:
+        """:attr:`words` in ``lang`` (zh or en)."""
+        return self.words_zh if lang == "zh" else self.words
 
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"uncertainty_assumptions": self.assumptions, "uncertainty_fan": self.fan,
@@ -86,8 +97,8 @@ class UncertaintyResult:
     def summary(self) -> dict:
         """Headline figures (JSON-ready)."""
         return {"draws": self.options.draws, "seed": self.options.seed, "joint_probability": self.joint,
-                "probabilities": dict(zip(self.probabilities["kind"] + ":" + self.probabilities["expr"].astype(str),
-                                          self.probabilities["probability"].astype(float))),
+                "probabilities": {f"{r.kind}:{'need' if r.nature == 'need' else r.expr}": float(r.probability)
+                                  for r in self.probabilities.itertuples(index=False)},
                 "robust_share": self.options.share, "robust_joint_probability": self.robust_joint,
                 "robust_premium_cny": self.premium, "words": self.words}
 
@@ -125,10 +136,18 @@ def _rate_shocks(s: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:
     return np.sqrt(rho) * z[:, :1] + np.sqrt(1.0 - rho) * z[:, 1:]
 
 
-def _cost_factors(s: Scenario, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    z = rng.standard_normal((n, 2))
-    spread = [q.value if q is not None else 0.0 for q in (s.uncertainty.capital_cost, s.uncertainty.running_cost)]
-    return tuple(np.exp(z[:, j] * np.log1p(spread[j]) / Z95) for j in range(2))
+def _lognormal_factors(spreads: list[float], rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    """One lognormal factor per spread and draw: median 1, 95th percentile 1 + spread."""
+    z = rng.standard_normal((n, len(spreads)))
+    return tuple(np.exp(z[:, j] * np.log1p(sp) / Z95) for j, sp in enumerate(spreads))
+
+
+def _spread(q) -> float:
+    return q.value if q is not None else 0.0
+
+
+def _label(q, none: str = "no spread") -> str:
+    return (q.assumption or q.source or q.reference or "") if q is not None else none
 
 
 def _from_latest_observed(s: Scenario, pop: np.ndarray, to_year: int) -> tuple[np.ndarray, int | None]:
@@ -158,7 +177,7 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
     if n < 1:
         raise ValueError(f"--draws {n}: expected at least 1 draw")
     to_year = to_year or s.target_year
-    rate_ss, cost_ss = np.random.SeedSequence(seed).spawn(2)
+    rate_ss, cost_ss, demand_ss = np.random.SeedSequence(seed).spawn(3)  # children 0 and 1 do not depend on 3
     shocks = _rate_shocks(s, np.random.default_rng(rate_ss), n)
     medium = population_inputs(s.population, s.base_year, MEDIUM)
     rows, paths = [], {}
@@ -176,11 +195,13 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
     latest = None
     if calibrated:
         pop, latest = _from_latest_observed(s, pop, to_year)
-    capital, running = _cost_factors(s, np.random.default_rng(cost_ss), n)
     u = s.uncertainty
-    for name, q in (("capital_cost", u.capital_cost), ("running_cost", u.running_cost)):
-        sp = q.value if q is not None else 0.0
-        rows.append((name, "lognormal factor", 1 / (1 + sp), 1.0, 1 + sp, (q.assumption or q.source or "") if q else "no spread"))
+    capital, running = _lognormal_factors([_spread(u.capital_cost), _spread(u.running_cost)],
+                                          np.random.default_rng(cost_ss), n)
+    (demand,) = _lognormal_factors([_spread(u.demand_rate)], np.random.default_rng(demand_ss), n)
+    for name, q in (("capital_cost", u.capital_cost), ("running_cost", u.running_cost), ("demand_rate", u.demand_rate)):
+        sp = _spread(q)
+        rows.append((name, "lognormal factor", 1 / (1 + sp), 1.0, 1 + sp, _label(q)))
     rho = u.rate_correlation
     rows.append(("rate_correlation", "correlation of the rate shocks", np.nan, rho.value if rho else 0.0, np.nan,
                  (rho.assumption or rho.source or "") if rho else "independent"))
@@ -188,19 +209,45 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
         rows.append(("observed_population", "as observed", np.nan, float(pop[0, latest - s.base_year])
                      if latest <= to_year else np.nan, np.nan,
                      f"years up to {latest} as observed; each draw projected on from the {latest} population"))
-    rows.append(("demand_rates", "not drawn", np.nan, np.nan, np.nan, "the scenario has no need-from-demand block"))
+    rows.append(("need_from_demand", "medium need x drawn residents / medium residents x demand factor", np.nan,
+                 np.nan, np.nan, "the age mix of the medium projection is kept in every draw (an approximation: "
+                 "fertility and migration shocks move the 65+ share by a fraction of a point over a plan)"
+                 if s.demand is not None else "the scenario has no [demand] section: need is not evaluated"))
     table = pd.DataFrame(rows, columns=["input", "distribution", "p5", "median", "p95", "label"])
     years = tuple(range(s.base_year, to_year + 1))
-    return Draws(years, {s.id: pop}, capital, running), table
+    return Draws(years, {s.id: pop}, capital, running, demand), table
 
 
 # -- the run -------------------------------------------------------------------------------------
 
 
-def share_words(share: float) -> str:
-    """0.9 -> '9 of 10 futures'; 0.95 -> '95% of futures'."""
+def share_words(share: float, L: Labels | None = None) -> str:
+    """0.9 -> '9 of 10 futures' (每10个情景中的9个); 0.95 -> '95% of futures'."""
+    L = L or Labels("en")
     tenths = share * 10
-    return f"{round(tenths)} of 10 futures" if abs(tenths - round(tenths)) < 1e-9 else f"{share:.0%} of futures"
+    return L.text("mc_share_tenths", k=round(tenths)) if abs(tenths - round(tenths)) < 1e-9 else L.text("mc_share_pct", p=share)
+
+
+def target_text(row, L: Labels, unit: bool = True) -> str:
+    """A probability row's target as read in the report: 'beds 6.46 per 1,000' (每千人口床位 6.46); a target
+    written as growth ('+30%') also gives the ratio it stands for; need rows say 'need'."""
+    res = L.resource(row.kind)
+    if row.nature == "need":
+        word = f"{res}需求" if L.lang == "zh" else f"{res} needed"
+        return f"{word} {row.expr}{L.counter(row.kind)}" if unit else word
+    if row.unit == "share":
+        return f"社会办医院{res}占比 {row.expr}" if L.lang == "zh" else f"{row.name} {row.expr}"
+    per = L.value(f"per_{int(row.divisor)}")
+    try:
+        float(str(row.expr).lstrip("<>=≤≥ "))
+        numeric = True
+    except ValueError:
+        numeric = False
+    if not unit:
+        return f"{res} {row.expr}"
+    if numeric:
+        return f"{per}{res} {row.expr}" if L.lang == "zh" else f"{row.name} {row.expr} {per}"
+    return f"{res} {row.expr}（{per}{row.ratio:.2f}）" if L.lang == "zh" else f"{row.name} {row.expr} ({row.ratio:.2f} {per})"
 
 
 def _fan(draws: Draws, region: str, medium: dict[tuple[str, int], float]) -> pd.DataFrame:
@@ -220,10 +267,37 @@ def _cost_summary(rows: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _robust(problem: AllocationProblem, draws: Draws, share: float) -> PlanOutcome:
-    """The least-cost plan (whole units, no budget cap) meeting every target for the ``share``-quantile population;
-    where none can, the best reachable plan for it."""
+    """The least-cost plan (whole units, no budget cap) meeting every target for the ``share``-quantile population,
+    and every floor (need) at the ``share``-quantile of its drawn need; where none can, the best reachable plan."""
     quantiles = robust_target_population(problem, draws, share)
-    return plan_or_best_reachable(replace(problem, target_population=quantiles).with_budget(None, None), "min-cost")
+    robust = replace(problem, target_population=quantiles, floors=robust_floors(problem, draws, share))
+    return plan_or_best_reachable(robust.with_budget(None, None), "min-cost")
+
+
+def need_rows(s: Scenario, problem: AllocationProblem, calibrated: bool = True) -> tuple[FloorRow, ...]:
+    """The target year's need from demand by resource (both tiers together) at the medium projection, as floor
+    rows to evaluate plans against; () when the scenario has no [demand] and [referral] or no age structure."""
+    if s.demand is None or s.referral is None:
+        return ()
+    Y = problem.target_year
+    proj, _ = projection_with_calibration(s, Y, [MEDIUM], calibrated)
+    if proj.method != "cohort-component":
+        return ()
+    need = need_table(s, proj, MEDIUM)
+    total = need[need["year"] == Y].groupby(["region", "kind"], sort=False)["need"].sum()
+    return tuple(FloorRow(r, k, None, Y, float(v), f"need: {k}") for (r, k), v in total.items() if k in problem.kinds)
+
+
+def _need_probabilities(problem: AllocationProblem, plan: AllocationPlan, needs: tuple[FloorRow, ...],
+                        draws: Draws) -> pd.DataFrame:
+    """Rows of the probability table for the need from demand: the plan's stock against each drawn need."""
+    met = floor_outcomes(problem, plan, needs, draws)
+    prob = met.mean(axis=0) if len(met) else np.ones(len(needs))
+    return pd.DataFrame({
+        "region": [f.region for f in needs], "kind": [f.kind for f in needs], "name": [f.label for f in needs],
+        "expr": [f"{f.units:,.0f}" for f in needs], "unit": ["beds" if f.kind == "beds" else "persons" for f in needs],
+        "nature": "need", "ratio": [f.units for f in needs], "divisor": 1.0,
+        "probability": prob, "std_error": np.sqrt(prob * (1 - prob) / max(draws.n, 1))})
 
 
 def _draw_table(problem: AllocationProblem, draws: Draws, outcomes: PlanOutcomes, solved: DrawSolutions | None) -> pd.DataFrame:
@@ -244,7 +318,9 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     o = options
     draws, assumptions = draw_futures(s, o.draws, o.seed, problem.target_year, o.calibrated)
     outcomes = plan_outcomes(problem, plan, draws)
-    probs = probability_table(problem, outcomes)
+    needs = need_rows(s, problem, o.calibrated)
+    probs = pd.concat([probability_table(problem, outcomes), _need_probabilities(problem, plan, needs, draws)],
+                      ignore_index=True)
     solved = solve_draws(problem, draws, o.workers) if o.solve else None
     result = UncertaintyResult(
         s.id, problem.target_year, o, assumptions, _fan(draws, problem.regions[0], problem.population), probs,
@@ -254,40 +330,41 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     if solved is not None:
         costs["least cost of the targets in each draw (LP, nominal)"] = solved.cost
     result.cost_summary = _cost_summary(costs)
-    if o.share is not None and problem.targets:
+    if o.share is not None and (problem.targets or problem.floors):
         result.robust = _robust(problem, draws, o.share)
         robust_out = plan_outcomes(problem, result.robust.plan, draws)
-        result.probabilities["robust_probability"] = robust_out.probability
+        robust_need = floor_outcomes(problem, result.robust.plan, needs, draws)
+        result.probabilities["robust_probability"] = np.concatenate([robust_out.probability, robust_need.mean(axis=0)])
         result.robust_joint = robust_out.joint
         result.premium = result.robust.plan.total_cost - plan.total_cost
-    result.words = uncertainty_words(result, problem, solved)
+    result.words = uncertainty_words(result, problem, solved, Labels("en"))
+    result.words_zh = uncertainty_words(result, problem, solved, Labels("zh"))
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def uncertainty_words(r: UncertaintyResult, problem: AllocationProblem, solved: DrawSolutions | None) -> list[str]:
-    """The result in sentences: each target's chance, every target together, cost spread, the robust plan."""
+def uncertainty_words(r: UncertaintyResult, problem: AllocationProblem, solved: DrawSolutions | None,
+                     L: Labels | None = None) -> list[str]:
+    """The result in sentences: each target's chance, every target together, need, cost spread, the robust plan."""
+    L = L or Labels("en")
     n, Y = r.options.draws, r.target_year
-    lines = [f"Over {n:,} drawn futures (seed {r.options.seed}), the plan meets every {Y} target in "
-             f"{r.joint:.0%} of them."]
+    lines = [L.text("mc_joint", n=n, seed=r.options.seed, p=r.joint, year=Y)]
     for row in r.probabilities.itertuples(index=False):
-        lines.append(f"{row.name} {row.expr} {row.unit if row.unit != 'share' else ''}".rstrip()
-                     + f": met in {row.probability:.0%} of futures (± {1.96 * row.std_error:.1%}).")
-    c = r.cost_summary.set_index("measure")
-    nominal = c.loc["plan cost (nominal)"]
-    lines.append(f"The plan costs {format_cny(nominal.p50_cny)} (10-90%: {format_cny(nominal.p10_cny)} to "
-                 f"{format_cny(nominal.p90_cny)}) as capital and salary costs vary.")
+        if row.nature == "need":
+            lines.append(L.text("mc_need", year=Y, name=L.resource(row.kind), units=row.ratio,
+                                counter=L.counter(row.kind), p=row.probability, se=1.96 * row.std_error))
+        else:
+            lines.append(L.text("mc_target", target=target_text(row, L), p=row.probability, se=1.96 * row.std_error))
+    nominal = r.cost_summary.set_index("measure").loc["plan cost (nominal)"]
+    lines.append(L.text("mc_cost", cost=format_cny(r.plan_cost), p50=format_cny(nominal.p50_cny),
+                        p10=format_cny(nominal.p10_cny), p90=format_cny(nominal.p90_cny)))
     if solved is not None and len(solved.reachable):
-        lines.append(f"A plan meeting every target exists under the constraints in {solved.reachable.mean():.0%} "
-                     "of futures.")
+        lines.append(L.text("mc_reachable", p=float(solved.reachable.mean())))
     if r.robust is not None and r.premium is not None:
-        share = r.options.share
-        met_all = r.robust.plan.all_met
-        what = "holding" if met_all else "getting as close as the constraints allow"
-        more = f"{format_cny(abs(r.premium))} {'more' if r.premium >= 0 else 'less'}"
-        lines.append(f"A plan {what} in {share_words(share)} costs {more} than this plan "
-                     f"({format_cny(r.robust.plan.total_cost)} against {format_cny(r.plan_cost)}); "
-                     f"it meets every target together in {r.robust_joint:.0%} of the draws.")
+        key = "mc_robust" if r.robust.plan.all_met else "mc_robust_best"
+        lines.append(L.text(key, share=share_words(r.options.share, L), amount=format_cny(abs(r.premium)),
+                            more=L.text("mc_more" if r.premium >= 0 else "mc_less"),
+                            robust=format_cny(r.robust.plan.total_cost), plan=format_cny(r.plan_cost), joint=r.robust_joint))
         if problem.budget_total is not None and r.robust.plan.total_cost > problem.budget_total:
-            lines.append(f"That is above the budget of {format_cny(problem.budget_total)}.")
+            lines.append(L.text("mc_over_budget", budget=format_cny(problem.budget_total)))
     return lines

@@ -10,7 +10,7 @@ import pytest
 from optimize.model import ModelOptions, build_model
 from optimize.persistent import PersistentModel
 from optimize.result import extract_plan
-from optimize.solve import run_model, solved
+from optimize.solve import run_model, solve, solved
 from optimize.sweep import budget_sweep
 from optimize.uncertainty import Draws, robust_target_population, solve_draws
 from test_lp_files import tiny_problem
@@ -100,3 +100,41 @@ def test_robust_population_is_the_quantile_of_the_draws():
     assert (col <= q["r", "beds", p.target_year]).mean() >= 0.9
     assert (col < q["r", "beds", p.target_year]).mean() < 0.9
     assert ("r", "beds", p.target_year) in q and all(k[1] != "private" for k in q)
+
+
+def test_floor_scale_resolve_equals_fresh_build():
+    """Need floors rescaled in place (a draw's residents x demand) give the fresh build's optimum."""
+    p = _unlimited()
+    model = PersistentModel(p, ModelOptions(mode="min-cost", mutable=frozenset({"floors"})))
+    objectives = []
+    for scale in (1.0, 1.25, 0.9):
+        model.set_floor_scale({("r", 2022): scale})
+        assert model.solve()
+        floors = tuple(replace(f, units=f.units * scale) for f in p.floors)
+        assert model.objective == pytest.approx(_fresh_objective(replace(p, floors=floors), ModelOptions()), rel=1e-9)
+        objectives.append(model.objective)
+    assert objectives[1] > objectives[0] >= objectives[2]  # 45 physicians x 1.25 binds harder
+
+
+def test_need_outcomes_and_robust_floors_follow_the_drawn_need():
+    from optimize.problem import FloorRow
+    from optimize.uncertainty import floor_outcomes, robust_floors
+
+    p = _unlimited()
+    plan = solve(p, integer=False)
+    physicians = plan.stocks.query("kind == 'physicians' and year == 2022")["stock"].sum()
+    n = 200
+    demand = np.linspace(0.8, 1.2, n)
+    pop = np.tile([p.population["r", y] for y in (2020, 2021, 2022)], (n, 1))
+    pop[:, 2] *= np.linspace(1.1, 0.9, n)  # residents and use rates pull apart: need scales with their product
+    draws = Draws((2020, 2021, 2022), {"r": pop}, np.ones(n), np.ones(n), demand)
+    need = FloorRow("r", "physicians", None, 2022, 45.0)
+    scale = pop[:, 2] / p.population["r", 2022] * demand
+    met = floor_outcomes(p, plan, (need,), draws)[:, 0]
+    np.testing.assert_array_equal(met, physicians >= 45.0 * scale - 1e-6)
+    assert 0 < met.mean() < 1  # the plan covers the need in some futures only
+    for share in (0.5, 0.9):
+        (rob,) = [f for f in robust_floors(p, draws, share) if f.kind == "physicians"]
+        assert rob.units == pytest.approx(45.0 * np.quantile(scale, share, method="inverted_cdf"))
+        assert (rob.units >= 45.0 * scale - 1e-9).mean() >= share  # a stock at the robust floor holds in >= share
+

@@ -22,7 +22,8 @@ from scenarios.schema import Fraction, NonNegativeQuantity, UncertaintySettings
 def _fixed(s, corr: float = 0.0, costs: float = 0.0, variants: bool = False):
     """``s`` with the given cost spread and rate correlation, with or without its low/high variants."""
     q = lambda v, cls=NonNegativeQuantity: cls(value=v, assumption="test")  # noqa: E731
-    update = {"uncertainty": UncertaintySettings(capital_cost=q(costs), running_cost=q(costs), rate_correlation=q(corr, Fraction))}
+    update = {"uncertainty": UncertaintySettings(capital_cost=q(costs), running_cost=q(costs), demand_rate=q(costs),
+                                                 rate_correlation=q(corr, Fraction))}
     if not variants:
         update["population"] = s.population.model_copy(update={"variants": {}})
     return s.model_copy(update=update)
@@ -39,8 +40,15 @@ def test_zero_variance_gives_the_deterministic_answer(conghua):
     s, p, plan = conghua
     flat = _fixed(s)
     r = run_uncertainty(flat, p, plan, UncertaintyOptions(draws=40, share=None, solve=False))
-    assert set(r.probabilities["probability"]) <= {0.0, 1.0}
-    assert list(r.probabilities["probability"] == 1.0) == list(plan.attainment["met"])
+    probs = r.probabilities
+    assert set(probs["probability"]) <= {0.0, 1.0}
+    targets, needs = probs[probs["nature"] != "need"], probs[probs["nature"] == "need"]
+    assert list(targets["probability"] == 1.0) == list(plan.attainment["met"])
+    # need: met in every draw exactly when the plan's target-year stock covers the medium need
+    assert set(needs["kind"]) == {"beds", "physicians", "nurses", "gps"}
+    stocks = plan.stocks[plan.stocks["year"] == s.target_year].groupby("kind")["stock"].sum()
+    for row in needs.itertuples():
+        assert row.probability == float(stocks[row.kind] >= row.ratio - 1e-6)
     np.testing.assert_allclose(r.draws["plan_cost_cny"], plan.total_cost, rtol=1e-9)
     np.testing.assert_allclose(r.fan["p10"], r.fan["p90"], rtol=1e-12)
     np.testing.assert_allclose(r.fan["p50"], r.fan["medium"], rtol=1e-9)
@@ -122,3 +130,20 @@ def test_run_includes_a_short_summary_in_the_report(tmp_path):
     assert "不确定性：规划达标的可能性" in html and "uncertainty_fan" in html  # the report is Chinese first
     en = write_report(result, tmp_path / "en.html", "en").read_text(encoding="utf-8")
     assert "Uncertainty: how likely the plan is to meet its targets" in en and "uncertainty_fan" in en
+
+
+def test_need_moves_with_residents_and_use_rates_and_a_robust_plan_covers_it():
+    s = load("qingcheng")
+    draws, table = draw_futures(s, 4000, seed=2)
+    demand = table.set_index("input").loc["demand_rate"]
+    assert np.percentile(draws.demand_factor, 95) == pytest.approx(demand.p95, rel=0.02) and demand.p95 == pytest.approx(1.10)
+    assert np.median(draws.demand_factor) == pytest.approx(1.0, abs=0.01)
+    p = problem_for(s, basis="need")  # sized by the target-year need only: floors by tier
+    plan = plan_or_best_reachable(p).plan
+    r = run_uncertainty(s, p, plan, UncertaintyOptions(draws=400, seed=3, share=0.9, solve=False))
+    need = r.probabilities[r.probabilities["nature"] == "need"].set_index("kind")
+    assert set(need.index) == {"beds", "physicians", "nurses", "gps"}
+    assert 0.0 < need.loc["beds", "probability"] < 1.0  # a plan sized to the medium need misses it in some futures
+    assert (need["robust_probability"] >= 0.9 - 1e-12).all()  # floors at the 90% quantile of the drawn need
+    assert (need["robust_probability"] >= need["probability"]).all()
+    assert any("beds needed in 2025" in w for w in r.words) and any("2025年床位需求" in w for w in r.words_zh)
