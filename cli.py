@@ -58,12 +58,13 @@ def _error_kinds() -> tuple[type, tuple[type, ...]]:
     """(no plan meets the targets, input errors reported in one line); imported when an error is handled."""
     from optimize.problem import ProblemError
     from optimize.solve import InfeasiblePlan, OptimizeError
+    from scenarios.run.batch import BatchError
     from scenarios.run.outputs import OutputError
     from sim.population import ProjectionError
     from sim.referral.network import NetworkError
 
     return InfeasiblePlan, (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError,
-                            OutputError, UserError)
+                            OutputError, UserError, BatchError)
 
 
 def _fmt(x: Any, digits: int = 0) -> str:
@@ -683,21 +684,27 @@ def _print_demand(s, result) -> None:
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes solving the draws (the numbers do not depend on it).")
+@click.option("--scheduler", default=None,
+              help="Solve the draws on an existing Dask scheduler, e.g. tcp://host:8786 (for many draws).")
 @click.option("--budget", default=None, help="Plan-period budget, CNY (default: the scenario's).")
 @click.option("--no-solve", is_flag=True, help="Skip the least-cost plan of each draw (one LP a draw).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/uncertainty", show_default=True)
 @LANG_OPTION
 @friendly
-def uncertainty_cmd(scenario, draws, plan_dir, robust, seed, workers, budget, no_solve, out_dir, lang) -> None:
+def uncertainty_cmd(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang) -> None:
     """How likely SCENARIO's plan is to meet its targets over drawn futures, and what a robust plan costs."""
     with _locked(out_dir):
-        _uncertainty(scenario, draws, plan_dir, robust, seed, workers, budget, no_solve, out_dir, lang)
+        _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang)
 
 
-def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, budget, no_solve, out_dir, lang) -> None:
+def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang) -> None:
     from scenarios.run.outputs import read_plan, write_uncertainty
     from scenarios.run.plan import plan_or_best_reachable
     from scenarios.run.uncertainty import UncertaintyOptions, run_uncertainty, target_text
+
+    if scheduler and not no_solve:
+        from scenarios.run.batch import connect
+        connect(scheduler).close()  # one line within seconds when it cannot be reached, before any work
 
     s, problem = _problem(scenario, "medium", budget, None)
     with err_console.status("uncertainty") as status:
@@ -707,7 +714,8 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, budget, no_so
             status.update(f"{s.id}: plan")
             plan = plan_or_best_reachable(problem, s.plan.mode, s.plan.whole_units).plan
         status.update(f"{s.id}: {draws:,} draws")
-        opts = UncertaintyOptions(draws=draws, seed=seed, share=robust, workers=workers, solve=not no_solve)
+        opts = UncertaintyOptions(draws=draws, seed=seed, share=robust, workers=workers, solve=not no_solve,
+                                  scheduler=scheduler)
         result = run_uncertainty(s, problem, plan, opts)
     t = Table(title=f"{s.region.name}: probability of meeting each {s.target_year} target ({draws:,} draws)")
     for col in ("target", "this plan", f"robust plan ({robust:.0%})"):

@@ -13,8 +13,8 @@ two cost factors (capital, running; 1 = the problem's own costs). On it:
   :func:`robust_floors` does the same for floor rows (need).
 * :func:`solve_draws`: the least cost of meeting every target (LP) in each draw, or where no plan
   can, of the best reachable plan; one persistent model per chunk of draws, chunks on a process
-  pool. Chunks are fixed by their size, not by the number of workers, so the numbers are the same
-  with 1 or 2 workers.
+  pool or a Dask cluster. Chunks are fixed by their size, not by the number of workers, so the
+  numbers are the same with 1 or 2 workers, or on Dask.
 """
 
 from __future__ import annotations
@@ -254,11 +254,19 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
     return DrawSolutions(solves=solves, **out)
 
 
-def solve_draws(p: AllocationProblem, draws: Draws, workers: int = 1, chunk: int = DRAW_CHUNK) -> DrawSolutions:
-    """:func:`_solve_chunk` over fixed chunks of ``chunk`` draws, on ``workers`` processes when more than one."""
+def solve_draws(p: AllocationProblem, draws: Draws, workers: int = 1, chunk: int = DRAW_CHUNK,
+                scheduler: str | None = None) -> DrawSolutions:
+    """:func:`_solve_chunk` over fixed chunks of ``chunk`` draws: in this process, on ``workers`` local
+    processes when more than one, or on the Dask scheduler at ``scheduler`` (an address, as for the
+    simulation and ``batch``) when the draws are many."""
     bounds = [(lo, min(lo + chunk, draws.n)) for lo in range(0, draws.n, chunk)]
     parts = [draws.part(lo, hi) for lo, hi in bounds]
-    if workers <= 1 or len(parts) <= 1:
+    if scheduler is not None and parts:
+        from dask.distributed import Client
+
+        with Client(scheduler, timeout="30s") as client:
+            results = client.gather(client.map(_solve_chunk, [p] * len(parts), parts, pure=False))
+    elif workers <= 1 or len(parts) <= 1:
         results = [_solve_chunk(p, part) for part in parts]
     else:
         ctx = multiprocessing.get_context("spawn")  # HiGHS keeps threads: never fork a process that has them

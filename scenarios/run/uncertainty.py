@@ -55,6 +55,7 @@ class UncertaintyOptions:
     seed: int = DEFAULT_SEED
     share: float | None = 0.9  # robust plan: targets met in at least this share of draws (None: no robust plan)
     workers: int = 1
+    scheduler: str | None = None  # a Dask scheduler address: solve the draws' chunks there
     solve: bool = True  # least cost in each draw (one LP per draw); off for a quick summary
     calibrated: bool = True  # draws start from the latest observed population (as the calibrated projection)
 
@@ -321,7 +322,7 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     needs = need_rows(s, problem, o.calibrated)
     probs = pd.concat([probability_table(problem, outcomes), _need_probabilities(problem, plan, needs, draws)],
                       ignore_index=True)
-    solved = solve_draws(problem, draws, o.workers) if o.solve else None
+    solved = solve_draws(problem, draws, o.workers, scheduler=o.scheduler) if o.solve else None
     result = UncertaintyResult(
         s.id, problem.target_year, o, assumptions, _fan(draws, problem.regions[0], problem.population), probs,
         _draw_table(problem, draws, outcomes, solved), pd.DataFrame(), outcomes.joint, plan.total_cost,

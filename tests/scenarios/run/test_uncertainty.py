@@ -147,3 +147,17 @@ def test_need_moves_with_residents_and_use_rates_and_a_robust_plan_covers_it():
     assert (need["robust_probability"] >= 0.9 - 1e-12).all()  # floors at the 90% quantile of the drawn need
     assert (need["robust_probability"] >= need["probability"]).all()
     assert any("beds needed in 2025" in w for w in r.words) and any("2025年床位需求" in w for w in r.words_zh)
+
+
+def test_draws_solved_on_a_dask_scheduler_give_the_same_numbers(conghua):
+    import logging
+
+    from dask.distributed import LocalCluster
+
+    s, p, plan = conghua
+    opts = lambda scheduler=None: UncertaintyOptions(draws=150, seed=9, share=None, scheduler=scheduler)  # noqa: E731
+    here = run_uncertainty(s, p, plan, opts())
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        there = run_uncertainty(s, p, plan, opts(cluster.scheduler_address))
+    assert here.draws.equals(there.draws) and here.solves == there.solves > 0
