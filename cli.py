@@ -726,8 +726,10 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
     console.print(t)
     for text in result.words:
         console.print(text, highlight=False)
-    files = write_uncertainty(result, f"{s.region.name}: uncertainty of the {s.target_year} plan", out_dir,
-                              lang or s.report.lang)
+    lang = lang or s.report.lang
+    title = f"{s.region.name_cn}：{s.target_year}年规划的不确定性" if lang == "zh" else \
+        f"{s.region.name}: uncertainty of the {s.target_year} plan"
+    files = write_uncertainty(result, title, out_dir, lang)
     console.print(f"{result.seconds:.1f} s, {result.solves:,} LP solves; written to {out_dir}: "
                   f"{', '.join(p.name for p in files)}")
 

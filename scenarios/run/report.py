@@ -442,13 +442,51 @@ def uncertainty_section(u: UncertaintyResult, L: Labels | None = None,
     charts = [f"<h3>{esc(titles[name])}</h3>" + fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs and i == 0,
                                                            div_id=f"uncertainty_{name}")
               for i, (name, fig) in enumerate(figs.items())]
-    probs = u.probabilities.drop(columns=["region", "kind"])
     head = "不确定性：规划达标的可能性" if zh else "Uncertainty: how likely the plan is to meet its targets"
-    sub = ("达标概率", "费用（元）", "抽样假设") if zh else ("Probabilities", "Cost (CNY)", "Assumptions of the draws")
+    sub = ("达标概率", "费用（亿元）", "抽样假设") if zh else ("Probabilities", "Cost (CNY 100 million, 亿元)",
+                                                     "Assumptions of the draws")
     body = (f"<h2>{esc(head)}</h2><ul>{words}</ul>{''.join(charts)}"
-            f"<h3>{sub[0]}</h3>{_frame_table(probs, 3)}<h3>{sub[1]}</h3>{_frame_table(u.cost_summary, 0)}"
-            f"<h3>{sub[2]}</h3>{_frame_table(u.assumptions, 2)}")
+            f"<h3>{sub[0]}</h3>{_uncertainty_probability_table(u, L)}<h3>{sub[1]}</h3>{_uncertainty_cost_table(u, L)}"
+            f"<h3>{sub[2]}</h3>{_uncertainty_assumption_table(u, L)}")
     return body, list(figs.values())
+
+
+def _uncertainty_probability_table(u: UncertaintyResult, L: Labels) -> str:
+    zh = L.lang == "zh"
+    p = u.probabilities
+    cols = ("目标", "性质", "本规划达标概率", "±（95%）", f"稳健规划（{u.options.share:.0%}）") if zh else \
+        ("target", "nature", "this plan", "± (95%)", f"robust plan ({u.options.share:.0%})")
+    rows = {cols[0]: [target_text(r, L) for r in p.itertuples(index=False)],
+            cols[1]: [("需求" if zh else "need") if n == "need" else L.value(n) for n in p["nature"]],
+            cols[2]: [f"{v:.1%}" for v in p["probability"]], cols[3]: [f"{1.96 * v:.1%}" for v in p["std_error"]]}
+    if "robust_probability" in p and u.options.share is not None:
+        rows[cols[4]] = [f"{v:.1%}" for v in p["robust_probability"]]
+    return pd.DataFrame(rows).to_html(index=False, border=0)
+
+
+_COST_MEASURES = {"plan cost (nominal)": "本规划费用（名义）", "plan cost (present value)": "本规划费用（现值）",
+                  "least cost of the targets in each draw (LP, nominal)": "各情景达标的最低费用（线性规划，名义）"}
+
+
+def _uncertainty_cost_table(u: UncertaintyResult, L: Labels) -> str:
+    zh = L.lang == "zh"
+    c = u.cost_summary
+    out = pd.DataFrame({("费用" if zh else "measure"): [(_COST_MEASURES.get(m, m) if zh else m) for m in c["measure"]]})
+    for col, zh_name, en_name in (("mean_cny", "均值", "mean"), ("p10_cny", "10%分位", "P10"),
+                                  ("p50_cny", "中位数", "median"), ("p90_cny", "90%分位", "P90")):
+        out[zh_name if zh else en_name] = [f"{v / 1e8:,.2f}" for v in c[col]]
+    return out.to_html(index=False, border=0)
+
+
+def _uncertainty_assumption_table(u: UncertaintyResult, L: Labels) -> str:
+    zh = L.lang == "zh"
+    a = u.assumptions
+    names = ("输入", "分布", "5%分位", "中位数", "95%分位", "依据") if zh else \
+        ("input", "distribution", "P5", "median", "P95", "source or assumption")
+    num = lambda v: "-" if v != v else f"{v:,.2f}"  # noqa: E731
+    out = pd.DataFrame({names[0]: a["input"], names[1]: a["distribution"], names[2]: a["p5"].map(num),
+                        names[3]: a["median"].map(num), names[4]: a["p95"].map(num), names[5]: a["label"]})
+    return out.to_html(index=False, border=0, classes="wide")
 
 
 def write_uncertainty_html(u: UncertaintyResult, title: str, path: str | Path, lang: str = "zh") -> Path:
