@@ -155,6 +155,9 @@ class PersistentModel:
         s.update()
         h = s._solver_model
         h.setOptionValue("time_limit", float(time_limit) if time_limit else float("inf"))
+        # the first, cold solve by interior point (with crossover, so it leaves a basis): on a large model it is
+        # several times faster than simplex from scratch; every later solve starts from the basis by simplex
+        h.setOptionValue("solver", "ipm" if self.n_solves == 0 else "simplex")
         h.run()
         self.n_solves += 1
         status, info = h.getModelStatus(), h.getInfo()

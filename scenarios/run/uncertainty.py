@@ -362,7 +362,7 @@ def uncertainty_words(r: UncertaintyResult, problem: AllocationProblem, solved: 
     if solved is not None and len(solved.reachable):
         lines.append(L.text("mc_reachable", p=float(solved.reachable.mean())))
     if r.robust is not None and r.premium is not None:
-        key = "mc_robust" if r.robust.plan.all_met else "mc_robust_best"
+        key = "mc_robust" if r.robust.diagnosis is None else "mc_robust_best"  # met for its quantile populations
         lines.append(L.text(key, share=share_words(r.options.share, L), amount=format_cny(abs(r.premium)),
                             more=L.text("mc_more" if r.premium >= 0 else "mc_less"),
                             robust=format_cny(r.robust.plan.total_cost), plan=format_cny(r.plan_cost), joint=r.robust_joint))
