@@ -110,6 +110,43 @@ def test_simulation_on_demand_and_downloads(app):
     assert "转诊模拟指标".encode() in files["report.html"]  # the simulation just run is in the (Chinese) report
 
 
+def _probabilities(at):
+    """The uncertainty tab's table: per target, the share of futures in which this plan and the robust plan meet it."""
+    return next(t.value for t in at.table if "this plan" in t.value.columns)
+
+
+def _said(at, text: str) -> str:
+    return next((m.value for m in at.markdown if text in m.value), "")
+
+
+def test_uncertainty_tab_shows_the_short_summary(app):
+    probs = _probabilities(app)
+    assert set(probs["resource"]) == {"beds", "physicians", "nurses", "GPs", "public-health staff"}
+    assert list(probs.columns)[-1] == "robust plan (90%)"
+    beds = probs.set_index("resource").loc["beds"]
+    plan_pct, robust_pct = int(beds["this plan"].split("%")[0]), int(beds["robust plan (90%)"].rstrip("%"))
+    assert 0 < plan_pct < robust_pct <= 100  # the plan is a median bet; the robust plan holds in more futures
+    words = _said(app, "drawn futures")
+    assert words.startswith("- Over 200 drawn futures (seed 12345)") and "A plan holding in 9 of 10 futures" in words
+    assert any("without a solve per draw" in c.value for c in app.caption)
+
+
+def test_uncertainty_run_on_demand_replaces_the_summary(app):
+    app.number_input(key="unc_draws").set_value(100).run()
+    app.slider(key="unc_share").set_value(0.5).run()
+    app.button(key="unc_run").click().run()
+    assert not app.exception and not app.error
+    words = _said(app, "drawn futures")
+    assert "Over 100 drawn futures" in words and "in 5 of 10 futures costs" in words
+    assert "A plan meeting every target exists under the constraints in" in words  # a least-cost LP in each draw
+    assert any("100 LP solves" in c.value for c in app.caption)
+    assert "robust plan (50%)" in _probabilities(app).columns
+    assert any(e.label.startswith("additions of the robust plan (50% of futures)") for e in app.expander)
+    app.button(key="outputs_make").click().run()  # the run just made goes into the report
+    report = next(iter(app.session_state["outputs"].values()))["report.html"].decode()
+    assert "常住人口：100次抽样的P10-P90区间" in report
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium where it can)")
 def test_server_renders_plan_table_and_charts_in_headless_chromium():
     with workbench("conghua") as url:
