@@ -412,17 +412,15 @@ def uncertainty_tab(r: PipelineResult, key: str) -> None:
     L = Labels(check_lang(r.options.lang or r.scenario.report.lang))
     figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
     left, right = st.columns([1, 1])
-    with left:
-        st.markdown("\n".join(f"- {_md(w)}" for w in u.words))
+    left.markdown("\n".join(f"- {_md(w)}" for w in u.words))
+    with right:
         st.markdown(f"**probability of meeting each {u.target_year} target** (% of futures, ± 95% interval)")
         _table(_probability_table(u), hide_index=True)
-    with right:
-        st.markdown(f"**{titles['probability']}**")
-        st.plotly_chart(figs["probability"], width="stretch", config=PLOTLY_CONFIG, key="unc_probability")
-    for col, name in zip(st.columns(2), ("fan", "cost")):
-        with col:
-            st.markdown(f"**{titles[name]}**")
-            st.plotly_chart(figs[name], width="stretch", config=PLOTLY_CONFIG, key=f"unc_{name}")
+    for cols, names in ((st.columns(1), ("probability",)), (st.columns(2), ("fan", "cost"))):
+        for col, name in zip(cols, names):
+            with col:
+                st.markdown(f"**{titles[name]}**")
+                st.plotly_chart(figs[name], width="stretch", config=PLOTLY_CONFIG, key=f"unc_{name}")
     if u.robust is not None:
         with st.expander(f"additions of the robust plan ({o.share:.0%} of futures): {_cny(u.robust.plan.total_cost)}"):
             _table(_plan_table(u.robust.plan))

@@ -12,6 +12,22 @@ from conftest import ROOT
 from scenarios.loader import load
 
 MIGRATION = "conghua|population.net_migration_rate"
+# Opens the uncertainty tab (react-aria tabs take pointer events, not .click()), then waits for its three charts.
+UNCERTAINTY_READY = """(() => {
+  const tab = [...document.querySelectorAll('[role=tab]')].find(b => b.innerText.trim() === 'uncertainty');
+  if (!tab) return false;
+  if (tab.getAttribute('aria-selected') !== 'true') {
+    const r = tab.getBoundingClientRect();
+    const o = {bubbles: true, cancelable: true, pointerType: 'mouse', isPrimary: true, pointerId: 1, button: 0,
+               clientX: r.x + 5, clientY: r.y + 5};
+    for (const type of ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click'])
+      tab.dispatchEvent(type.startsWith('pointer') ? new PointerEvent(type, o) : new MouseEvent(type, o));
+    return false;
+  }
+  const panel = document.querySelector('[role=tabpanel]:not([hidden])');
+  return !!panel && panel.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length >= 3
+    && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+})()"""
 
 
 @pytest.fixture
@@ -151,6 +167,9 @@ def test_uncertainty_run_on_demand_replaces_the_summary(app):
 def test_server_renders_plan_table_and_charts_in_headless_chromium():
     with workbench("conghua") as url:
         ready, dom, png = render(url, WORKBENCH_READY, screenshot=True)
+        unc_ready, unc_dom, _ = render(url, UNCERTAINTY_READY)
+    assert unc_ready, "the uncertainty tab's three charts did not appear within the time limit"
+    assert "2025年各目标的达标概率" in unc_dom and "常住人口：200次抽样的P10-P90区间" in unc_dom
     assert ready, "the plan table and a chart did not appear within the time limit"
     assert "additions 2021-2025 by year and tier" in dom and "广州市从化区" in dom
     assert dom.count('data-testid="stPlotlyChart"') >= 2 and "attainment (%) against the plan-period budget" in dom
