@@ -28,7 +28,7 @@ from scenarios.run.outputs import write_outputs
 from scenarios.run.pipeline import PipelineOptions, PipelineResult, run_pipeline, simulate_plan
 from scenarios.run.plan import from_scenario
 from scenarios.run.report import uncertainty_figures, uncertainty_titles
-from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
+from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty, target_text
 from scenarios.whatif import apply_edits, changed_fields, dumps_whatif, label_of, override_for, rate_field, \
     save_whatif, whatif_document
 from sim.population import ProjectionError
@@ -367,7 +367,7 @@ def _probability_table(u: UncertaintyResult) -> pd.DataFrame:
     """Per target: the share of drawn futures in which this plan (and the robust plan) meets it, in %."""
     p = u.probabilities
     pct = lambda v, se: f"{v * 100:.0f}% ± {1.96 * se * 100:.0f}"  # noqa: E731
-    out = pd.DataFrame({"resource": p["name"], "target": p["expr"].astype(str) + " " + p["unit"].astype(str),
+    out = pd.DataFrame({"target": [target_text(row, Labels("en")) for row in p.itertuples(index=False)],
                         "nature": p["nature"],
                         "this plan": [pct(v, se) for v, se in zip(p["probability"], p["std_error"])]})
     if "robust_probability" in p:
@@ -376,11 +376,12 @@ def _probability_table(u: UncertaintyResult) -> pd.DataFrame:
 
 
 def _uncertainty_problem(r: PipelineResult):
-    """The allocation problem the pipeline planned (re-built as :func:`run_pipeline` builds it)."""
-    if r.replan is not None:
-        return r.replan.problem
-    o = r.options
-    return from_scenario(r.scenario, r.projection, o.variant, o.budget, basis=o.basis)
+    """The allocation problem the pipeline planned (after any re-plan), or rebuilt as :func:`run_pipeline` builds it."""
+    if r.problem is not None:
+        return r.problem
+    o, s = r.options, r.scenario
+    budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
+    return from_scenario(s, r.projection, o.variant, budget, basis=o.basis)
 
 
 def _run_uncertainty(r: PipelineResult, key: str) -> None:

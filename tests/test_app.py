@@ -137,9 +137,11 @@ def _said(at, text: str) -> str:
 
 def test_uncertainty_tab_shows_the_short_summary(app):
     probs = _probabilities(app)
-    assert set(probs["resource"]) == {"beds", "physicians", "nurses", "GPs", "public-health staff"}
+    targets, needs = probs[probs["nature"] != "need"], probs[probs["nature"] == "need"]
+    assert {t.split(" ")[0] for t in targets["target"]} == {"beds", "physicians", "nurses", "GPs", "public-health"}
+    assert sorted(t.split(" needed")[0] for t in needs["target"]) == ["GPs", "beds", "nurses", "physicians"]
     assert list(probs.columns)[-1] == "robust plan (90%)"
-    beds = probs.set_index("resource").loc["beds"]
+    beds = targets[targets["target"].str.startswith("beds ")].iloc[0]
     plan_pct, robust_pct = int(beds["this plan"].split("%")[0]), int(beds["robust plan (90%)"].rstrip("%"))
     assert 0 < plan_pct < robust_pct <= 100  # the plan is a median bet; the robust plan holds in more futures
     words = _said(app, "drawn futures")

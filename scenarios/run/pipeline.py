@@ -19,6 +19,7 @@ import pandas as pd
 from optimize.result import TABLES, AllocationPlan
 from optimize.solve import floor_cost
 from optimize.sweep import budget_sweep
+from optimize.problem import AllocationProblem
 from scenarios.run.need import need_table, need_vs_plan
 from scenarios.run.plan import from_scenario, plan_or_best_reachable
 from scenarios.run.projection import MEDIUM, Calibration, projection_with_calibration, variant_names
@@ -74,6 +75,7 @@ class PipelineResult:
     replan: ReplanResult | None = None
     care: pd.DataFrame | None = None  # tiered care by year (primary-care share, bypass) on the plan
     uncertainty: UncertaintyResult | None = None  # the short Monte Carlo of the plan
+    problem: AllocationProblem | None = None  # the allocation problem the plan solves (after any re-plan)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table by name (tidy)."""
@@ -240,7 +242,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         years = list(range(s.base_year + 1, s.target_year + 1))
         care = pd.DataFrame([vars(c) for c in care_by_year(s, years, proj, capacities_by_year(plan.stocks), o.variant)])
     return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal,
-                          outcome.outlook, _need_table(s, proj, o, problem, plan), loop, care, uncertainty)
+                          outcome.outlook, _need_table(s, proj, o, problem, plan), loop, care, uncertainty, problem)
 
 
 def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,
