@@ -19,12 +19,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from optimize.problem import ProblemError
+from optimize.result import AllocationPlan
 from optimize.solve import OptimizeError
 from scenarios.amounts import AmountError, parse_cny
-from scenarios.labels import resource_label
+from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load_raw, validate
 from scenarios.run.outputs import write_outputs
 from scenarios.run.pipeline import PipelineOptions, PipelineResult, run_pipeline, simulate_plan
+from scenarios.run.plan import from_scenario
+from scenarios.run.report import uncertainty_figures, uncertainty_titles
+from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty, target_text
 from scenarios.whatif import apply_edits, changed_fields, dumps_whatif, label_of, override_for, rate_field, \
     save_whatif, whatif_document
 from sim.population import ProjectionError
@@ -233,8 +237,8 @@ def sidebar() -> tuple[Form, str, bool] | None:
 
 
 # -- main area: results -----------------------------------------------------------------------------
-def _plan_table(r: PipelineResult) -> pd.DataFrame:
-    adds = r.plan.additions.assign(kind=r.plan.additions["kind"].map(resource_label))
+def _plan_table(plan: AllocationPlan) -> pd.DataFrame:
+    adds = plan.additions.assign(kind=plan.additions["kind"].map(resource_label))
     wide = adds.pivot_table(index="year", columns=["kind", "tier", "ownership"], values="added", aggfunc="sum", sort=False)
     wide.index = wide.index.astype(str)
     wide.loc["total"] = wide.sum()
@@ -307,7 +311,7 @@ def plan_tab(r: PipelineResult) -> None:
     s = r.scenario
     st.markdown(f"**additions {s.base_year + 1}-{s.target_year} by year and tier** (beds, persons; "
                 "staff include replacements for those who leave)")
-    _table(_plan_table(r))
+    _table(_plan_table(r.plan))
     left, right = st.columns([1, 1])
     with left:
         st.markdown(f"**targets in {s.target_year}: attainment and shortfalls** (shortfall per capita, and in beds "
@@ -359,6 +363,70 @@ def simulation_tab(r: PipelineResult, key: str) -> None:
     _table(summ.assign(value=cell).pivot(index="kpi", columns="year", values="value"))
 
 
+def _probability_table(u: UncertaintyResult) -> pd.DataFrame:
+    """Per target: the share of drawn futures in which this plan (and the robust plan) meets it, in %."""
+    p = u.probabilities
+    pct = lambda v, se: f"{v * 100:.0f}% ± {1.96 * se * 100:.0f}"  # noqa: E731
+    out = pd.DataFrame({"target": [target_text(row, Labels("en")) for row in p.itertuples(index=False)],
+                        "nature": p["nature"],
+                        "this plan": [pct(v, se) for v, se in zip(p["probability"], p["std_error"])]})
+    if "robust_probability" in p:
+        out[f"robust plan ({u.options.share:.0%})"] = p["robust_probability"].map(lambda v: f"{v * 100:.0f}%")
+    return out
+
+
+def _uncertainty_problem(r: PipelineResult):
+    """The allocation problem the pipeline planned (after any re-plan), or rebuilt as :func:`run_pipeline` builds it."""
+    if r.problem is not None:
+        return r.problem
+    o, s = r.options, r.scenario
+    budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
+    return from_scenario(s, r.projection, o.variant, budget, basis=o.basis)
+
+
+def _run_uncertainty(r: PipelineResult, key: str) -> None:
+    """The draws and robust-share widgets, and the full Monte Carlo (a least-cost LP per draw) on demand."""
+    c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
+    draws = int(c1.number_input("drawn futures", min_value=10, max_value=5000, value=1000, step=100, key="unc_draws"))
+    share = c2.slider("robust plan: meets every target in this share of futures", min_value=0.5, max_value=0.99,
+                      value=0.9, step=0.01, key="unc_share")
+    if c3.button(f"run {draws:,} draws", key="unc_run"):
+        opts = UncertaintyOptions(draws=draws, seed=r.options.seed, share=share, solve=True,
+                                  calibrated=r.options.calibrated)
+        try:
+            with st.spinner(f"drawing {draws:,} futures and solving the least-cost plan in each"):
+                _store("uncertainty")[key] = run_uncertainty(r.scenario, _uncertainty_problem(r), r.plan, opts)
+        except (*INPUT_ERRORS, ValueError) as exc:
+            st.error(str(exc))
+
+
+def uncertainty_tab(r: PipelineResult, key: str) -> None:
+    if r.uncertainty is None:
+        st.info(f"scenario '{r.scenario.id}' has no per-capita targets: no probability to measure")
+        return
+    _run_uncertainty(r, key)
+    u = _store("uncertainty").get(key) or r.uncertainty
+    o = u.options
+    st.caption(f"{o.draws:,} drawn futures of the rates and costs (seed {o.seed})"
+               + (f", a least-cost plan solved in each ({u.solves:,} LP solves, {u.seconds:.1f} s)" if o.solve
+                  else ": the short summary of the plan run, without a solve per draw"))
+    L = Labels(check_lang(r.options.lang or r.scenario.report.lang))
+    figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
+    left, right = st.columns([1, 1])
+    left.markdown("\n".join(f"- {_md(w)}" for w in u.words))
+    with right:
+        st.markdown(f"**probability of meeting each {u.target_year} target** (% of futures, ± 95% interval)")
+        _table(_probability_table(u), hide_index=True)
+    for cols, names in ((st.columns(1), ("probability",)), (st.columns(2), ("fan", "cost"))):
+        for col, name in zip(cols, names):
+            with col:
+                st.markdown(f"**{titles[name]}**")
+                st.plotly_chart(figs[name], width="stretch", config=PLOTLY_CONFIG, key=f"unc_{name}")
+    if u.robust is not None:
+        with st.expander(f"additions of the robust plan ({o.share:.0%} of futures): {_cny(u.robust.plan.total_cost)}"):
+            _table(_plan_table(u.robust.plan))
+
+
 def compare_tab(r: PipelineResult, base: PipelineResult, form: Form) -> None:
     fields = changed_fields(override_for(form.data, form.edits))
     if not fields:
@@ -377,10 +445,10 @@ def compare_tab(r: PipelineResult, base: PipelineResult, form: Form) -> None:
 
 def _outputs_tab(r: PipelineResult, key: str) -> None:
     files = _store("outputs")
-    sim = _store("simulations").get(key)
+    ran = {"simulation": _store("simulations").get(key), "uncertainty": _store("uncertainty").get(key)}
     if st.button("prepare the Excel workbook and the HTML report", key="outputs_make"):
         with tempfile.TemporaryDirectory() as tmp, st.spinner("writing"):
-            full = PipelineResult(**{**r.__dict__, "simulation": sim}) if sim is not None else r
+            full = PipelineResult(**{**r.__dict__, **{k: v for k, v in ran.items() if v is not None}})
             write_outputs(full, tmp)
             files[key] = {n: (Path(tmp) / n).read_bytes() for n in ("results.xlsx", "report.html")}
     if key in files:
@@ -435,14 +503,17 @@ def results(form: Form, variant: str, calibrated: bool) -> None:
     s = r.scenario
     st.subheader(f"{s.region.name_cn} {s.region.name}: plan {s.base_year + 1}-{s.target_year}")
     _headline(r)
-    tabs = st.tabs(["plan, cost and budget curve", "referral simulation", "compare with the base", "save and download"])
+    tabs = st.tabs(["plan, cost and budget curve", "referral simulation", "uncertainty", "compare with the base",
+                    "save and download"])
     with tabs[0]:
         plan_tab(r)
     with tabs[1]:
         simulation_tab(r, key)
     with tabs[2]:
-        compare_tab(r, base, form)
+        uncertainty_tab(r, key)
     with tabs[3]:
+        compare_tab(r, base, form)
+    with tabs[4]:
         save_tab(r, form, variant, calibrated, key)
 
 

@@ -58,12 +58,13 @@ def _error_kinds() -> tuple[type, tuple[type, ...]]:
     """(no plan meets the targets, input errors reported in one line); imported when an error is handled."""
     from optimize.problem import ProblemError
     from optimize.solve import InfeasiblePlan, OptimizeError
+    from scenarios.run.batch import BatchError
     from scenarios.run.outputs import OutputError
     from sim.population import ProjectionError
     from sim.referral.network import NetworkError
 
     return InfeasiblePlan, (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError,
-                            OutputError, UserError)
+                            OutputError, UserError, BatchError)
 
 
 def _fmt(x: Any, digits: int = 0) -> str:
@@ -493,6 +494,12 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
         for text in ([] if result.outlook is None else result.outlook["sentence"]):
             console.print(f"[yellow]unmet:[/] {escape(text)}", highlight=False)
         _print_demand(result.scenario, result)
+        if result.uncertainty is not None:
+            u = result.uncertainty
+            console.print(f"[bold]Uncertainty[/] ({u.options.draws} draws; 'healthsim uncertainty {result.scenario.id}' "
+                          "for more):", highlight=False)
+            for text in [u.words[0], *u.words[-2:]]:
+                console.print(f"  {escape(text)}", highlight=False)
         console.print(f"[green]{result.plan_note}[/]")
         console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
 
@@ -665,6 +672,66 @@ def _print_demand(s, result) -> None:
             f"Tiered care (分级诊疗) on the plan: primary-care share of visits {a['primary_share_simulated']:.1%} "
             f"({a['year']}) -> {b['primary_share_simulated']:.1%} ({b['year']}); in-area care rate "
             f"{a['in_area_rate_simulated']:.1%} -> {b['in_area_rate_simulated']:.1%}.", highlight=False)
+
+
+@main.command("uncertainty")
+@click.argument("scenario", default="conghua")
+@click.option("--draws", type=click.IntRange(1, 1_000_000), default=1000, show_default=True, help="Drawn futures.")
+@click.option("--plan", "plan_dir", type=click.Path(file_okay=False), default=None,
+              help="A plan written by 'healthsim optimize --out DIR' (default: the scenario's own plan).")
+@click.option("--robust", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
+              help="Share of draws the robust plan must meet every target in.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes solving the draws (the numbers do not depend on it).")
+@click.option("--scheduler", default=None,
+              help="Solve the draws on an existing Dask scheduler, e.g. tcp://host:8786 (for many draws).")
+@click.option("--budget", default=None, help="Plan-period budget, CNY (default: the scenario's).")
+@click.option("--no-solve", is_flag=True, help="Skip the least-cost plan of each draw (one LP a draw).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/uncertainty", show_default=True)
+@LANG_OPTION
+@friendly
+def uncertainty_cmd(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang) -> None:
+    """How likely SCENARIO's plan is to meet its targets over drawn futures, and what a robust plan costs."""
+    with _locked(out_dir):
+        _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang)
+
+
+def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang) -> None:
+    from scenarios.run.outputs import read_plan, write_uncertainty
+    from scenarios.run.plan import plan_or_best_reachable
+    from scenarios.run.uncertainty import UncertaintyOptions, run_uncertainty, target_text
+
+    if scheduler and not no_solve:
+        from scenarios.run.batch import connect
+        connect(scheduler).close()  # one line within seconds when it cannot be reached, before any work
+
+    s, problem = _problem(scenario, "medium", budget, None)
+    with err_console.status("uncertainty") as status:
+        if plan_dir:
+            plan = read_plan(plan_dir, problem)
+        else:
+            status.update(f"{s.id}: plan")
+            plan = plan_or_best_reachable(problem, s.plan.mode, s.plan.whole_units).plan
+        status.update(f"{s.id}: {draws:,} draws")
+        opts = UncertaintyOptions(draws=draws, seed=seed, share=robust, workers=workers, solve=not no_solve,
+                                  scheduler=scheduler)
+        result = run_uncertainty(s, problem, plan, opts)
+    t = Table(title=f"{s.region.name}: probability of meeting each {s.target_year} target ({draws:,} draws)")
+    for col in ("target", "this plan", f"robust plan ({robust:.0%})"):
+        t.add_column(col, justify="left" if col == "target" else "right")
+    for row in result.probabilities.itertuples(index=False):
+        rob = getattr(row, "robust_probability", float("nan"))
+        t.add_row(target_text(row, Labels("en")), f"{row.probability:.1%}", f"{rob:.1%}" if rob == rob else "-")
+    console.print(t)
+    for text in result.words:
+        console.print(text, highlight=False)
+    lang = lang or s.report.lang
+    title = f"{s.region.name_cn}：{s.target_year}年规划的不确定性" if lang == "zh" else \
+        f"{s.region.name}: uncertainty of the {s.target_year} plan"
+    files = write_uncertainty(result, title, out_dir, lang)
+    console.print(f"{result.seconds:.1f} s, {result.solves:,} LP solves; written to {out_dir}: "
+                  f"{', '.join(p.name for p in files)}")
 
 
 @main.command("batch")

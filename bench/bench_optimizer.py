@@ -14,6 +14,12 @@ kinds x 2 tiers (+ private beds) x 10 years. In one run:
 Reported per case: seconds and the ratios new / previous and new / solver alone.
 
     python bench/bench_optimizer.py [--districts 100] [--years 10] [--repeat 3] [--milp-seconds 60]
+
+Persistent re-solves (one model, data changed in place; see :func:`persistent_section`): Monte Carlo
+draws of Guangzhou per second and budget-sweep points of the province per second, each against
+rebuilding the model for every solve, as ratios in the same run:
+
+    python bench/bench_optimizer.py --only-persistent [--draws 1000] [--sweep-points 50] [--rebuild-sample 10]
 """
 
 from __future__ import annotations
@@ -163,13 +169,102 @@ def run_case(name: str, problem: AllocationProblem, repeat: int, milp_seconds: f
     }
 
 
+# -- persistent re-solves (issue 14) ------------------------------------------------------------
+
+
+def _rebuilt_draw(p: AllocationProblem, pop: dict, cf: float, rf: float) -> float:
+    """One draw as :func:`optimize.uncertainty.solve_draws` does it, building every model afresh; its cost (CNY)."""
+    from optimize.model import ModelOptions, build_model
+    from optimize.solve import run_model, solved
+
+    q = replace(p, population={**p.population, **pop}, capital={k: v * cf for k, v in p.capital.items()},
+                annual={k: v * rf for k, v in p.annual.items()}, private_subsidy={k: v * cf for k, v in p.private_subsidy.items()})
+    zeros = tuple(0.0 for _ in q.targets)
+    hard = lambda caps: build_model(q, ModelOptions(mode="min-cost", elastic_targets=True, shortfall_caps=caps))  # noqa: E731
+    m = hard(zeros)
+    res = run_model(m)
+    if not solved(res):
+        best = build_model(q, ModelOptions(mode="max-attainment"))
+        res = run_model(best)
+        res.solution_loader.load_vars()
+        m = hard(tuple(float(best.shortfall[i].value or 0.0) for i in range(len(q.targets))))
+        res = run_model(m)
+    return float(res.incumbent_objective)
+
+
+def bench_draws(n: int, sample: int, workers: int) -> dict:
+    """Guangzhou draws per second: persistent models (1 and ``workers`` processes) against rebuilding per draw."""
+    from optimize.uncertainty import solve_draws
+    from scenarios.run.plan import problem_for
+    from scenarios.run.uncertainty import draw_futures
+
+    s = load("guangzhou")
+    p = problem_for(s)
+    draws, _ = draw_futures(s, n)
+    t0 = time.perf_counter()
+    one = solve_draws(p, draws, workers=1)
+    t1 = time.perf_counter()
+    many = solve_draws(p, draws, workers=workers)
+    t2 = time.perf_counter()
+    for d in range(sample):
+        pv = _rebuilt_draw(p, draws.at(d), float(draws.capital_factor[d]), float(draws.running_factor[d]))
+        assert abs(pv * 1e6 - one.pv[d]) <= 1e-6 * abs(one.pv[d]), (d, pv * 1e6, one.pv[d])
+    t3 = time.perf_counter()
+    assert np.array_equal(one.cost, many.cost, equal_nan=True)
+    persistent, parallel, rebuilt = n / (t1 - t0), n / (t2 - t1), sample / (t3 - t2)
+    return {"case": f"guangzhou Monte Carlo ({n} draws, {one.solves} LP solves)", "persistent_draws_per_s": round(persistent, 1),
+            f"persistent_{workers}_workers_draws_per_s": round(parallel, 1), f"{workers}_workers_s": round(t2 - t1, 1),
+            "rebuilt_draws_per_s": round(rebuilt, 1), "ratio_persistent_to_rebuilt": round(persistent / rebuilt, 1),
+            "same_with_1_and_2_workers": True}
+
+
+def bench_sweep(problem: AllocationProblem, points: int, sample: int) -> dict:
+    """Budget-sweep points per second: one persistent model against a model built for every point."""
+    from optimize.model import ModelOptions, build_model
+    from optimize.solve import floor_cost, run_model, solved
+    from optimize.sweep import budget_sweep
+
+    low = floor_cost(problem)
+    top = solve(problem, integer=False).total_cost * 1.1
+    budgets = np.linspace(low, top, points)
+    t0 = time.perf_counter()
+    table = budget_sweep(problem, budgets)
+    t1 = time.perf_counter()
+    caps = None
+    for b in budgets[:sample]:  # the sweep as it was: a model built for every budget
+        m = build_model(problem.with_budget(b), ModelOptions(mode="max-attainment", shortfall_caps=caps))
+        res = run_model(m, time_limit=120.0)
+        if solved(res):
+            res.solution_loader.load_vars()
+            caps = tuple(float(m.shortfall[i].value or 0.0) for i in range(len(problem.targets)))
+    t2 = time.perf_counter()
+    persistent, rebuilt = points / (t1 - t0), sample / (t2 - t1)
+    return {"case": f"province budget sweep ({points} points, {len(problem.regions)} districts)",
+            "persistent_s": round(t1 - t0, 1), "persistent_points_per_s": round(persistent, 2),
+            "rebuilt_points_per_s": round(rebuilt, 2), "ratio_persistent_to_rebuilt": round(persistent / rebuilt, 1),
+            "feasible_points": int(table.groupby("budget_cny")["feasible"].first().sum())}
+
+
+def persistent_section(args: argparse.Namespace) -> list[dict]:
+    return [bench_draws(args.draws, args.rebuild_sample, 2),
+            bench_sweep(synthetic_province(args.districts, args.years), args.sweep_points, args.rebuild_sample)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--districts", type=int, default=100)
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--milp-seconds", type=float, default=60.0, help="time limit of each MILP solve")
+    ap.add_argument("--only-persistent", action="store_true", help="Only the persistent re-solve section.")
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--sweep-points", type=int, default=50)
+    ap.add_argument("--rebuild-sample", type=int, default=10, help="Solves timed with a model rebuilt each time.")
     args = ap.parse_args()
+    if args.only_persistent:
+        for row in persistent_section(args):
+            print(json.dumps(row, ensure_ascii=False))
+        return
     previous = previous_times(args.districts, args.years, args.repeat)
     rows = [
         run_case("guangzhou (1 city, hiring and private-growth limits off)", guangzhou_problem(), args.repeat, args.milp_seconds,
@@ -177,7 +272,7 @@ def main() -> None:
         run_case(f"synthetic province ({args.districts} districts x 5 kinds x 2 tiers + private beds x {args.years} years)",
                  synthetic_province(args.districts, args.years), args.repeat, args.milp_seconds, previous["province"]),
     ]
-    for row in rows:
+    for row in rows + persistent_section(args):
         print(json.dumps(row, ensure_ascii=False))
 
 

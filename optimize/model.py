@@ -61,6 +61,7 @@ FAMILY_WORDS = {
     "budget_per_year": "the yearly budget cap",
     "budget_total": "the plan-period budget",
 }
+MUTABLE = ("population", "budget", "caps", "floors")  # groups of data that can be made mutable parameters
 COST_SCALE = 1e6  # costs enter the objective in millions of CNY, for numerical scale
 FLOOR_PENALTY = 1e7  # CNY million per whole floor missed in elastic min-cost models (far above any plan's cost)
 
@@ -72,6 +73,7 @@ class ModelOptions:
     families: frozenset[str] = frozenset(FAMILIES)
     elastic_targets: bool | None = None  # default: True in max-attainment mode
     shortfall_caps: tuple[float, ...] | None = None  # per target: shortfall may not exceed (budget sweeps)
+    mutable: frozenset[str] = frozenset()  # data a persistent model may change: some of MUTABLE
 
     @property
     def elastic(self) -> bool:
@@ -81,6 +83,7 @@ class ModelOptions:
 def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo.ConcreteModel:
     """Build the Pyomo model of problem ``p``: variables, balance, cost, targets, each enabled family, objective."""
     m = pyo.ConcreteModel(name="healthsim_allocation")
+    define_parameters(m, p, opt)
     define_variables(m, p, opt)
     define_balance_constraints(m, p)
     define_cost_expressions(m, p)
@@ -136,21 +139,43 @@ def _subset_pairs(p: AllocationProblem) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
-    """Sets; ``add`` (whole in a MILP), ``stock``, ``cut`` (with disinvestment), ``shortfall`` (elastic)."""
+def define_parameters(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """Sets and the data a re-solve may change in place (mutable parameters, see ``optimize.persistent``).
+
+    ``target_population[i, y]``: residents target i is measured against in plan year y (ratio targets);
+    ``budget_total_cny`` and ``budget_per_year_cny`` (CNY; 0 when there is none); ``shortfall_cap[i]``
+    (per-capita units) when the options carry caps; ``tiebreak_budget`` (CNY million) scales the
+    max-attainment cost tie-break.
+    """
     idx = [(r, k, t, y) for r in p.regions for k in p.kinds for t in p.pools(r, k) for y in p.years]
     m.I = pyo.Set(initialize=idx, dimen=4, ordered=True)
     m.YEARS = pyo.Set(initialize=p.years, ordered=True)
     m.TARGETS = pyo.Set(initialize=list(range(len(p.targets))), ordered=True)
+    unknown = set(opt.mutable) - set(MUTABLE)
+    if unknown:
+        raise ValueError(f"mutable data {sorted(unknown)}: expected some of {', '.join(MUTABLE)}")
+    on = lambda group: group in opt.mutable  # noqa: E731  (immutable parameters are folded into the expressions)
+    ratio_idx = [(i, y) for i, tr in enumerate(p.targets) if tr.measure == "ratio" for y in p.years]
+    m.target_population = pyo.Param(ratio_idx, mutable=on("population"), within=pyo.Reals,
+                                     initialize={(i, y): p.requirement_population(p.targets[i], y) for i, y in ratio_idx})
+    m.budget_total_cny = pyo.Param(mutable=on("budget"), initialize=p.budget_total or 0.0, within=pyo.Reals)
+    m.budget_per_year_cny = pyo.Param(mutable=on("budget"), initialize=p.budget_per_year or 0.0, within=pyo.Reals)
+    m.tiebreak_budget = pyo.Param(initialize=(p.budget_total or 1e9) / COST_SCALE, within=pyo.Reals)
+    if opt.elastic and opt.shortfall_caps:
+        m.shortfall_cap = pyo.Param(m.TARGETS, mutable=on("caps"), within=pyo.Reals,
+                                    initialize={i: c + 1e-9 for i, c in enumerate(opt.shortfall_caps)})
+
+
+def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """``add`` (whole in a MILP), ``stock``, ``cut`` (with disinvestment), ``shortfall`` (elastic)."""
     domain = pyo.NonNegativeIntegers if opt.integer else pyo.NonNegativeReals
     m.add = pyo.Var(m.I, domain=domain)
     m.stock = pyo.Var(m.I, domain=pyo.NonNegativeReals)
     if p.allow_disinvestment:
         m.cut = pyo.Var(m.I, domain=domain)
     if opt.elastic:
-        caps = opt.shortfall_caps
         m.shortfall = pyo.Var(m.TARGETS, domain=pyo.NonNegativeReals,  # per-capita units (or share)
-                              bounds=(lambda m, i: (0, caps[i] + 1e-9)) if caps else None)
+                              bounds=(lambda m, i: (0, m.shortfall_cap[i])) if opt.shortfall_caps else None)
 
 
 def define_balance_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
@@ -203,15 +228,22 @@ def target_scale(p: AllocationProblem, tr: TargetRow, year: int) -> float:
     """Units of stock per 1 unit of the target's measure in ``year`` (residents / divisor, or base hospital stock)."""
     if tr.measure == "private_share":
         return sum(p.baseline[tr.region, tr.kind, t] for t in p.pools(tr.region, tr.kind) if t != "primary")
-    return p.population[tr.region, year] / tr.divisor
+    return p.requirement_population(tr, year) / tr.divisor
 
 
-def _target_gap(m, p: AllocationProblem, tr: TargetRow, year: int, level: float):
+def _scale(m, p: AllocationProblem, i: int, year: int):
+    """:func:`target_scale` of target i in the model: the mutable ``target_population`` for ratio targets."""
+    tr = p.targets[i]
+    return target_scale(p, tr, year) if tr.measure == "private_share" else m.target_population[i, year] / tr.divisor
+
+
+def _target_gap(m, p: AllocationProblem, i: int, year: int, level: float):
     """have - level, in units: positive when a floor at ``level`` is met in ``year``."""
+    tr = p.targets[i]
     r, k = tr.region, tr.kind
     if tr.measure == "private_share":
         return m.stock[r, k, PRIVATE, year] - level * _hospital(m, p, r, k, year)
-    return _total(m, p, r, k, year) - level * target_scale(p, tr, year)
+    return _total(m, p, r, k, year) - level * _scale(m, p, i, year)
 
 
 def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
@@ -220,8 +252,8 @@ def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: M
 
     def target_rule(m, i):
         tr = p.targets[i]
-        slack = m.shortfall[i] * target_scale(p, tr, Y) if opt.elastic else 0
-        gap = _target_gap(m, p, tr, Y, tr.ratio)
+        slack = m.shortfall[i] * _scale(m, p, i, Y) if opt.elastic else 0
+        gap = _target_gap(m, p, i, Y, tr.ratio)
         return gap + slack >= 0 if tr.sense == "floor" else gap - slack <= 0
 
     m.target = pyo.Constraint(m.TARGETS, rule=target_rule)
@@ -298,10 +330,10 @@ def define_milestone_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt
     def rule(m, i, y):
         tr = p.targets[i]
         base = p.base_value(tr)
-        gap = _target_gap(m, p, tr, y, tr.milestone(y, B, Y, base))
+        gap = _target_gap(m, p, i, y, tr.milestone(y, B, Y, base))
         if not opt.elastic:
             return gap >= 0 if tr.sense == "floor" else gap <= 0
-        s = tr.milestone_slope(y, B, Y, base) * m.shortfall[i] * target_scale(p, tr, y)
+        s = tr.milestone_slope(y, B, Y, base) * m.shortfall[i] * _scale(m, p, i, y)
         return gap + s >= 0 if tr.sense == "floor" else gap - s <= 0
 
     m.milestone = pyo.Constraint(idx, rule=rule)
@@ -322,9 +354,12 @@ def define_floor_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: Mo
     """Each floor row: the stock of its kind (one tier, or all) in its year at least ``units``;
     relaxed by ``floor_short`` (units) when targets are elastic. max-attainment prices the relative
     shortfall like a target of weight 1; elastic min-cost (the second stage of max-attainment, the
-    whole-unit stages) by :data:`FLOOR_PENALTY`, so a floor is kept as far as it can be."""
+    whole-unit stages) by :data:`FLOOR_PENALTY`, so a floor is kept as far as it can be. ``floor_units[i]``
+    is a parameter (mutable when ``opt.mutable`` names ``floors``: Monte Carlo draws rescale need)."""
     rows = floor_rows(p)
     m.FLOORS = pyo.Set(initialize=list(range(len(rows))), ordered=True)
+    m.floor_units = pyo.Param(m.FLOORS, mutable="floors" in opt.mutable, within=pyo.Reals,
+                              initialize={i: f.units for i, f in enumerate(rows)})
     if opt.elastic:
         m.floor_short = pyo.Var(m.FLOORS, domain=pyo.NonNegativeReals)
 
@@ -333,19 +368,19 @@ def define_floor_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: Mo
         have = {None: _total, "hospital": _hospital}.get(f.tier)  # hospital: public and private hospital pools
         stock = have(m, p, f.region, f.kind, f.year) if have else m.stock[f.region, f.kind, f.tier, f.year]
         slack = m.floor_short[i] if opt.elastic else 0
-        return stock + slack >= f.units
+        return stock + slack >= m.floor_units[i]
 
     m.floor = pyo.Constraint(m.FLOORS, rule=floor_rule)
 
 
 def define_budget_per_year_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Each plan year's public cost at most ``budget_per_year`` (CNY)."""
-    m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= p.budget_per_year / COST_SCALE)
+    m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= m.budget_per_year_cny / COST_SCALE)
 
 
 def define_budget_total_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """The plan period's public cost (nominal) at most ``budget_total`` (CNY)."""
-    m.budget = pyo.Constraint(expr=sum(m.cost[y] for y in p.years) <= p.budget_total / COST_SCALE)
+    m.budget = pyo.Constraint(expr=sum(m.cost[y] for y in p.years) <= m.budget_total_cny / COST_SCALE)
 
 
 def define_objective(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
@@ -356,8 +391,7 @@ def define_objective(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptio
         if hasattr(m, "floor_short"):
             rows = floor_rows(p)
             shortfall = shortfall + sum(m.floor_short[i] / max(rows[i].units, 1e-9) for i in m.FLOORS)
-        budget_scale = (p.budget_total or 1e9) / COST_SCALE
-        m.objective = pyo.Objective(expr=shortfall + 1e-6 * present_value / budget_scale, sense=pyo.minimize)
+        m.objective = pyo.Objective(expr=shortfall + 1e-6 * present_value / m.tiebreak_budget, sense=pyo.minimize)
     else:
         floors = 0
         if hasattr(m, "floor_short"):

@@ -116,6 +116,9 @@ class AllocationProblem:
     private_max_additions: dict[tuple[str, str], float] = field(default_factory=dict)  # (region, kind) -> units/year
     subsets: dict[str, tuple[str, ...]] = field(default_factory=dict)  # parent kind -> kinds counted inside it
     floors: tuple[FloorRow, ...] = ()  # stock floors (e.g. from projected need), a constraint family of their own
+    # (region, kind, year) -> residents a per-capita target is measured against, where it differs from
+    # ``population`` (a robust plan: a quantile of the drawn populations); milestones use it too
+    target_population: dict[tuple[str, str, int], float] = field(default_factory=dict)
 
     @property
     def years(self) -> list[int]:
@@ -142,6 +145,10 @@ class AllocationProblem:
             hosp = sum(self.baseline[r, k, t] for t in self.pools(r, k) if t != "primary")
             return self.baseline.get((r, k, PRIVATE), 0.0) / hosp if hosp > 0 else 0.0
         return self.base_total(r, k) / self.population[r, self.base_year] * tr.divisor
+
+    def requirement_population(self, tr: TargetRow, year: int) -> float:
+        """Residents a per-capita target is measured against in ``year``: ``target_population`` where given."""
+        return self.target_population.get((tr.region, tr.kind, year), self.population[tr.region, year])
 
     def leavers(self, region: str, kind: str, pool: str) -> int:
         """Whole units leaving a pool each year: attrition x base-year stock, rounded."""

@@ -165,6 +165,11 @@ def _attainment_row(p: AllocationProblem, tr: TargetRow, achieved: float) -> tup
             attain, gap, units if tr.measure == "ratio" else float("nan"), met)
 
 
+def attainment_table(p: AllocationProblem, achieved: list[float]) -> pd.DataFrame:
+    """The ``attainment`` table from each target's achieved value in the target year (ratio or share)."""
+    return pd.DataFrame([_attainment_row(p, tr, a) for tr, a in zip(p.targets, achieved)], columns=ATTAINMENT_COLUMNS)
+
+
 ATTAINMENT_COLUMNS = ["region", "kind", "measure", "name", "expr", "unit", "nature", "sense", "weight", "baseline_ratio",
                       "target_ratio",
                       "achieved_ratio", "attainment", "shortfall_ratio", "shortfall_units", "met"]

@@ -265,6 +265,8 @@ def floor_cost(p: AllocationProblem) -> float:
 
 def reachable_lines(plan: AllocationPlan) -> tuple[pd.DataFrame, list[str]]:
     """The unmet targets of ``plan`` as a table and one sentence each, both from its attainment table."""
+    if plan.attainment.empty:  # no targets (a plan sized by need only): nothing to list
+        return pd.DataFrame(columns=["region", "kind", "expr", "target_ratio", "best_ratio", "shortfall_ratio"]), []
     att = plan.attainment[~plan.attainment["met"]]
     best = pd.DataFrame({"region": att["region"], "kind": att["kind"], "expr": att["expr"],
                          "target_ratio": att["target_ratio"], "best_ratio": att["achieved_ratio"],

@@ -34,6 +34,16 @@ def parse_cny(text: str | None, option: str = "--budget") -> float | None:
     return value
 
 
+def format_cny(value: float) -> str:
+    """An amount of CNY as a planner writes it: ``1.8亿`` (100 million), ``350万`` (10,000), else ``CNY 5,000``."""
+    v = abs(value)
+    if v >= 1e8:
+        return f"{value / 1e8:,.{1 if v < 1e11 else 0}f}亿"
+    if v >= 1e4:
+        return f"{value / 1e4:,.0f}万"
+    return f"CNY {value:,.0f}"
+
+
 def parse_years(text: str | None, default: list[int], option: str = "--years",
                 within: tuple[int, int] | None = None) -> list[int]:
     """'2021-2025', '2021,2023' or '2022' -> list of years; ``default`` when empty; each year within

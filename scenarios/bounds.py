@@ -127,6 +127,13 @@ BOUNDS: dict[str, Bound] = {
     "next_plan.*year": Bound(1950, 2100, "calendar year of a plan"),
     "next_plan.targets.*.expr": Bound(0, 1_000, "a per-capita target, same scale as resources.*.ratio"),
     "next_plan.targets.*.expr%": Bound(-100, 1_000, "a relative target in %; see resources.*.expr%"),
+    # -- Monte Carlo draws (issue 14) ------------------------------------------------------------
+    "uncertainty.*_rate.low": Bound(-60, 0, "per 1,000 a year below the medium rate (5th percentile); see population rates"),
+    "uncertainty.*_rate.high": Bound(0, 60, "per 1,000 a year above the medium rate (95th percentile); see population rates"),
+    "uncertainty.rate_correlation": Bound(0, 1, "correlation of the rate shocks"),
+    "uncertainty.capital_cost": Bound(0, 5, "95th percentile of a cost factor is 1 + value; a sixfold overrun is not a plan"),
+    "uncertainty.running_cost": Bound(0, 5, "95th percentile of a cost factor is 1 + value; see uncertainty.capital_cost"),
+    "uncertainty.demand_rate": Bound(0, 5, "95th percentile of the use-rate factor is 1 + value; see uncertainty.capital_cost"),
 }
 
 ANY_NUMBER = Bound(-1e13, 1e13, "no quantity in a regional health plan is larger (budgets included)")

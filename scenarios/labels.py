@@ -148,13 +148,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "cost_in": ("{year}年费用（万元）", "cost {year} (CNY 10k)"), "cost_total": ("总费用（亿元）", "total cost (CNY 100 M)"),
     "att_of": ("{name}达成率", "{name} attainment"), "kpi_of": ("{year}年{name}", "{name} {year}"),
     "need_of": ("{year}年{name}需求", "{name} needed {year}"), "absent": ("（无）", "(none)"),
+    "mc_joint": ("在{n:,}个抽样情景（随机种子{seed}）中，本规划在{p:.0%}的情景下达到{year}年全部目标。",
+                 "Over {n:,} drawn futures (seed {seed}), the plan meets every {year} target in {p:.0%} of them."),
+    "mc_target": ("{target}：{p:.0%}的情景达标（±{se:.1%}）。", "{target}: met in {p:.0%} of futures (± {se:.1%})."),
+    "mc_need": ("{year}年{name}需求（中方案{units:,.0f}{counter}）：规划在{p:.0%}的情景下满足（±{se:.1%}）。",
+                "{name} needed in {year} ({units:,.0f} at the medium projection): the plan covers it in {p:.0%} of futures (± {se:.1%})."),
+    "mc_cost": ("按假设单价，本规划费用{cost}；建设与人员成本波动时，中位数{p50}（10%至90%分位：{p10}至{p90}）。",
+                "At its assumed prices the plan costs {cost}; as capital and salary costs vary, {p50} at the median (10-90%: {p10} to {p90})."),
+    "mc_reachable": ("在现有约束下，{p:.0%}的情景存在达到全部目标的规划。",
+                     "A plan meeting every target exists under the constraints in {p:.0%} of futures."),
+    "mc_robust": ("在{share}下都能达标的规划比本规划{more}{amount}（{robust}，本规划{plan}）；它在{joint:.0%}的抽样中同时达到全部目标。",
+                  "A plan holding in {share} costs {amount} {more} than this plan ({robust} against {plan}); it meets every target together in {joint:.0%} of the draws."),
+    "mc_robust_best": ("在约束下无法全部达标；在{share}下尽量接近目标的规划比本规划{more}{amount}（{robust}，本规划{plan}）；它在{joint:.0%}的抽样中同时达到全部目标。",
+                       "No plan meets every target under the constraints; one getting as close as they allow in {share} costs {amount} {more} than this plan ({robust} against {plan}); it meets every target together in {joint:.0%} of the draws."),
+    "mc_more": ("多花", "more"), "mc_less": ("少花", "less"),
+    "mc_over_budget": ("这超出预算{budget}。", "That is above the budget of {budget}."),
+    "mc_share_tenths": ("每10个情景中的{k}个", "{k} of 10 futures"), "mc_share_pct": ("{p:.0%}的情景", "{p:.0%} of futures"),
     "targets_differ": ("目标与基准不同：{diff}", "targets differ from the base: {diff}"),
 }
 
 STAGES: dict[str, tuple[str, str]] = {
     "projection": ("人口预测", "projection"), "optimisation": ("资源优化", "optimisation"),
     "budget sweep": ("预算曲线", "budget sweep"), "referral simulation": ("转诊模拟", "referral simulation"),
-    "writing": ("写出文件", "writing files"),
+    "uncertainty": ("不确定性分析", "uncertainty"), "writing": ("写出文件", "writing files"),
 }
 
 METHODS: dict[str, tuple[str, str]] = {"components": ("要素", "components"), "cohort-component": ("队列要素", "cohort-component")}

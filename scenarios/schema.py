@@ -518,6 +518,29 @@ class DemandSettings(Strict):
     standards: ServiceStandards
 
 
+class RateSpread(Provenanced):
+    """A rate's 5th and 95th percentiles in the Monte Carlo draws, as deviations from the medium rate (per 1,000)."""
+
+    low: float = Field(le=0)
+    high: float = Field(ge=0)
+    _what: ClassVar[str] = "a rate spread"
+
+
+class UncertaintySettings(Strict):
+    """Distributions of ``healthsim uncertainty``'s draws; a rate without a spread takes it from the low and
+    high variants. ``capital_cost`` / ``running_cost``: the 95th percentile of a lognormal factor (median 1)
+    on every capital / running cost is 1 + value; ``demand_rate``: the same for every per-capita use rate (admissions,
+    visits), which moves the need from demand. ``rate_correlation``: correlation of the rate shocks."""
+
+    birth_rate: RateSpread | None = None
+    death_rate: RateSpread | None = None
+    net_migration_rate: RateSpread | None = None
+    rate_correlation: Fraction | None = None
+    capital_cost: NonNegativeQuantity | None = None
+    running_cost: NonNegativeQuantity | None = None
+    demand_rate: NonNegativeQuantity | None = None
+
+
 class Region(Strict):
     name: str
     name_cn: str
@@ -594,6 +617,9 @@ class Scenario(Strict):
     next_plan: NextPlan | None = None
     report: ReportSettings = Field(default_factory=ReportSettings)
     demand: DemandSettings | None = None
+
+
+    uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:

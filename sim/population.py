@@ -360,3 +360,28 @@ def project_population(
         df.insert(1, "variant", name)
         frames.append(df[COLUMNS])
     return ProjectionResult(label, method, base_year, pd.concat(frames, ignore_index=True))
+
+
+def project_many(draws: list[PopulationInputs], base_year: int, to_year: int,
+                 reference: PopulationInputs | None = None) -> np.ndarray:
+    """Population (persons, end of year) of many inputs at once: shape (len(draws), to_year - base_year + 1).
+
+    Column 0 is the base year. The components method is vectorised over the draws (the same
+    recurrence as :func:`project_components`); the cohort-component method (when ``reference``,
+    default the first draw, has an age table) projects each draw in turn.
+    """
+    if not draws:
+        return np.empty((0, to_year - base_year + 1))
+    ref = reference or draws[0]
+    years = np.arange(base_year + 1, to_year + 1)
+    if ref.ages is not None:
+        return np.array([project_cohort(d, ref, base_year, to_year)["population"].to_numpy() for d in draws])
+    growth = np.array([d.birth.at(years) - d.death.at(years) + d.migration.at(years) for d in draws]) / 1000.0
+    pop = np.empty((len(draws), len(years) + 1))
+    pop[:, 0] = [d.base for d in draws]
+    for i in range(len(years)):
+        pop[:, i + 1] = pop[:, i] * (1.0 + growth[:, i])
+    if (pop <= 0).any():
+        draw, col = np.argwhere(pop <= 0)[0]
+        raise ProjectionError(f"population falls to {pop[draw, col]:.0f} in {base_year + col} in draw {draw}; check the rates")
+    return pop

@@ -12,6 +12,22 @@ from conftest import ROOT
 from scenarios.loader import load
 
 MIGRATION = "conghua|population.net_migration_rate"
+# Opens the uncertainty tab (react-aria tabs take pointer events, not .click()), then waits for its three charts.
+UNCERTAINTY_READY = """(() => {
+  const tab = [...document.querySelectorAll('[role=tab]')].find(b => b.innerText.trim() === 'uncertainty');
+  if (!tab) return false;
+  if (tab.getAttribute('aria-selected') !== 'true') {
+    const r = tab.getBoundingClientRect();
+    const o = {bubbles: true, cancelable: true, pointerType: 'mouse', isPrimary: true, pointerId: 1, button: 0,
+               clientX: r.x + 5, clientY: r.y + 5};
+    for (const type of ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click'])
+      tab.dispatchEvent(type.startsWith('pointer') ? new PointerEvent(type, o) : new MouseEvent(type, o));
+    return false;
+  }
+  const panel = document.querySelector('[role=tabpanel]:not([hidden])');
+  return !!panel && panel.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length >= 3
+    && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+})()"""
 
 
 @pytest.fixture
@@ -110,10 +126,52 @@ def test_simulation_on_demand_and_downloads(app):
     assert "转诊模拟指标".encode() in files["report.html"]  # the simulation just run is in the (Chinese) report
 
 
+def _probabilities(at):
+    """The uncertainty tab's table: per target, the share of futures in which this plan and the robust plan meet it."""
+    return next(t.value for t in at.table if "this plan" in t.value.columns)
+
+
+def _said(at, text: str) -> str:
+    return next((m.value for m in at.markdown if text in m.value), "")
+
+
+def test_uncertainty_tab_shows_the_short_summary(app):
+    probs = _probabilities(app)
+    targets, needs = probs[probs["nature"] != "need"], probs[probs["nature"] == "need"]
+    assert {t.split(" ")[0] for t in targets["target"]} == {"beds", "physicians", "nurses", "GPs", "public-health"}
+    assert sorted(t.split(" needed")[0] for t in needs["target"]) == ["GPs", "beds", "nurses", "physicians"]
+    assert list(probs.columns)[-1] == "robust plan (90%)"
+    beds = targets[targets["target"].str.startswith("beds ")].iloc[0]
+    plan_pct, robust_pct = int(beds["this plan"].split("%")[0]), int(beds["robust plan (90%)"].rstrip("%"))
+    assert 0 < plan_pct < robust_pct <= 100  # the plan is a median bet; the robust plan holds in more futures
+    words = _said(app, "drawn futures")
+    assert words.startswith("- Over 200 drawn futures (seed 12345)") and "A plan holding in 9 of 10 futures" in words
+    assert any("without a solve per draw" in c.value for c in app.caption)
+
+
+def test_uncertainty_run_on_demand_replaces_the_summary(app):
+    app.number_input(key="unc_draws").set_value(100).run()
+    app.slider(key="unc_share").set_value(0.5).run()
+    app.button(key="unc_run").click().run()
+    assert not app.exception and not app.error
+    words = _said(app, "drawn futures")
+    assert "Over 100 drawn futures" in words and "in 5 of 10 futures costs" in words
+    assert "A plan meeting every target exists under the constraints in" in words  # a least-cost LP in each draw
+    assert any("100 LP solves" in c.value for c in app.caption)
+    assert "robust plan (50%)" in _probabilities(app).columns
+    assert any(e.label.startswith("additions of the robust plan (50% of futures)") for e in app.expander)
+    app.button(key="outputs_make").click().run()  # the run just made goes into the report
+    report = next(iter(app.session_state["outputs"].values()))["report.html"].decode()
+    assert "常住人口：100次抽样的P10-P90区间" in report
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium where it can)")
 def test_server_renders_plan_table_and_charts_in_headless_chromium():
     with workbench("conghua") as url:
         ready, dom, png = render(url, WORKBENCH_READY, screenshot=True)
+        unc_ready, unc_dom, _ = render(url, UNCERTAINTY_READY)
+    assert unc_ready, "the uncertainty tab's three charts did not appear within the time limit"
+    assert "2025年各目标的达标概率" in unc_dom and "常住人口：200次抽样的P10-P90区间" in unc_dom
     assert ready, "the plan table and a chart did not appear within the time limit"
     assert "additions 2021-2025 by year and tier" in dom and "广州市从化区" in dom
     assert dom.count('data-testid="stPlotlyChart"') >= 2 and "attainment (%) against the plan-period budget" in dom

@@ -307,6 +307,9 @@ CASES = [
     Case("batch-no-scenarios", "a folder with no scenarios", ["batch", "{tmp}/empty"], "no .toml scenario files match",
          {"empty/readme.txt": "x"}),
     Case("batch-out-is-file", "batch --out names a file", ["batch", "renhe", "--out", "{tmp}/afile"], "is a file", {"afile": "x"}),
+    Case("uncertainty-scheduler-down", "unreachable Dask scheduler", ["uncertainty", "renhe", "--draws", "10", "--scheduler",
+                                                                      "tcp://127.0.0.1:1", "--out", "{tmp}/out"],
+         "cannot reach a Dask scheduler within"),
     Case("batch-scheduler-down", "unreachable Dask scheduler", ["batch", "renhe", "--scheduler", "tcp://127.0.0.1:1",
                                                                 "--out", "{tmp}/out"], "cannot reach a Dask scheduler within"),
 ]

@@ -208,7 +208,7 @@ def run_job(job: Job, simulate: bool = False, seed: int = DEFAULT_SEED) -> dict:
     t0 = time.perf_counter()
     scenario = validate(job.data, job.source)
     opts = PipelineOptions(variant=job.variant, budget=job.budget, sweep_steps=0, replications=1, seed=seed,
-                           simulate=simulate, flows_only=True, workers=1)
+                           simulate=simulate, flows_only=True, workers=1, uncertainty_draws=0)
     result = run_pipeline(scenario, opts)
     summary = result.summary()
     summary.update(job_id=job.job_id, source=job.source, overrides=dict(job.overrides), seconds=time.perf_counter() - t0)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from optimize.problem import AllocationProblem
 from optimize.result import TABLES, AllocationPlan
 from scenarios.bounds import outside
 from scenarios.run.simulation import Capacities, capacities_by_year
@@ -25,6 +26,7 @@ from sim.referral.network import NetworkError
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
+    from scenarios.run.uncertainty import UncertaintyResult
 
 LOCK_NAME = ".healthsim.lock"
 TMP_PREFIX = ".tmp-"
@@ -229,6 +231,54 @@ def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, 
         return capacities_by_year(pd.DataFrame([r.model_dump() for r in rows]), str(path))
     except NetworkError as exc:
         raise OutputError(str(exc)) from None
+
+
+PLAN_FILES = {"stocks": {"region", "year", "kind", "tier", "stock"},
+              "costs": {"year", "capital_cny", "running_cny", "total_cny"},
+              "attainment": {"region", "kind", "measure", "met"}}
+
+
+def _read_plan_table(plan_dir: Path, name: str) -> pd.DataFrame:
+    path = plan_dir / f"{name}.csv"
+    if not path.exists():
+        raise OutputError(f"{path}: not found; expected the {name}.csv written by 'healthsim optimize --out DIR'")
+    try:
+        df = pd.read_csv(path)
+    except Exception as exc:  # unreadable CSV
+        raise OutputError(f"{path}: not a readable CSV ({exc})") from None
+    missing = PLAN_FILES[name] - set(df.columns)
+    if missing:
+        raise OutputError(f"{path}: no column(s) {', '.join(sorted(missing))}; expected {', '.join(sorted(PLAN_FILES[name]))}")
+    return df
+
+
+def read_plan(plan_dir: str | Path, problem: AllocationProblem) -> AllocationPlan:
+    """A plan folder written by ``optimize --out`` (stocks, costs, attainment) as a plan of ``problem``."""
+    d = Path(plan_dir)
+    stocks, costs, att = (_read_plan_table(d, n) for n in ("stocks", "costs", "attainment"))
+    region = problem.regions[0]
+    have = stocks[(stocks["region"].astype(str) == region) & (stocks["year"] == problem.target_year)]
+    if have.empty:
+        raise OutputError(f"{d / 'stocks.csv'}: no stocks of region {region!r} in {problem.target_year}; expected a "
+                          "plan of the same scenario and target year")
+    stocks = stocks.assign(region=stocks["region"].astype(str))
+    att = att.assign(region=att["region"].astype(str), met=att["met"].astype(bool))
+    empty = pd.DataFrame()
+    return AllocationPlan(mode="read", status="read", objective=float("nan"), total_cost=float(costs["total_cny"].sum()),
+                          budget_total=problem.budget_total, additions=empty, stocks=stocks, ratios=empty,
+                          costs=costs, attainment=att, duals=empty)
+
+
+def write_uncertainty(result: UncertaintyResult, title: str, out_dir: str | Path, lang: str = "zh") -> list[Path]:
+    """Write the uncertainty tables (CSV), ``uncertainty.json`` and the charts (``uncertainty.html``), atomically."""
+    from scenarios.run.report import write_uncertainty_html  # plotly: imported only when charts are written
+
+    out = Path(out_dir)
+    written = write_tables(result.tables(), out)
+    written.append(atomic_write(out / "uncertainty.json", lambda p: p.write_text(
+        json.dumps(result.summary(), ensure_ascii=False, indent=1, default=float), encoding="utf-8")))
+    written.append(atomic_write(out / "uncertainty.html", lambda p: write_uncertainty_html(result, title, p, lang)))
+    return written
 
 
 def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None = None) -> list[Path]:

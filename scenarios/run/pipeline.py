@@ -19,12 +19,14 @@ import pandas as pd
 from optimize.result import TABLES, AllocationPlan
 from optimize.solve import floor_cost
 from optimize.sweep import budget_sweep
+from optimize.problem import AllocationProblem
 from scenarios.run.need import need_table, need_vs_plan
 from scenarios.run.plan import from_scenario, plan_or_best_reachable
 from scenarios.run.projection import MEDIUM, Calibration, projection_with_calibration, variant_names
 from scenarios.run.rebase import plan_years, rebase
 from scenarios.run.replan import ReplanResult, replan
 from scenarios.run.simulation import SimulationRequest, capacities_by_year, care_by_year, simulate_scenario
+from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult
 from sim.referral.experiment import DEFAULT_SEED, SimulationResult
@@ -49,6 +51,7 @@ class PipelineOptions:
     calibrated: bool = True  # fit net migration to the observed years (False: the scenario's own rates)
     basis: str | None = None  # target | need | both; default the scenario's plan.basis
     replan: bool = True  # plan -> simulate -> re-plan to the service standards (needs [demand] and simulate)
+    uncertainty_draws: int = 200  # a short Monte Carlo of the plan (no per-draw solves); 0: none
 
 
 Progress = Callable[[str, int, int], None]
@@ -71,6 +74,8 @@ class PipelineResult:
     need: pd.DataFrame | None = None  # need, target and plan side by side (year, kind, tier)
     replan: ReplanResult | None = None
     care: pd.DataFrame | None = None  # tiered care by year (primary-care share, bypass) on the plan
+    uncertainty: UncertaintyResult | None = None  # the short Monte Carlo of the plan
+    problem: AllocationProblem | None = None  # the allocation problem the plan solves (after any re-plan)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table by name (tidy)."""
@@ -92,6 +97,8 @@ class PipelineResult:
         if self.simulation is not None:
             out["referral_runs"] = self.simulation.runs
             out["referral_summary"] = self.simulation.summary()
+        if self.uncertainty is not None:
+            out.update(self.uncertainty.tables())
         return out
 
     def demand_summary(self) -> dict:
@@ -155,6 +162,8 @@ class PipelineResult:
             out["referral_last_year"] = {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
                                          for k, v in last.items()}
         out["demand"] = self.demand_summary()
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty.summary()
         return out
 
 
@@ -214,6 +223,12 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         top = max(plan.total_cost * 1.25, low + 1.0)
         sweep = budget_sweep(problem, np.linspace(low, top, o.sweep_steps),
                              progress=lambda i: say("budget sweep", i, o.sweep_steps))
+    uncertainty = None
+    if o.uncertainty_draws > 0 and (problem.targets or problem.floors):
+        say("uncertainty", 0, 1)
+        uncertainty = run_uncertainty(s, problem, plan, UncertaintyOptions(o.uncertainty_draws, o.seed, solve=False,
+                                                                             calibrated=o.calibrated))
+        say("uncertainty", 1, 1)
     sim_result, care = None, None
     if o.simulate and s.referral is not None:
         total, done = (s.target_year - s.base_year) * o.replications, [0]
@@ -227,7 +242,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         years = list(range(s.base_year + 1, s.target_year + 1))
         care = pd.DataFrame([vars(c) for c in care_by_year(s, years, proj, capacities_by_year(plan.stocks), o.variant)])
     return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal,
-                          outcome.outlook, _need_table(s, proj, o, problem, plan), loop, care)
+                          outcome.outlook, _need_table(s, proj, o, problem, plan), loop, care, uncertainty, problem)
 
 
 def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,

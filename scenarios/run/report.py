@@ -23,11 +23,13 @@ from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.provenance import provenance_rows
 from scenarios.run.charts import fig_sweep, report_figures
 from scenarios.run.fonts import FONT_STACK, font_face_css
+from scenarios.run.uncertainty import target_text
 from scenarios.run.workbook import group_columns
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
+    from scenarios.run.uncertainty import UncertaintyResult
 
 # National hospital bed occupancy 2022: 71.0% (《2022年我国卫生健康事业发展统计公报》, NHC, 2023);
 # a simulated occupancy below it warns that added beds may stand idle.
@@ -322,16 +324,18 @@ def write_report(r: PipelineResult, path: str | Path, lang: str | None = None) -
     figs = report_figures(r, L)
     charts = [f"<h2>{html.escape(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"chart{i}")
               for i, (title, fig) in enumerate(figs)]
+    unc, unc_figs = uncertainty_section(r.uncertainty, L) if getattr(r, "uncertainty", None) is not None else ("", [])
     top = first_screen(r, L) + plan_sections(r, L)
     method = method_section(r, L, "{font_note}")
-    face, embedded = font_face_css(_page_text([top, base_section(r, L), method, L.text("font_missing"), L.text("footer")] +
-                                              [t for t, _ in figs], [f for _, f in figs]))
+    face, embedded = font_face_css(_page_text([top, base_section(r, L), unc, method, L.text("font_missing"), L.text("footer")] +
+                                              [t for t, _ in figs], [f for _, f in figs] + unc_figs))
     font_note = "" if embedded else f'<p class="note bad">{html.escape(L.text("font_missing"))}</p>'
     s = r.scenario
     body = f"""<!DOCTYPE html><html lang="{'zh-CN' if L.lang == 'zh' else 'en'}"><head><meta charset="utf-8">
 <title>healthsim: {html.escape(s.region.name_cn if L.lang == 'zh' else s.region.name)}</title>
 <style>{face}{CSS % FONT_STACK}</style></head><body>
 {top}{base_section(r, L)}<h2>{html.escape(L.text("charts_heading"))}</h2>{''.join(charts)}
+{unc}
 {method.replace("{font_note}", font_note)}
 <p class="note">{html.escape(L.text("footer"))}</p>
 </body></html>"""
@@ -371,3 +375,127 @@ def sweep_page(table: pd.DataFrame, title: str, lang: str = "en") -> tuple[go.Fi
     face, _ = font_face_css(_page_text([title], [fig]))
     page = fig.to_html(include_plotlyjs=True, full_html=True).replace("<head>", f"<head><style>{face}</style>", 1)
     return fig, page
+
+
+# -- uncertainty (healthsim uncertainty; a short run in healthsim run) ---------------------------
+
+
+def uncertainty_figures(u: UncertaintyResult, L: Labels | None = None) -> dict[str, go.Figure]:
+    """The uncertainty charts by name, for the report and the app: ``fan`` (population P10/P50/P90, 万人),
+    ``cost`` (distribution of the plan's cost, and of the least cost per draw when solved, 亿元) and
+    ``probability`` (of meeting each target: the plan, and the robust plan when there is one)."""
+    L = L or Labels("zh")
+    zh = L.lang == "zh"
+    fan = u.fan
+    f1 = go.Figure([
+        go.Scatter(x=fan["year"], y=fan["p90"] / 1e4, mode="lines", line=dict(width=0), showlegend=False,
+                   name="P90"),
+        go.Scatter(x=fan["year"], y=fan["p10"] / 1e4, mode="lines", line=dict(width=0), fill="tonexty",
+                   fillcolor="rgba(31,119,180,0.25)", name="P10-P90"),
+        go.Scatter(x=fan["year"], y=fan["p50"] / 1e4, mode="lines", name="抽样中位数" if zh else "median of the draws"),
+        go.Scatter(x=fan["year"], y=fan["medium"] / 1e4, mode="lines", line=dict(dash="dash"),
+                   name=L.value("medium") if zh else "medium projection"),
+    ])
+    _uncertainty_layout(f1, L, L.text("axis_persons_10k"), L.text("axis_year"))
+    f2 = go.Figure([go.Histogram(x=u.draws["plan_cost_cny"] / 1e8, name="本规划" if zh else "this plan", opacity=0.6)])
+    if "least_cost_cny" in u.draws:
+        f2.add_trace(go.Histogram(x=u.draws["least_cost_cny"] / 1e8, opacity=0.6,
+                                  name="该情形下达标的最低费用" if zh else "least cost of the targets in that future"))
+    _uncertainty_layout(f2, L, "抽样数" if zh else "draws", "规划期公共投入（亿元）" if zh else "plan-period public cost (亿元)")
+    f2.update_layout(barmode="overlay")
+    p = u.probabilities
+    names = [target_text(row, L, unit=False) for row in p.itertuples(index=False)]
+    f3 = go.Figure([go.Bar(x=names, y=p["probability"] * 100, name="本规划" if zh else "this plan",
+                           error_y=dict(type="data", array=1.96 * p["std_error"] * 100))])
+    if "robust_probability" in p:
+        f3.add_trace(go.Bar(x=names, y=p["robust_probability"] * 100,
+                            name=f"{'稳健规划' if zh else 'robust plan'} ({u.options.share:.0%})"))
+    _uncertainty_layout(f3, L, "达标概率（%）" if zh else "% of futures", None)
+    f3.update_layout(yaxis_range=[0, 105], barmode="group")
+    return {"fan": f1, "cost": f2, "probability": f3}
+
+
+def _uncertainty_layout(fig: go.Figure, L: Labels, y_title: str, x_title: str | None) -> None:
+    fig.update_layout(template="plotly_white", height=380, font=dict(family=FONT_STACK, size=13),
+                      margin=dict(l=70, r=20, t=40, b=60), legend=dict(orientation="h", y=-0.2))
+    fig.update_yaxes(title_text=y_title)
+    if x_title:
+        fig.update_xaxes(title_text=x_title)
+
+
+def uncertainty_titles(u: UncertaintyResult, L: Labels) -> dict[str, str]:
+    """Headings of the uncertainty charts, in the report's language."""
+    if L.lang == "zh":
+        return {"fan": f"常住人口：{u.options.draws:,}次抽样的P10-P90区间", "cost": "规划期公共投入的分布",
+                "probability": f"{u.target_year}年各目标的达标概率"}
+    return {"fan": f"Resident population over {u.options.draws:,} drawn futures (P10-P90)",
+            "cost": "Plan-period public cost over the draws", "probability": f"Probability of meeting each {u.target_year} target"}
+
+
+def uncertainty_section(u: UncertaintyResult, L: Labels | None = None,
+                        include_plotlyjs: bool = False) -> tuple[str, list[go.Figure]]:
+    """The report's uncertainty section (HTML) and its figures: the result in words, the charts, the tables."""
+    L = L or Labels("zh")
+    esc, zh = html.escape, L.lang == "zh"
+    figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
+    words = "".join(f"<li>{esc(w)}</li>" for w in u.sentences(L.lang))
+    charts = [f"<h3>{esc(titles[name])}</h3>" + fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs and i == 0,
+                                                           div_id=f"uncertainty_{name}")
+              for i, (name, fig) in enumerate(figs.items())]
+    head = "不确定性：规划达标的可能性" if zh else "Uncertainty: how likely the plan is to meet its targets"
+    sub = ("达标概率", "费用（亿元）", "抽样假设") if zh else ("Probabilities", "Cost (CNY 100 million, 亿元)",
+                                                     "Assumptions of the draws")
+    body = (f"<h2>{esc(head)}</h2><ul>{words}</ul>{''.join(charts)}"
+            f"<h3>{sub[0]}</h3>{_uncertainty_probability_table(u, L)}<h3>{sub[1]}</h3>{_uncertainty_cost_table(u, L)}"
+            f"<h3>{sub[2]}</h3>{_uncertainty_assumption_table(u, L)}")
+    return body, list(figs.values())
+
+
+def _uncertainty_probability_table(u: UncertaintyResult, L: Labels) -> str:
+    zh = L.lang == "zh"
+    p = u.probabilities
+    cols = ("目标", "性质", "本规划达标概率", "±（95%）", f"稳健规划（{u.options.share:.0%}）") if zh else \
+        ("target", "nature", "this plan", "± (95%)", f"robust plan ({u.options.share:.0%})")
+    rows = {cols[0]: [target_text(r, L) for r in p.itertuples(index=False)],
+            cols[1]: [("需求" if zh else "need") if n == "need" else L.value(n) for n in p["nature"]],
+            cols[2]: [f"{v:.1%}" for v in p["probability"]], cols[3]: [f"{1.96 * v:.1%}" for v in p["std_error"]]}
+    if "robust_probability" in p and u.options.share is not None:
+        rows[cols[4]] = [f"{v:.1%}" for v in p["robust_probability"]]
+    return pd.DataFrame(rows).to_html(index=False, border=0)
+
+
+_COST_MEASURES = {"plan cost (nominal)": "本规划费用（名义）", "plan cost (present value)": "本规划费用（现值）",
+                  "least cost of the targets in each draw (LP, nominal)": "各情景达标的最低费用（线性规划，名义）"}
+
+
+def _uncertainty_cost_table(u: UncertaintyResult, L: Labels) -> str:
+    zh = L.lang == "zh"
+    c = u.cost_summary
+    out = pd.DataFrame({("费用" if zh else "measure"): [(_COST_MEASURES.get(m, m) if zh else m) for m in c["measure"]]})
+    for col, zh_name, en_name in (("mean_cny", "均值", "mean"), ("p10_cny", "10%分位", "P10"),
+                                  ("p50_cny", "中位数", "median"), ("p90_cny", "90%分位", "P90")):
+        out[zh_name if zh else en_name] = [f"{v / 1e8:,.2f}" for v in c[col]]
+    return out.to_html(index=False, border=0)
+
+
+def _uncertainty_assumption_table(u: UncertaintyResult, L: Labels) -> str:
+    zh = L.lang == "zh"
+    a = u.assumptions
+    names = ("输入", "分布", "5%分位", "中位数", "95%分位", "依据") if zh else \
+        ("input", "distribution", "P5", "median", "P95", "source or assumption")
+    num = lambda v: "-" if v != v else f"{v:,.2f}"  # noqa: E731
+    out = pd.DataFrame({names[0]: a["input"], names[1]: a["distribution"], names[2]: a["p5"].map(num),
+                        names[3]: a["median"].map(num), names[4]: a["p95"].map(num), names[5]: a["label"]})
+    return out.to_html(index=False, border=0, classes="wide")
+
+
+def write_uncertainty_html(u: UncertaintyResult, title: str, path: str | Path, lang: str = "zh") -> Path:
+    """A stand-alone page (plotly.js inlined, a CJK font subset embedded) with :func:`uncertainty_section`."""
+    L = Labels(check_lang(lang))
+    body, figs = uncertainty_section(u, L, include_plotlyjs=True)
+    face, _ = font_face_css(_page_text([title, body], figs))
+    path = Path(path)
+    path.write_text(f'<!DOCTYPE html><html lang="{"zh-CN" if L.lang == "zh" else "en"}"><head><meta charset="utf-8">'
+                    f"<title>{html.escape(title)}</title><style>{face}{CSS % FONT_STACK}</style></head><body>"
+                    f"<h1>{html.escape(title)}</h1>{body}</body></html>", encoding="utf-8")
+    return path

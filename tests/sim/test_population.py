@@ -258,3 +258,14 @@ def test_mortality_scaled_to_a_life_expectancy_reaches_it():
     assert k2 < k and all(a >= b for a, b in zip(lt2.survival, lt.survival))
     with pytest.raises(ValueError, match="cannot be reached"):
         scale_to_life_expectancy(shape, 1000.0)
+
+
+def test_project_many_matches_the_engine_one_by_one():
+    from sim.population import PopulationInputs, RatePath, project_many, project_population
+
+    draws = [PopulationInputs(base=1e5 * (1 + i / 10), birth=RatePath(2020, 10.0 + i, ((2025, 8.0),)),
+                              death=RatePath(2020, 6.0), migration=RatePath(2020, -3.0 + 2 * i)) for i in range(4)]
+    many = project_many(draws, 2020, 2030)
+    for i, d in enumerate(draws):
+        one = project_population({"medium": d}, 2020, 2030).series("medium").to_numpy()
+        np.testing.assert_allclose(many[i], one, rtol=1e-12)

@@ -72,7 +72,8 @@ def test_report_is_self_contained_and_chinese(outputs):
     out, result = outputs
     html = (out / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", html), "the report must not load scripts from elsewhere"
-    assert html.count("Plotly.newPlot") == 5
+    assert html.count("Plotly.newPlot") == 5 + 3  # the pipeline's charts and the uncertainty section's
+    assert "不确定性" in html
     assert '<html lang="zh-CN">' in html and result.scenario.region.name_cn in html
     assert "预期性" in html and "亿元" in html and "target_ratio" not in html
     for field in ("population.base", "resources.physicians.target", "costs.beds.capital"):
