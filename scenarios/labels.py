@@ -148,6 +148,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "cost_in": ("{year}年费用（万元）", "cost {year} (CNY 10k)"), "cost_total": ("总费用（亿元）", "total cost (CNY 100 M)"),
     "att_of": ("{name}达成率", "{name} attainment"), "kpi_of": ("{year}年{name}", "{name} {year}"),
     "need_of": ("{year}年{name}需求", "{name} needed {year}"), "absent": ("（无）", "(none)"),
+    "cost_words": ("规划期公共投入合计{total}{pv}{budget}。", "Total public cost {total}{pv}{budget}."),
+    "cost_pv": ("（按年折现率{rate:.0%}计现值{pv}）", " (present value {pv} at {rate:.0%} a year)"),
+    "cost_budget": ("，预算{budget}以内", " within a budget of {budget}"),
+    "units_fractional": ("非整数方案（已关闭整数单位）。", "Fractional plan (whole units switched off)."),
+    "units_milp": ("床位与人员均为整数：混合整数规划求解{gap}。", "Whole beds and persons: solved in whole units (MILP{gap})."),
+    "units_repaired": ("床位与人员均为整数：线性规划结果取整并修复{gap}。",
+                       "Whole beds and persons: LP rounded to whole units and repaired (MILP{gap})."),
+    "units_gap": ("（最优性间隙{gap:.2%}）", ", optimality gap {gap:.2%}"),
+    "cal_fit": ("按{years}年的观测常住人口校准：拟合净迁移率每千人{fitted:+.2f}（情景原设{assumed:+.2f}）。",
+                "Calibrated to the observed populations of {years}: fitted net migration {fitted:+.2f} per 1,000 a year (the scenario assumed {assumed:+.2f})."),
+    "cal_error": ("以拟合迁移率从{base}年起预测的误差：均方根{rms:.2%}，最大{max:.2%}（{errors}）。",
+                  "Fit error of the projection from {base} with the fitted rate: RMS {rms:.2%}, max {max:.2%} ({errors})."),
+    "cal_next": ("{latest}年以后从该年观测人口出发，按情景设定的比率继续预测（中方案净迁移率每千人{assumed:+.2f}）。",
+                 "The projection continues from the observed {latest} population with the scenario's assumed rates (net migration {assumed:+.2f} per 1,000 a year in the medium variant)."),
+    "cal_variants": ("其他方案的净迁移率（每千人）：{rates}。", "Variants' net migration (per 1,000 a year): {rates}."),
+    "cal_widened": ("（已放宽以覆盖观测值）", " (widened to bracket the observations)"),
+    "look_when": ("{year}年可达到", "reachable in {year}"),
+    "look_never": ("在相同约束下到{year}年仍无法达到", "not reachable by {year} under the same limits"),
+    "look_rate": ("按期达到需每年新增不低于{need}（现限{now}）", "on time only with >= {need} a year, limit {now}"),
+    "look_budget": ("按期达到需{family}不低于{need}（现为{now}）", "on time only with a {family} of >= {need}, now {now}"),
+    "look_without": ("按期达到需放开：{family}", "on time only without: {family}"),
+    "look_others": ("按期达到需其他目标让步（它们共用同样的限制）", "on time only if the other targets give way (they compete for the same limits)"),
+    "look_several": ("按期达到需同时放宽多项限制", "on time only if several limits are relaxed together"),
+    "look_sentence": ("{target}：{when}；{change}。", "{target}: {when}; {change}."),
     "mc_joint": ("在{n:,}个抽样情景（随机种子{seed}）中，本规划在{p:.0%}的情景下达到{year}年全部目标。",
                  "Over {n:,} drawn futures (seed {seed}), the plan meets every {year} target in {p:.0%} of them."),
     "mc_target": ("{target}：{p:.0%}的情景达标（±{se:.1%}）。", "{target}: met in {p:.0%} of futures (± {se:.1%})."),
@@ -165,6 +189,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "mc_over_budget": ("这超出预算{budget}。", "That is above the budget of {budget}."),
     "mc_share_tenths": ("每10个情景中的{k}个", "{k} of 10 futures"), "mc_share_pct": ("{p:.0%}的情景", "{p:.0%} of futures"),
     "targets_differ": ("目标与基准不同：{diff}", "targets differ from the base: {diff}"),
+}
+
+# Constraint families of the allocation model (optimize.model.FAMILIES), as a planner names them.
+FAMILY_NAMES: dict[str, tuple[str, str]] = {
+    "no_decline": ("存量不减", "no pool below its base-year stock"),
+    "subsets": ("子类计入上级（全科、中医计入医师）", "subsets counted inside their parent kind"),
+    "hiring_limits": ("年度新增上限（培养与建设能力）", "yearly limits on additions"),
+    "private_growth": ("社会办医年增长上限", "yearly growth limit of private beds"),
+    "nurse_physician_ratio": ("医护比下限", "nurses per physician"),
+    "hospital_nurses_per_bed": ("医院床护比下限", "hospital nurses per bed"),
+    "gp_primary_share": ("全科医生在基层的比例", "GPs' primary-care share"),
+    "primary_share_band": ("基层占比变动幅度", "band on the primary-care share"),
+    "milestones": ("年度目标线", "yearly milestones"),
+    "capital_smoothing": ("年度投资平滑", "capital smoothing"),
+    "floors": ("需求下限", "floors from need"),
+    "budget_per_year": ("年度预算上限", "yearly budget cap"),
+    "budget_total": ("规划期预算", "plan-period budget"),
+    "others": ("其他目标让步", "the other targets giving way"), "several": ("多项限制同时放宽", "several limits relaxed together"),
 }
 
 STAGES: dict[str, tuple[str, str]] = {
@@ -228,6 +270,10 @@ class Labels:
 
     def kpi(self, name: str) -> str:
         return self._get(KPIS, name)
+
+    def family(self, name: str) -> str:
+        """A constraint family's name (``hiring_limits`` -> 年度新增上限（培养与建设能力）)."""
+        return self._get(FAMILY_NAMES, name)
 
     def stage(self, name: str) -> str:
         return self._get(STAGES, name)

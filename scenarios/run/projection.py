@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq, minimize_scalar
 
+from scenarios.labels import Labels
 from scenarios.schema import AgeStructure, Population, Rate, Scenario
 from sim.population import AgeTable, PopulationInputs, ProjectionError, ProjectionResult, RatePath, project_population
 
@@ -112,22 +113,21 @@ class Calibration:
     def latest_year(self) -> int:
         return max(self.observed)
 
-    def describe(self) -> list[str]:
-        """The calibration in words (one sentence a line)."""
-        years = ", ".join(f"{y} {e * 100:+.2f}%" for y, e in self.errors.items())
+    def describe(self, L: Labels | None = None) -> list[str]:
+        """The calibration in words (one sentence a line), in ``L``'s language (default English)."""
+        L = L or Labels("en")
+        sep = "、" if L.lang == "zh" else ", "
+        errors = sep.join(f"{y} {e * 100:+.2f}%" for y, e in self.errors.items())
         lines = [
-            f"Calibrated to the observed populations of {', '.join(map(str, self.observed))}: fitted net migration "
-            f"{self.fitted_rate:+.2f} per 1,000 a year (the scenario assumed {self.assumed_rate:+.2f}).",
-            f"Fit error of the projection from {self.base_year} with the fitted rate: RMS {self.rms_error * 100:.2f}%, "
-            f"max {self.max_error * 100:.2f}% ({years}).",
-            f"The projection continues from the observed {self.latest_year} population with the scenario's assumed "
-            f"rates (net migration {self.assumed_rate:+.2f} per 1,000 a year in the medium variant).",
+            L.text("cal_fit", years=sep.join(map(str, self.observed)), fitted=self.fitted_rate, assumed=self.assumed_rate),
+            L.text("cal_error", base=self.base_year, rms=self.rms_error, max=self.max_error, errors=errors),
+            L.text("cal_next", latest=self.latest_year, assumed=self.assumed_rate),
         ]
         others = {v: r for v, r in self.variant_rates.items() if v != MEDIUM}
         if others:
-            lines.append("Variants' net migration (per 1,000 a year): "
-                         + ", ".join(f"{v} {r:+.2f}" + (" (widened to bracket the observations)" if v in self.widened else "")
-                                     for v, r in others.items()) + ".")
+            rates = ", ".join(f"{L.value(v)} {r:+.2f}" + (L.text("cal_widened") if v in self.widened else "")
+                              for v, r in others.items())
+            lines.append(L.text("cal_variants", rates=rates))
         return lines
 
 

@@ -118,20 +118,22 @@ def attainment_table(r: PipelineResult, L: Labels) -> str:
     return html_table(header, rows, table_id="attainment")
 
 
-def cost_words(plan) -> str:
+def cost_words(plan, L: Labels | None = None) -> str:
     """The cost sentence; a budget only when the plan has one (never a placeholder)."""
-    pv = f" (present value CNY {plan.present_value:,.0f} at {plan.discount_rate:.0%} a year)" if plan.discount_rate else ""
-    budget = f" within a budget of CNY {plan.budget_total:,.0f}" if plan.budget_total is not None else ""
-    return f"Total public cost CNY {plan.total_cost:,.0f}{pv}{budget}."
+    L = L or Labels("en")
+    money = (lambda v: L.cny(v)) if L.lang == "zh" else (lambda v: f"CNY {v:,.0f}")  # noqa: E731
+    pv = L.text("cost_pv", pv=money(plan.present_value), rate=plan.discount_rate) if plan.discount_rate else ""
+    budget = L.text("cost_budget", budget=money(plan.budget_total)) if plan.budget_total is not None else ""
+    return L.text("cost_words", total=money(plan.total_cost), pv=pv, budget=budget)
 
 
-def units_words(plan) -> str:
+def units_words(plan, L: Labels | None = None) -> str:
     """How the whole units were reached: the MILP (with its gap) or the LP rounded and repaired."""
+    L = L or Labels("en")
     if not plan.integer:
-        return "Fractional plan (whole units switched off)."
-    how = {"milp": "solved in whole units (MILP", "repaired": "LP rounded to whole units and repaired (MILP"}[plan.rounding]
-    gap = f", optimality gap {plan.mip_gap:.2%})" if plan.mip_gap is not None else ")"
-    return f"Whole beds and persons: {how}{gap}."
+        return L.text("units_fractional")
+    gap = L.text("units_gap", gap=plan.mip_gap) if plan.mip_gap is not None else ""
+    return L.text("units_milp" if plan.rounding == "milp" else "units_repaired", gap=gap)
 
 
 def disinvestment_words(plan) -> str:
@@ -160,7 +162,8 @@ def warnings(r: PipelineResult, L: Labels) -> list[str]:
             out.append(L.text("warn_unmet", name=_target_name(t, L), year=s.target_year, expr=t.expr, unit=unit,
                               achieved=t.achieved_ratio, short=0 if share else t.shortfall_units, cw=L.counter(t.kind)))
             if (t.kind, t.measure) in look.index:
-                out.append(look[t.kind, t.measure])
+                row = r.outlook.set_index(["kind", "measure"]).loc[(t.kind, t.measure)]
+                out.append(outlook_words(row, L, t, r))
     if r.simulation is not None:
         summ = r.simulation.summary()
         occ = summ[(summ["kpi"] == "occupancy_hospital") & (summ["year"] == summ["year"].max())]
@@ -193,15 +196,51 @@ def milestones_table(plan, L: Labels) -> str:
     return html_table([L.column("kind")] + [str(y) for y in years], rows, table_id="milestones")
 
 
+def _amount(text: str, L: Labels) -> str:
+    """'CNY 1,234' (the outlook's amounts) in the report's money words; other text as it is."""
+    try:
+        return L.cny(float(text.replace("CNY", "").replace(",", "").strip()))
+    except ValueError:
+        return text.replace("/yr", "/年") if L.lang == "zh" else text
+
+
+def outlook_words(row, L: Labels, target=None, r: PipelineResult | None = None) -> str:
+    """One unmet target's earliest year and least change: the optimizer's own sentence in English; in Chinese
+    written from the same outlook columns (earliest_year, binding_limit, limit_now, needed)."""
+    if L.lang == "en":
+        return row["sentence"]
+    from optimize.outlook import last_year  # the horizon the earliest year was searched to
+
+    name = _target_name(target, L) if target is not None else row["name"]
+    if pd.isna(row["earliest_year"]):
+        last = last_year(r.problem) if r is not None and getattr(r, "problem", None) is not None else ""
+        when = L.text("look_never", year=last)
+    else:
+        when = L.text("look_when", year=int(row["earliest_year"]))
+    fam, now, need = row["binding_limit"], row["limit_now"] or "", row["needed"] or ""
+    if fam in ("hiring_limits", "private_growth") and need:
+        change = L.text("look_rate", need=need.replace("/yr", ""), now=now.replace("/yr", ""))
+    elif fam in ("budget_total", "budget_per_year") and need:
+        change = L.text("look_budget", family=L.family(fam), need=_amount(need, L), now=_amount(now, L))
+    elif fam in ("others", "several"):
+        change = L.text(f"look_{fam}")
+    else:
+        change = L.text("look_without", family=L.family(fam))
+    return L.text("look_sentence", target=f"{name} {row['expr']}", when=when, change=change)
+
+
 def outlook_table(r: PipelineResult, L: Labels) -> str:
     """Earliest attainable year and least change for each unmet target, from the outlook table."""
     look = getattr(r, "outlook", None)
     if look is None or not len(look):
         return ""
     rows = [[_target_name(row, L), row.expr, _fmt_measure(row.reached_ratio, row.measure, 3),
-             "–" if pd.isna(row.earliest_year) else str(row.earliest_year), row.binding_limit, row.limit_now or "–",
-             row.needed or "–"] for row in look.itertuples(index=False)]
-    header = ["target", "expr", f"reached {r.scenario.target_year}", "earliest year", "binding limit", "limit", "needed on time"]
+             "–" if pd.isna(row.earliest_year) else str(row.earliest_year), L.family(row.binding_limit),
+             _amount(row.limit_now, L) if row.limit_now else "–", _amount(row.needed, L) if row.needed else "–"]
+            for row in look.itertuples(index=False)]
+    header = (["目标", "目标值", f"{r.scenario.target_year}年可达", "最早达到年份", "制约因素", "现行限制", "按期达到所需"]
+              if L.lang == "zh" else
+              ["target", "expr", f"reached {r.scenario.target_year}", "earliest year", "binding limit", "limit", "needed on time"])
     return html_table(header, rows, table_id="outlook")
 
 
@@ -234,7 +273,7 @@ def first_screen(r: PipelineResult, L: Labels) -> str:
             f'<div class="kpi"><span>{esc(L.text("targets_met"))}</span><b class="{"ok" if met == n else "bad"}">'
             f'{esc(L.text("met_of", met=met, n=n))}</b></div>'
             f'<div class="kpi"><span>{esc(L.text("score"))}</span><b>{p.attainment_score * 100:.1f}%</b></div></div>'
-            f'<p class="note">{esc(cost_words(p))} {esc(units_words(p))}</p>')
+            f'<p class="note">{esc(cost_words(p, L))} {esc(units_words(p, L))}</p>')
     warns = warnings(r, L) or [L.text("warn_none")]
     diag = f'<p class="note">{esc(L.text("warn_diagnosis"))}</p><pre>{esc(r.diagnosis)}</pre>' if r.diagnosis else ""
     head = (f'<h1>{esc(L.text("title", region=s.region.name_cn if L.lang == "zh" else s.region.name, first=s.base_year + 1, last=s.target_year))}</h1>'
@@ -290,7 +329,7 @@ def base_section(r: PipelineResult, L: Labels) -> str:
                 "calibrated projection; stocks: the previous plan's result); base = the scenario's own base-year figure.")
         parts.append(f'<h2>{esc(head)}</h2><p class="note">{esc(note)}</p>{_frame_table(r.base_figures, 2)}')
     cal = getattr(r, "calibration", None)
-    lines = cal.describe() if cal else []
+    lines = cal.describe(L) if cal else []
     if lines:
         head = "人口预测按观测年份校准" if L.lang == "zh" else "Population calibrated to observed years"
         parts.append(f'<h2>{esc(head)}</h2><ul>{"".join(f"<li>{esc(t)}</li>" for t in lines)}</ul>')
@@ -349,7 +388,7 @@ def write_evaluation_report(ev: Evaluation, path: str | Path) -> Path:
     s, L = ev.scenario, Labels("en")
     targets = ev.targets.drop(columns=["unit"]).rename(columns={"kind": "resource"})
     targets["resource"] = targets["resource"].map(L.resource)
-    calib = "".join(f"<li>{html.escape(t)}</li>" for t in (ev.calibration.describe() if ev.calibration else []))
+    calib = "".join(f"<li>{html.escape(t)}</li>" for t in (ev.calibration.describe(L) if ev.calibration else []))
     body = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>healthsim evaluation: {html.escape(s.region.name)}</title><style>{CSS % FONT_STACK}</style></head><body>
 <h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): evaluation of the {s.base_year + 1}-{s.target_year} plan</h1>

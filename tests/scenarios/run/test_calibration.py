@@ -83,6 +83,13 @@ def test_guangzhou_calibrated_projection_reproduces_its_published_populations():
     assert out.exit_code == 0
     assert "fitted net migration" in out.output and "18,827,000" in out.output
     assert "│ 2023 │ medium  │ observed" in out.output
+    from scenarios.labels import Labels
+
+    en, zh = cal.describe(), cal.describe(Labels("zh"))
+    assert len(en) == len(zh) and en[0].startswith("Calibrated to the observed populations of 2021, 2022, 2023")
+    years = "、".join(map(str, cal.observed))
+    assert zh[0].startswith(f"按{years}年的观测常住人口校准") and f"{cal.fitted_rate:+.2f}" in zh[0]
+    assert years.startswith("2021、2022、2023")
 
 
 def test_without_observations_nothing_changes():

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
@@ -219,3 +220,17 @@ def test_run_falls_back_to_the_best_reachable_plan(tmp_path):
     words = warnings(result, Labels("zh"))
     unmet = result.plan.attainment[~result.plan.attainment["met"]]
     assert sum("规划可达" in w for w in words) == len(unmet) > 0
+    # each unmet target's outlook in Chinese, from the same outlook row as the English sentence
+    look = result.outlook.set_index("kind")
+    pharm = next(w for w in words if w.startswith("药师 0.5："))
+    assert pd.isna(look.loc["pharmacists", "earliest_year"]) and "到2035年仍无法达到" in pharm
+    need, now = look.loc["pharmacists", "needed"].replace("/yr", ""), look.loc["pharmacists", "limit_now"].replace("/yr", "")
+    assert f"每年新增不低于{need}（现限{now}）" in pharm
+    nurses = next(w for w in words if w.startswith("注册护士 3.85："))
+    assert f"{int(look.loc['nurses', 'earliest_year'])}年可达到" in nurses
+    assert not any("reachable" in w for w in words)  # no English sentence left in the Chinese warnings
+    from scenarios.run.report import cost_words
+
+    zh = cost_words(result.plan, Labels("zh"))
+    assert zh.startswith("规划期公共投入合计") and f"{result.plan.total_cost / 1e8:,.2f}亿元" in zh
+    assert cost_words(result.plan).startswith(f"Total public cost CNY {result.plan.total_cost:,.0f}")
