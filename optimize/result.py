@@ -270,13 +270,18 @@ def _target_dual_row(p: AllocationProblem, tr: TargetRow, price: float, opt: Mod
             text = f"Lowering the {Y} {name} ceiling by {step} costs CNY {cny:,.0f} more over the plan period{_pv_words(p)}."
         return ("target", tr.region, tr.kind, cny, f"CNY per {step}", text)
     # max-attainment: the price is in objective units (weighted relative shortfall)
-    if value > 1e-4:
-        tail = ("it is short, so a lower target would free budget for the others." if not met else
-                "it is met exactly, so a higher target would take budget from the others.")
+    # a short target's dual is its own weight over its ratio (its shortfall variable moves one for one): lowering it
+    # changes the measured shortfall, not the plan; a target met exactly with a positive dual holds the others back
+    if value > 1e-4 and not met:
+        text = (f"The {name} target is short: each {step} lower would shrink the weighted shortfall by {value:.4f} "
+                "(its weight over its target) without changing the plan.")
+    elif value > 1e-4:
+        text = (f"The {name} target is met exactly and binds: each {step} higher would cost the others {value:.4f} "
+                "of weighted shortfall.")
     else:
-        tail = "it is met and does not hold the others back." if met else "it is short, held back by limits other than the budget."
-    return ("target", tr.region, tr.kind, value, f"objective per {step}",
-            f"The {name} target weighs {value:.4f} of the objective per {step}: {tail}")
+        text = (f"The {name} target is met with room to spare and does not hold the others back." if met else
+                f"The {name} target is short, held back by limits other than the budget.")
+    return ("target", tr.region, tr.kind, value, f"objective per {step}", text)
 
 
 def _budget_dual_row(p: AllocationProblem, dual: float, opt: ModelOptions, attainment: pd.DataFrame) -> tuple:

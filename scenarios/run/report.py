@@ -246,8 +246,10 @@ def outlook_table(r: PipelineResult, L: Labels) -> str:
 
 def dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
     """What one more unit of each target costs (min-cost duals) in words; the optimizer's own words otherwise."""
-    if L.lang == "en" or r.plan.mode != "min-cost":
+    if L.lang == "en":
         return list(r.plan.duals["explanation"])
+    if r.plan.mode != "min-cost":
+        return _max_attainment_dual_sentences(r, L)
     s, Y, out = r.scenario, r.scenario.target_year, []
     pop = r.plan.ratios[r.plan.ratios["year"] == Y].groupby("kind")["population"].first()
     for d in r.plan.duals.itertuples(index=False):
@@ -261,6 +263,24 @@ def dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
         else:
             out.append(L.text("dual", year=Y, name=L.resource(d.kind), unit=L.value(unit), cw=L.counter(d.kind),
                               units=pop.get(d.kind, float("nan")) / float(unit.split("_")[1]), amount=L.cny(d.dual)))
+    return out
+
+
+def _max_attainment_dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
+    """The max-attainment duals (objective units per unit of target) in words, from the duals and attainment tables."""
+    s, out = r.scenario, []
+    met = {(a.kind, a.measure): bool(a.met) for a in r.plan.attainment.itertuples(index=False)}
+    for d in r.plan.duals.itertuples(index=False):
+        if d.constraint != "target" or d.kind not in s.resources or "percentage point" in d.unit:
+            out.append(d.explanation)
+            continue
+        per = L.value(s.resources[d.kind].unit)
+        key = ("dual_max_met" if met.get((d.kind, "ratio"), True) else "dual_max_short") if abs(d.dual) <= 1e-4 else \
+            ("dual_max_short" if not met.get((d.kind, "ratio"), True) else "dual_max_exact")
+        if key == "dual_max_short" and abs(d.dual) <= 1e-4:
+            out.append(d.explanation)  # short with no weight: the optimizer's own words
+            continue
+        out.append(L.text(key, name=L.resource(d.kind), per=per, value=abs(d.dual)))
     return out
 
 
