@@ -119,6 +119,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "warn_earliest": ("{name}最早可在{earliest}年达到目标。", "{name} can reach its target by {earliest} at the earliest."),
     "warn_diagnosis": ("规划期内无法同时达成全部目标，以下为在相同约束下可达到的最优方案。原因（优化器原文）：",
                        "No plan meets every target on time; this is the best reachable plan under the same limits. Why (optimizer's words):"),
+    "warn_culprit": ("主要制约因素：{family}。", "The binding limit: {family}."),
     "warn_occupancy": ("{year}年模拟的{what}为 {value:.0%}，低于2022年全国医院病床使用率 {limit:.0%}（国家卫健委统计公报）：新增床位可能闲置。",
                        "Simulated {what} in {year} is {value:.0%}, below the national hospital occupancy of {limit:.0%} in 2022 (NHC statistical bulletin): added beds may stand idle."),
     "warn_private": ("新增床位中社会办占 {share:.0%}（{private:,.0f} 张），不计入公共财政投入。",

@@ -76,6 +76,7 @@ class PipelineResult:
     care: pd.DataFrame | None = None  # tiered care by year (primary-care share, bypass) on the plan
     uncertainty: UncertaintyResult | None = None  # the short Monte Carlo of the plan
     problem: AllocationProblem | None = None  # the allocation problem the plan solves (after any re-plan)
+    culprit: str | None = None  # the constraint family that keeps some target unmet (with the diagnosis)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table by name (tidy)."""
@@ -242,7 +243,8 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         years = list(range(s.base_year + 1, s.target_year + 1))
         care = pd.DataFrame([vars(c) for c in care_by_year(s, years, proj, capacities_by_year(plan.stocks), o.variant)])
     return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal,
-                          outcome.outlook, _need_table(s, proj, o, problem, plan), loop, care, uncertainty, problem)
+                          outcome.outlook, _need_table(s, proj, o, problem, plan), loop, care, uncertainty, problem,
+                          outcome.culprit)
 
 
 def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,

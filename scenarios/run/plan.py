@@ -222,6 +222,7 @@ class PlanOutcome:
     note: str
     diagnosis: str | None = None
     outlook: pd.DataFrame | None = None
+    culprit: str | None = None  # the constraint family the diagnosis names (optimize.model.FAMILIES)
 
 
 def plan_or_best_reachable(problem: AllocationProblem, mode: str = "min-cost", whole_units: bool = True) -> PlanOutcome:
@@ -237,7 +238,7 @@ def plan_or_best_reachable(problem: AllocationProblem, mode: str = "min-cost", w
     try:
         plan = solve(problem, mode=mode, integer=integer)
         note = f"{mode} plan" + (f" within a budget of CNY {budget:,.0f}" if budget is not None else "")
-        diagnosis = None
+        diagnosis, culprit = None, None
     except InfeasiblePlan as exc:
         if exc.plan is None:  # the constraints contradict each other: there is no plan to fall back on
             raise
@@ -245,6 +246,6 @@ def plan_or_best_reachable(problem: AllocationProblem, mode: str = "min-cost", w
         mode = "max-attainment"
         note = ("no plan meets every target; this is the best reachable plan under the constraints "
                 + (f"and the budget of CNY {budget:,.0f}" if budget is not None else "at least cost"))
-        diagnosis = str(exc)
+        diagnosis, culprit = str(exc), exc.culprit
     look = outlook(problem, plan) if not plan.all_met else pd.DataFrame(columns=OUTLOOK_COLUMNS)
-    return PlanOutcome(plan, mode, note, diagnosis, look)
+    return PlanOutcome(plan, mode, note, diagnosis, look, culprit)

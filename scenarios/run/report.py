@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import plotly.graph_objects as go
 
-from scenarios.labels import Labels, check_lang, resource_label
+from scenarios.labels import FAMILY_NAMES, Labels, check_lang, resource_label
 from scenarios.provenance import provenance_rows
 from scenarios.run.charts import fig_sweep, report_figures
 from scenarios.run.fonts import FONT_STACK, font_face_css
@@ -295,7 +295,9 @@ def first_screen(r: PipelineResult, L: Labels) -> str:
             f'<div class="kpi"><span>{esc(L.text("score"))}</span><b>{p.attainment_score * 100:.1f}%</b></div></div>'
             f'<p class="note">{esc(cost_words(p, L))} {esc(units_words(p, L))}</p>')
     warns = warnings(r, L) or [L.text("warn_none")]
-    diag = f'<p class="note">{esc(L.text("warn_diagnosis"))}</p><pre>{esc(r.diagnosis)}</pre>' if r.diagnosis else ""
+    culprit = getattr(r, "culprit", None)
+    lead = (L.text("warn_culprit", family=L.family(culprit)) + " " if culprit in FAMILY_NAMES else "") + L.text("warn_diagnosis")
+    diag = f'<p class="note">{esc(lead)}</p><pre>{esc(r.diagnosis)}</pre>' if r.diagnosis else ""
     head = (f'<h1>{esc(L.text("title", region=s.region.name_cn if L.lang == "zh" else s.region.name, first=s.base_year + 1, last=s.target_year))}</h1>'
             f'<p class="note">{esc(L.text("scenario_line", id=s.id, variant=L.value(r.options.variant), mode=L.value(p.mode)))}</p>')
     left = (f'<h2>{esc(L.text("plan_heading"))}</h2>{plan_table(p.additions, L)}'

@@ -229,6 +229,10 @@ def test_run_falls_back_to_the_best_reachable_plan(tmp_path):
     nurses = next(w for w in words if w.startswith("注册护士 3.85："))
     assert f"{int(look.loc['nurses', 'earliest_year'])}年可达到" in nurses
     assert not any("reachable" in w for w in words)  # no English sentence left in the Chinese warnings
+    assert result.culprit == "hiring_limits"  # the family the diagnosis names, said in Chinese above its words
+    from scenarios.run.report import first_screen
+
+    assert "主要制约因素：年度新增上限（培养与建设能力）。" in first_screen(result, Labels("zh"))
     from scenarios.run.report import cost_words
 
     zh = cost_words(result.plan, Labels("zh"))
