@@ -48,7 +48,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "share_60plus": ("60岁以上占比", "60+ share"), "share_65plus": ("65岁以上占比", "65+ share"),
     "unit": ("单位", "unit"), "ratio": ("千（万）人口数", "per-capita ratio"),
     "capital_cny": ("一次性投入（万元）", "one-off (CNY 10k)"), "running_cny": ("运行费用（万元）", "running (CNY 10k)"),
-    "total_cny": ("合计（万元）", "total (CNY 10k)"), "expr": ("目标", "target"), "nature": ("指标性质", "nature"),
+    "total_cny": ("合计（万元）", "total (CNY 10k)"), "pv_cny": ("现值（万元）", "present value (CNY 10k)"), "expr": ("目标", "target"), "nature": ("指标性质", "nature"),
     "sense": ("方向", "sense"), "weight": ("权重", "weight"), "target_ratio": ("目标值", "target value"),
     "achieved_ratio": ("规划末达到", "achieved"), "attainment": ("达成率", "attainment"),
     "shortfall_ratio": ("缺口（千/万人口）", "shortfall (per capita)"), "shortfall_units": ("缺口（人/张）", "shortfall (units)"),
