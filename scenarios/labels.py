@@ -37,6 +37,10 @@ VALUES: dict[str, tuple[str, str]] = {
     "min-cost": ("成本最低", "least cost"), "max-attainment": ("达成最大", "most attainment"),
     "floor": ("下限", "floor"), "ceiling": ("上限", "ceiling"),
     "True": ("是", "yes"), "False": ("否", "no"),
+    "plan cost (nominal)": ("本规划费用（名义）", "plan cost (nominal)"),
+    "plan cost (present value)": ("本规划费用（现值）", "plan cost (present value)"),
+    "least cost of the targets in each draw (LP, nominal)": ("各情景达标的最低费用（线性规划，名义）",
+                                                             "least cost of the targets in each draw (LP, nominal)"),
 }
 
 # Column headers of every output table (tidy tables, pivots and the comparison).
@@ -70,6 +74,8 @@ TABLES: dict[str, tuple[str, str]] = {
     "referral_runs": ("转诊模拟明细", "Referral runs"), "referral_summary": ("转诊模拟", "Referral KPIs"),
     "assumptions": ("假设与来源", "Assumptions"), "cost_lines": ("费用说明", "Cost lines"),
     "differences": ("差异字段", "Differences"), "comparison": ("方案对比", "Comparison"),
+    "uncertainty": ("不确定性", "Uncertainty"), "robust_additions": ("稳健规划新增", "Robust plan additions"),
+    "need": ("需求", "Need"),
 }
 
 KPIS: dict[str, tuple[str, str]] = {

@@ -525,14 +525,10 @@ def _uncertainty_probability_table(u: UncertaintyResult, L: Labels) -> str:
     return pd.DataFrame(rows).to_html(index=False, border=0)
 
 
-_COST_MEASURES = {"plan cost (nominal)": "本规划费用（名义）", "plan cost (present value)": "本规划费用（现值）",
-                  "least cost of the targets in each draw (LP, nominal)": "各情景达标的最低费用（线性规划，名义）"}
-
-
 def _uncertainty_cost_table(u: UncertaintyResult, L: Labels) -> str:
     zh = L.lang == "zh"
     c = u.cost_summary
-    out = pd.DataFrame({("费用" if zh else "measure"): [(_COST_MEASURES.get(m, m) if zh else m) for m in c["measure"]]})
+    out = pd.DataFrame({("费用" if zh else "measure"): [L.value(m) for m in c["measure"]]})
     for col, zh_name, en_name in (("mean_cny", "均值", "mean"), ("p10_cny", "10%分位", "P10"),
                                   ("p50_cny", "中位数", "median"), ("p90_cny", "90%分位", "P90")):
         out[zh_name if zh else en_name] = [f"{v / 1e8:,.2f}" for v in c[col]]

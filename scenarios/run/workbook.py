@@ -154,6 +154,38 @@ def _cost_lines(r: PipelineResult, L: Labels) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kind", "tier", "capital_cny", "running_cny", "explanation", "source"])
 
 
+def _uncertainty_sheets(book: Book, u) -> None:
+    """不确定性: the sentences, each target's (and need's) probability for the plan and the robust plan, the cost over
+    the draws (万元); 稳健规划新增: the robust plan's additions by year."""
+    from scenarios.run.uncertainty import target_text
+
+    L, zh = book.L, book.L.lang == "zh"
+    ws = book.wb.add_worksheet(L.table("uncertainty"))
+    for i, line in enumerate(u.sentences(L.lang)):
+        ws.write(i, 0, line)
+    row = len(u.sentences(L.lang)) + 1
+    p = u.probabilities
+    probs = pd.DataFrame({"target": [target_text(t, L) for t in p.itertuples(index=False)],
+                          "nature": ["需求" if zh and n == "need" else ("need" if n == "need" else L.value(n)) for n in p["nature"]],
+                          "probability": p["probability"], "ci95": 1.96 * p["std_error"]})
+    heads = ["目标", "性质", "本规划达标概率", "±（95%）"] if zh else ["target", "nature", "this plan", "± (95%)"]
+    kinds = ["text", "text", "share", "share"]
+    if "robust_probability" in p and u.options.share is not None:
+        probs["robust"] = p["robust_probability"]
+        heads.append(f"稳健规划（{u.options.share:.0%}）" if zh else f"robust plan ({u.options.share:.0%})")
+        kinds.append("share")
+    _, row = book.frame("", probs, heads, kinds, ws=ws, row=row, freeze=False)
+    cost = u.cost_summary
+    heads = (["费用", "均值（万元）", "10%分位（万元）", "中位数（万元）", "90%分位（万元）"] if zh else
+             ["measure", "mean (CNY 10k)", "P10 (CNY 10k)", "median (CNY 10k)", "P90 (CNY 10k)"])
+    book.frame("", cost, heads, ["text", "wan", "wan", "wan", "wan"], ws=ws, row=row, freeze=False)
+    ws.set_column(0, 0, 60)
+    if u.robust is not None:
+        adds = _pivot(u.robust.plan.additions, "added", L, L.added, total=True)
+        book.frame(L.table("robust_additions"), adds, [L.column("year")] + list(adds.columns[1:]),
+                   ["year"] + ["units"] * (adds.shape[1] - 1))
+
+
 def write_workbook(r: PipelineResult, path: Path, lang: str | None = None) -> None:
     """results.xlsx for finance: 汇总 first, year x resource pivots, attainment, cost lines, assumptions, data."""
     L = Labels(check_lang(lang or r.options.lang or r.scenario.report.lang))
@@ -174,7 +206,9 @@ def write_workbook(r: PipelineResult, path: Path, lang: str | None = None) -> No
     ws.set_column(4, 5, 70, book.fmt["wrap"])
     ws, _ = book.frame(L.table("assumptions"), provenance_rows(r.scenario))
     ws.set_column(1, 4, 50, book.fmt["wrap"])
-    for name in ("population", "ratios", "sweep", "referral_summary", "duals", "referral_runs"):
+    if r.uncertainty is not None:
+        _uncertainty_sheets(book, r.uncertainty)
+    for name in ("population", "ratios", "need", "sweep", "referral_summary", "duals", "referral_runs"):
         df = r.tables().get(name)
         if df is not None:
             book.frame(L.table(name), df)

@@ -193,6 +193,18 @@ def test_workbook_for_finance(conghua):
     assert [c.value for c in lines[1]][:3] == ["资源", "层级", "一次性投入（万元）"]
     assert "000_" in "".join(str(c.value) for c in book["假设与来源"]["C"])
     assert book["人口"]["C2"].number_format == "#,##0"
+    # the Monte Carlo for finance: sentences, probabilities as percentages, cost in 万元, the robust plan's additions
+    unc = json.loads((conghua / "summary.json").read_text(encoding="utf-8"))["uncertainty"]
+    ws = book["不确定性"]
+    cells = [[c for c in row if c is not None] for row in ws.iter_rows(values_only=True)]
+    assert cells[0][0].startswith(f"在{unc['draws']}个抽样情景")
+    head = next(i for i, r in enumerate(cells) if r[:3] == ["目标", "性质", "本规划达标概率"])
+    beds = cells[head + 1]
+    assert beds[0] == "每千人口床位 6.0" and beds[2] == pytest.approx(unc["probabilities"]["beds:6.0"])
+    assert ws.cell(head + 2, 3).number_format == "0.0%"
+    nominal = next(r for r in cells if r and r[0] == "本规划费用（名义）")
+    assert 2e5 < nominal[3] < 4e5  # the median plan cost, about 29.6亿 = 296,000万
+    assert [c.value for c in book["稳健规划新增"][1]][:2] == ["年份", "新增床位 · 医院"]
 
 
 def test_cli_run_and_bad_budget(tmp_path):
