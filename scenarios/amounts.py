@@ -34,11 +34,12 @@ def parse_cny(text: str | None, option: str = "--budget") -> float | None:
     return value
 
 
-def format_cny(value: float) -> str:
-    """An amount of CNY as a planner writes it: ``1.8亿`` (100 million), ``350万`` (10,000), else ``CNY 5,000``."""
+def format_cny(value: float, digits: int | None = None) -> str:
+    """An amount of CNY as a planner writes it: ``1.8亿`` (100 million), ``350万`` (10,000), else ``CNY 5,000``;
+    ``digits`` after the point of 亿 (default 1, none from 1,000亿)."""
     v = abs(value)
     if v >= 1e8:
-        return f"{value / 1e8:,.{1 if v < 1e11 else 0}f}亿"
+        return f"{value / 1e8:,.{digits if digits is not None else (1 if v < 1e11 else 0)}f}亿"
     if v >= 1e4:
         return f"{value / 1e4:,.0f}万"
     return f"CNY {value:,.0f}"

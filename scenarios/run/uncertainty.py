@@ -344,6 +344,15 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     return result
 
 
+def _distinct(a: float, b: float) -> tuple[str, str]:
+    """Two amounts written with as many 亿 digits as it takes to tell them apart (9.22亿 against 9.20亿)."""
+    for digits in (None, 2, 3):
+        x, y = format_cny(a, digits), format_cny(b, digits)
+        if x != y or a == b:
+            break
+    return x, y
+
+
 def uncertainty_words(r: UncertaintyResult, problem: AllocationProblem, solved: DrawSolutions | None,
                      L: Labels | None = None) -> list[str]:
     """The result in sentences: each target's chance, every target together, need, cost spread, the robust plan."""
@@ -363,9 +372,10 @@ def uncertainty_words(r: UncertaintyResult, problem: AllocationProblem, solved: 
         lines.append(L.text("mc_reachable", p=float(solved.reachable.mean())))
     if r.robust is not None and r.premium is not None:
         key = "mc_robust" if r.robust.diagnosis is None else "mc_robust_best"  # met for its quantile populations
+        robust, plan = _distinct(r.robust.plan.total_cost, r.plan_cost)
         lines.append(L.text(key, share=share_words(r.options.share, L), amount=format_cny(abs(r.premium)),
                             more=L.text("mc_more" if r.premium >= 0 else "mc_less"),
-                            robust=format_cny(r.robust.plan.total_cost), plan=format_cny(r.plan_cost), joint=r.robust_joint))
+                            robust=robust, plan=plan, joint=r.robust_joint))
         if problem.budget_total is not None and r.robust.plan.total_cost > problem.budget_total:
             lines.append(L.text("mc_over_budget", budget=format_cny(problem.budget_total)))
     return lines

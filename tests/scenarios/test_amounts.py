@@ -22,3 +22,13 @@ def test_parse_years():
     assert parse_years(None, [2020]) == [2020]
     with pytest.raises(AmountError, match="expected a range"):
         parse_years("soon", [])
+
+
+def test_format_cny_writes_yi_and_wan_and_tells_close_amounts_apart():
+    from scenarios.amounts import format_cny
+    from scenarios.run.uncertainty import _distinct
+
+    assert (format_cny(1.8e8), format_cny(3.5e6), format_cny(5000)) == ("1.8亿", "350万", "CNY 5,000")
+    assert format_cny(3.845e10) == "384.5亿" and format_cny(9.2e8, 2) == "9.20亿"
+    assert _distinct(9.2205e8, 9.19e8) == ("9.22亿", "9.19亿")  # both 9.2亿 at one digit
+    assert _distinct(29.8e8, 29.4e8) == ("29.8亿", "29.4亿")
