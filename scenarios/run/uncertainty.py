@@ -275,15 +275,21 @@ def _robust(problem: AllocationProblem, draws: Draws, share: float) -> PlanOutco
     return plan_or_best_reachable(robust.with_budget(None, None), "min-cost")
 
 
-def need_rows(s: Scenario, problem: AllocationProblem, calibrated: bool = True) -> tuple[FloorRow, ...]:
-    """The target year's need from demand by resource (both tiers together) at the medium projection, as floor
-    rows to evaluate plans against; () when the scenario has no [demand] and [referral] or no age structure."""
-    if s.demand is None or s.referral is None:
+def medium_projection(s: Scenario, problem: AllocationProblem, calibrated: bool = True):
+    """The medium projection the draws centre on (calibrated as the run is), and the problem measured against it:
+    need and the fan are read against the medium residents even when the plan was made for another variant."""
+    proj, _ = projection_with_calibration(s, problem.target_year, [MEDIUM], calibrated)
+    series = proj.series(MEDIUM)
+    population = {(r, y): float(series[y]) for r in problem.regions for y in problem.years if y in series.index}
+    return proj, replace(problem, population={**problem.population, **population})
+
+
+def need_rows(s: Scenario, proj, problem: AllocationProblem) -> tuple[FloorRow, ...]:
+    """The target year's need from demand by resource (both tiers together) on the medium projection ``proj``, as
+    floor rows to evaluate plans against; () when the scenario has no [demand] and [referral] or no age structure."""
+    if s.demand is None or s.referral is None or proj.method != "cohort-component":
         return ()
     Y = problem.target_year
-    proj, _ = projection_with_calibration(s, Y, [MEDIUM], calibrated)
-    if proj.method != "cohort-component":
-        return ()
     need = need_table(s, proj, MEDIUM)
     total = need[need["year"] == Y].groupby(["region", "kind"], sort=False)["need"].sum()
     return tuple(FloorRow(r, k, None, Y, float(v), f"need: {k}") for (r, k), v in total.items() if k in problem.kinds)
@@ -319,12 +325,13 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     o = options
     draws, assumptions = draw_futures(s, o.draws, o.seed, problem.target_year, o.calibrated)
     outcomes = plan_outcomes(problem, plan, draws)
-    needs = need_rows(s, problem, o.calibrated)
-    probs = pd.concat([probability_table(problem, outcomes), _need_probabilities(problem, plan, needs, draws)],
+    proj, at_medium = medium_projection(s, problem, o.calibrated)
+    needs = need_rows(s, proj, problem)
+    probs = pd.concat([probability_table(problem, outcomes), _need_probabilities(at_medium, plan, needs, draws)],
                       ignore_index=True)
     solved = solve_draws(problem, draws, o.workers, scheduler=o.scheduler) if o.solve else None
     result = UncertaintyResult(
-        s.id, problem.target_year, o, assumptions, _fan(draws, problem.regions[0], problem.population), probs,
+        s.id, problem.target_year, o, assumptions, _fan(draws, problem.regions[0], at_medium.population), probs,
         _draw_table(problem, draws, outcomes, solved), pd.DataFrame(), outcomes.joint, plan.total_cost,
         solves=solved.solves if solved else 0)
     costs = {"plan cost (nominal)": outcomes.cost, "plan cost (present value)": outcomes.pv}
@@ -334,7 +341,7 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     if o.share is not None and (problem.targets or problem.floors):
         result.robust = _robust(problem, draws, o.share)
         robust_out = plan_outcomes(problem, result.robust.plan, draws)
-        robust_need = floor_outcomes(problem, result.robust.plan, needs, draws)
+        robust_need = floor_outcomes(at_medium, result.robust.plan, needs, draws)
         result.probabilities["robust_probability"] = np.concatenate([robust_out.probability, robust_need.mean(axis=0)])
         result.robust_joint = robust_out.joint
         result.premium = result.robust.plan.total_cost - plan.total_cost

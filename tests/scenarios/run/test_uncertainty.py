@@ -161,3 +161,15 @@ def test_draws_solved_on_a_dask_scheduler_give_the_same_numbers(conghua):
                       silence_logs=logging.ERROR) as cluster:
         there = run_uncertainty(s, p, plan, opts(cluster.scheduler_address))
     assert here.draws.equals(there.draws) and here.solves == there.solves > 0
+
+
+def test_a_plan_for_another_variant_is_read_against_the_medium_draws(conghua):
+    """The draws centre on the medium projection: need and the fan's reference are the medium's whatever the plan."""
+    s, p, plan = conghua
+    low = problem_for(s, "low")
+    opts = UncertaintyOptions(draws=100, seed=4, share=None, solve=False)
+    a, b = run_uncertainty(s, p, plan, opts), run_uncertainty(s, low, plan_or_best_reachable(low).plan, opts)
+    np.testing.assert_allclose(a.fan["medium"], b.fan["medium"])
+    assert b.fan["medium"].iloc[-1] > low.population[s.id, s.target_year]  # the low variant's residents are fewer
+    need_a, need_b = (r.probabilities.query("nature == 'need'").set_index("kind")["ratio"] for r in (a, b))
+    assert need_a.equals(need_b)
