@@ -99,13 +99,18 @@ def least_yearly_share(p: AllocationProblem, r: str, k: str, pool: str = "public
         return None
     m.sigma = pyo.Var(domain=pyo.NonNegativeReals)
     m.sigma_cap = pyo.Constraint(list(p.years), rule=lambda m, y: sum(m.add[r, k, t, y] for t in pools) <= m.sigma * base)
+    return _least(m, m.sigma)
+
+
+def _least(m: pyo.ConcreteModel, var: pyo.Var) -> float | None:
+    """The least value of ``var`` over model ``m`` (its own objective set aside); None when ``m`` has no solution."""
     m.objective.deactivate()
-    m.sigma_objective = pyo.Objective(expr=m.sigma)
+    m.least_objective = pyo.Objective(expr=var)
     res = run_model(m, False, 60.0)
     if not solved(res):
         return None
     res.solution_loader.load_vars()
-    return float(m.sigma.value)
+    return float(var.value)
 
 
 def least_scale_of_all_limits(p: AllocationProblem) -> float | None:
@@ -118,13 +123,7 @@ def least_scale_of_all_limits(p: AllocationProblem) -> float | None:
     idx = [(r, k, y) for (r, k) in p.max_additions if k in p.kinds for y in p.years]
     m.lam_cap = pyo.Constraint(idx, rule=lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS)
                                <= m.lam * p.max_additions[r, k])
-    m.objective.deactivate()
-    m.lam_objective = pyo.Objective(expr=m.lam)
-    res = run_model(m, False, 60.0)
-    if not solved(res):
-        return None
-    res.solution_loader.load_vars()
-    return float(m.lam.value)
+    return _least(m, m.lam)
 
 
 def _limit_words(p: AllocationProblem, tr: TargetRow, fam: str) -> tuple[str, str, str]:
