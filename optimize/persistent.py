@@ -23,7 +23,7 @@ from pyomo.repn import generate_standard_repn
 
 from optimize.model import COST_SCALE, ModelOptions, build_model, floor_rows
 from optimize.problem import PRIVATE, AllocationProblem
-from optimize.result import AllocationPlan, attainment_table, extract_plan
+from optimize.result import attainment_table
 from optimize.solve import OptimizeError
 
 _SOLVED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit,
@@ -53,7 +53,7 @@ class PersistentModel:
     """The model of ``problem`` with ``options.mutable`` data as parameters, kept in one HiGHS instance.
 
     Change data with the ``set_*`` methods, then :meth:`solve`. ``problem`` follows the changes
-    (population, budget), so :meth:`plan` reads the solution against the data it was solved with.
+    (population, budget), so :meth:`attainment` reads the solution against the data it was solved with.
     """
 
     def __init__(self, problem: AllocationProblem, options: ModelOptions):
@@ -91,15 +91,6 @@ class PersistentModel:
         for (i, y) in m.target_population:
             m.target_population[i, y] = population[p.targets[i].region, y]
         self.problem = replace(p, population={**p.population, **population}, target_population={})
-
-    def set_target_population(self, values: dict[tuple[str, str, int], float]) -> None:
-        """Residents a (region, kind)'s target is measured against in a year (a robust plan's quantiles)."""
-        self._require("population")
-        m, p = self.model, self.problem
-        for (i, y) in m.target_population:
-            tr = p.targets[i]
-            m.target_population[i, y] = values.get((tr.region, tr.kind, y), p.population[tr.region, y])
-        self.problem = replace(p, target_population=dict(values))
 
     def set_floor_scale(self, scale: dict[tuple[str, int], float]) -> None:
         """Each floor row's units times ``scale[(region, year)]`` (1 where absent): need that moves with the
@@ -217,10 +208,3 @@ class PersistentModel:
         m = self.model
         return [float(m.shortfall[i].value or 0.0) for i in range(len(self.problem.targets))] if hasattr(m, "shortfall") \
             else [0.0] * len(self.problem.targets)
-
-    def plan(self) -> AllocationPlan:
-        """The last solution (loaded) as an :class:`AllocationPlan` (fractional units, no shadow prices)."""
-        self.load()
-        plan = extract_plan(self.problem, self.model, self.options, {}, whole=False)
-        plan.status, plan.objective, plan.rounding = self.status, self.objective, "lp"
-        return plan

@@ -153,17 +153,22 @@ def robust_floors(p: AllocationProblem, draws: Draws, share: float) -> tuple[Flo
     return tuple(out)
 
 
+def probability_frame(columns: dict, met: np.ndarray) -> pd.DataFrame:
+    """``columns`` (one value a row) with each row's probability over the (N, rows) ``met`` matrix and its binomial
+    standard error, sqrt(p(1-p)/N)."""
+    n = max(len(met), 1)
+    prob = met.mean(axis=0) if len(met) else np.ones(met.shape[1])
+    return pd.DataFrame({**columns, "probability": prob, "std_error": np.sqrt(prob * (1 - prob) / n)})
+
+
 def probability_table(p: AllocationProblem, outcomes: PlanOutcomes) -> pd.DataFrame:
-    """One row per target: the probability it is met and its binomial standard error (sqrt(p(1-p)/N))."""
-    n = max(len(outcomes.met), 1)
-    prob = outcomes.probability
-    return pd.DataFrame({
+    """One row per target: the probability it is met and its binomial standard error."""
+    return probability_frame({
         "region": [tr.region for tr in p.targets], "kind": [tr.kind for tr in p.targets],
         "name": [tr.name for tr in p.targets], "expr": [tr.expr for tr in p.targets],
         "unit": [tr.unit_label for tr in p.targets], "nature": [tr.nature for tr in p.targets],
         "ratio": [tr.ratio for tr in p.targets], "divisor": [tr.divisor for tr in p.targets],
-        "probability": prob, "std_error": np.sqrt(prob * (1 - prob) / n),
-    })
+    }, outcomes.met)
 
 
 def robust_target_population(p: AllocationProblem, draws: Draws, share: float) -> dict[tuple[str, str, int], float]:

@@ -29,18 +29,17 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from optimize.problem import AllocationProblem
+from optimize.problem import AllocationProblem, FloorRow
 from optimize.result import AllocationPlan
-from optimize.problem import FloorRow
-from optimize.uncertainty import (Draws, DrawSolutions, PlanOutcomes, floor_outcomes, plan_outcomes, probability_table,
-                                  robust_floors, robust_target_population, solve_draws)
+from optimize.uncertainty import (Draws, DrawSolutions, PlanOutcomes, floor_outcomes, plan_outcomes, probability_frame,
+                                  probability_table, robust_floors, robust_target_population, solve_draws)
 from scenarios.amounts import format_cny
 from scenarios.labels import Labels
 from scenarios.run.need import need_table
 from scenarios.run.plan import PlanOutcome, plan_or_best_reachable
-from scenarios.run.projection import MEDIUM, population_inputs, projection_with_calibration
+from scenarios.run.projection import MEDIUM, Calibration, population_inputs, projection_with_calibration
 from scenarios.schema import Scenario
-from sim.population import PopulationInputs, RatePath, project_many
+from sim.population import PopulationInputs, ProjectionResult, RatePath, project_many
 from sim.referral.experiment import DEFAULT_SEED
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
@@ -112,7 +111,7 @@ def _sides(s: Scenario, name: str, medium: RatePath) -> tuple[RatePath, RatePath
     spread = getattr(s.uncertainty, name)
     if spread is not None:
         shift = lambda d: RatePath(medium.base_year, medium.base + d, tuple((y, v + d) for y, v in medium.anchors))  # noqa: E731
-        return shift(spread.low), shift(spread.high), (spread.assumption or spread.source or "")
+        return shift(spread.low), shift(spread.high), _label(spread)
     pop = s.population
     side = lambda v: getattr(population_inputs(pop, s.base_year, v), ENGINE_RATE[name]) if v in pop.variants else medium  # noqa: E731
     have = [v for v in (LOW, HIGH) if v in pop.variants and getattr(pop.variants[v], name) is not None]
@@ -151,12 +150,12 @@ def _label(q, none: str = "no spread") -> str:
     return (q.assumption or q.source or q.reference or "") if q is not None else none
 
 
-def _from_latest_observed(s: Scenario, pop: np.ndarray, to_year: int) -> tuple[np.ndarray, int | None]:
+def _from_latest_observed(s: Scenario, pop: np.ndarray, to_year: int, proj: ProjectionResult,
+                          cal: Calibration | None) -> tuple[np.ndarray, int | None]:
     """Draws ``pop`` (base year .. ``to_year``) under the calibrated projection's rule: years up to the latest
-    observed one as the calibrated projection has them (observed or interpolated, the same in every draw),
-    later years scaled so that each draw starts from the latest observed population. The latest observed
+    observed one as the calibrated projection ``proj`` has them (observed or interpolated, the same in every
+    draw), later years scaled so that each draw starts from the latest observed population. The latest observed
     year (None when the scenario has no observation after its base year)."""
-    proj, cal = projection_with_calibration(s, to_year, [MEDIUM], True)
     if cal is None or cal.latest_year <= s.base_year:
         return pop, None
     latest = cal.latest_year
@@ -171,10 +170,12 @@ def _from_latest_observed(s: Scenario, pop: np.ndarray, to_year: int) -> tuple[n
 
 
 def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | None = None,
-                 calibrated: bool = True) -> tuple[Draws, pd.DataFrame]:
+                 calibrated: bool = True, medium_projection: tuple[ProjectionResult, Calibration | None] | None = None
+                 ) -> tuple[Draws, pd.DataFrame]:
     """``n`` drawn futures of scenario ``s`` from its base year to ``to_year`` (default: target year), and the
     assumptions table (input, distribution, p5, median, p95 in the target year, label). ``calibrated``: start
-    the draws from the latest observed population (:func:`_from_latest_observed`)."""
+    the draws from the latest observed population (:func:`_from_latest_observed`), on ``medium_projection``
+    (the calibrated medium projection to ``to_year`` and its calibration; made here when not given)."""
     if n < 1:
         raise ValueError(f"--draws {n}: expected at least 1 draw")
     to_year = to_year or s.target_year
@@ -195,7 +196,8 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
     pop = project_many(inputs, s.base_year, to_year, medium)
     latest = None
     if calibrated:
-        pop, latest = _from_latest_observed(s, pop, to_year)
+        proj, cal = medium_projection or projection_with_calibration(s, to_year, [MEDIUM], True)
+        pop, latest = _from_latest_observed(s, pop, to_year, proj, cal)
     u = s.uncertainty
     capital, running = _lognormal_factors([_spread(u.capital_cost), _spread(u.running_cost)],
                                           np.random.default_rng(cost_ss), n)
@@ -205,7 +207,7 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
         rows.append((name, "lognormal factor", 1 / (1 + sp), 1.0, 1 + sp, _label(q)))
     rho = u.rate_correlation
     rows.append(("rate_correlation", "correlation of the rate shocks", np.nan, rho.value if rho else 0.0, np.nan,
-                 (rho.assumption or rho.source or "") if rho else "independent"))
+                 _label(rho, "independent")))
     if latest is not None:
         rows.append(("observed_population", "as observed", np.nan, float(pop[0, latest - s.base_year])
                      if latest <= to_year else np.nan, np.nan,
@@ -275,13 +277,12 @@ def _robust(problem: AllocationProblem, draws: Draws, share: float) -> PlanOutco
     return plan_or_best_reachable(robust.with_budget(None, None), "min-cost")
 
 
-def medium_projection(s: Scenario, problem: AllocationProblem, calibrated: bool = True):
-    """The medium projection the draws centre on (calibrated as the run is), and the problem measured against it:
-    need and the fan are read against the medium residents even when the plan was made for another variant."""
-    proj, _ = projection_with_calibration(s, problem.target_year, [MEDIUM], calibrated)
+def _at_medium(problem: AllocationProblem, proj: ProjectionResult) -> AllocationProblem:
+    """``problem`` measured against the medium projection the draws centre on: need and the fan are read against
+    the medium residents even when the plan was made for another variant."""
     series = proj.series(MEDIUM)
     population = {(r, y): float(series[y]) for r in problem.regions for y in problem.years if y in series.index}
-    return proj, replace(problem, population={**problem.population, **population})
+    return replace(problem, population={**problem.population, **population})
 
 
 def need_rows(s: Scenario, proj, problem: AllocationProblem) -> tuple[FloorRow, ...]:
@@ -298,13 +299,11 @@ def need_rows(s: Scenario, proj, problem: AllocationProblem) -> tuple[FloorRow, 
 def _need_probabilities(problem: AllocationProblem, plan: AllocationPlan, needs: tuple[FloorRow, ...],
                         draws: Draws) -> pd.DataFrame:
     """Rows of the probability table for the need from demand: the plan's stock against each drawn need."""
-    met = floor_outcomes(problem, plan, needs, draws)
-    prob = met.mean(axis=0) if len(met) else np.ones(len(needs))
-    return pd.DataFrame({
+    return probability_frame({
         "region": [f.region for f in needs], "kind": [f.kind for f in needs], "name": [f.label for f in needs],
         "expr": [f"{f.units:,.0f}" for f in needs], "unit": ["beds" if f.kind == "beds" else "persons" for f in needs],
         "nature": "need", "ratio": [f.units for f in needs], "divisor": 1.0,
-        "probability": prob, "std_error": np.sqrt(prob * (1 - prob) / max(draws.n, 1))})
+    }, floor_outcomes(problem, plan, needs, draws))
 
 
 def _draw_table(problem: AllocationProblem, draws: Draws, outcomes: PlanOutcomes, solved: DrawSolutions | None) -> pd.DataFrame:
@@ -323,9 +322,10 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     """Monte Carlo for ``plan`` (of ``problem``, built from scenario ``s``): probabilities, costs, robust plan."""
     t0 = time.perf_counter()
     o = options
-    draws, assumptions = draw_futures(s, o.draws, o.seed, problem.target_year, o.calibrated)
+    proj, cal = projection_with_calibration(s, problem.target_year, [MEDIUM], o.calibrated)  # once for the run
+    draws, assumptions = draw_futures(s, o.draws, o.seed, problem.target_year, o.calibrated, (proj, cal))
     outcomes = plan_outcomes(problem, plan, draws)
-    proj, at_medium = medium_projection(s, problem, o.calibrated)
+    at_medium = _at_medium(problem, proj)
     needs = need_rows(s, proj, problem)
     probs = pd.concat([probability_table(problem, outcomes), _need_probabilities(at_medium, plan, needs, draws)],
                       ignore_index=True)
