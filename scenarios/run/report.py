@@ -153,8 +153,8 @@ def warnings(r: PipelineResult, L: Labels) -> list[str]:
     """Warnings in words: unmet targets (with the earliest year and the least change that would meet them on
     time), idle beds, private beds, cuts and savings."""
     s, p, out = r.scenario, r.plan, []
-    look = r.outlook.set_index(["kind", "measure"])["sentence"] if getattr(r, "outlook", None) is not None \
-        and len(r.outlook) else pd.Series(dtype=str)
+    look = r.outlook.set_index(["kind", "measure"]) if getattr(r, "outlook", None) is not None \
+        and len(r.outlook) else pd.DataFrame()
     for t in p.attainment.itertuples(index=False):
         if not t.met:
             share = t.measure == "private_share"
@@ -162,8 +162,7 @@ def warnings(r: PipelineResult, L: Labels) -> list[str]:
             out.append(L.text("warn_unmet", name=_target_name(t, L), year=s.target_year, expr=t.expr, unit=unit,
                               achieved=t.achieved_ratio, short=0 if share else t.shortfall_units, cw=L.counter(t.kind)))
             if (t.kind, t.measure) in look.index:
-                row = r.outlook.set_index(["kind", "measure"]).loc[(t.kind, t.measure)]
-                out.append(outlook_words(row, L, t, r))
+                out.append(outlook_words(look.loc[(t.kind, t.measure)], L, t, r))
     if r.simulation is not None:
         summ = r.simulation.summary()
         occ = summ[(summ["kpi"] == "occupancy_hospital") & (summ["year"] == summ["year"].max())]
@@ -274,13 +273,12 @@ def _max_attainment_dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
         if d.constraint != "target" or d.kind not in s.resources or "percentage point" in d.unit:
             out.append(d.explanation)
             continue
-        per = L.value(s.resources[d.kind].unit)
-        key = ("dual_max_met" if met.get((d.kind, "ratio"), True) else "dual_max_short") if abs(d.dual) <= 1e-4 else \
-            ("dual_max_short" if not met.get((d.kind, "ratio"), True) else "dual_max_exact")
-        if key == "dual_max_short" and abs(d.dual) <= 1e-4:
+        is_met, priced = met.get((d.kind, "ratio"), True), abs(d.dual) > 1e-4
+        if not is_met and not priced:
             out.append(d.explanation)  # short with no weight: the optimizer's own words
             continue
-        out.append(L.text(key, name=L.resource(d.kind), per=per, value=abs(d.dual)))
+        key = "dual_max_short" if not is_met else ("dual_max_exact" if priced else "dual_max_met")
+        out.append(L.text(key, name=L.resource(d.kind), per=L.value(s.resources[d.kind].unit), value=abs(d.dual)))
     return out
 
 
