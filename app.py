@@ -28,7 +28,7 @@ from scenarios.run.outputs import write_outputs
 from scenarios.run.pipeline import PipelineOptions, PipelineResult, run_pipeline, simulate_plan
 from scenarios.run.plan import from_scenario
 from scenarios.run.report import uncertainty_figures, uncertainty_titles
-from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty, target_text
+from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
 from scenarios.whatif import apply_edits, changed_fields, dumps_whatif, label_of, override_for, rate_field, \
     save_whatif, whatif_document
 from sim.population import ProjectionError
@@ -365,14 +365,11 @@ def simulation_tab(r: PipelineResult, key: str) -> None:
 
 def _probability_table(u: UncertaintyResult) -> pd.DataFrame:
     """Per target: the share of drawn futures in which this plan (and the robust plan) meets it, in %."""
-    p = u.probabilities
-    pct = lambda v, se: f"{v * 100:.0f}% ± {1.96 * se * 100:.0f}"  # noqa: E731
-    out = pd.DataFrame({"target": [target_text(row, Labels("en")) for row in p.itertuples(index=False)],
-                        "nature": p["nature"],
-                        "this plan": [pct(v, se) for v, se in zip(p["probability"], p["std_error"])]})
-    if "robust_probability" in p:
-        out[f"robust plan ({u.options.share:.0%})"] = p["robust_probability"].map(lambda v: f"{v * 100:.0f}%")
-    return out
+    table = u.probability_display(Labels("en"))
+    table["this plan"] = [f"{v * 100:.0f}% ± {ci * 100:.0f}" for v, ci in zip(table["this plan"], table.pop("± (95%)"))]
+    for col in table.columns[3:]:
+        table[col] = table[col].map(lambda v: f"{v * 100:.0f}%")
+    return table
 
 
 def _uncertainty_problem(r: PipelineResult):

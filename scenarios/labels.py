@@ -35,7 +35,7 @@ VALUES: dict[str, tuple[str, str]] = {
     "per_100000": ("每十万人口", "per 100,000"),
     "low": ("低方案", "low"), "medium": ("中方案", "medium"), "high": ("高方案", "high"),
     "min-cost": ("成本最低", "least cost"), "max-attainment": ("达成最大", "most attainment"),
-    "floor": ("下限", "floor"), "ceiling": ("上限", "ceiling"),
+    "floor": ("下限", "floor"), "ceiling": ("上限", "ceiling"), "need": ("需求", "need"),
     "True": ("是", "yes"), "False": ("否", "no"),
     "plan cost (nominal)": ("本规划费用（名义）", "plan cost (nominal)"),
     "plan cost (present value)": ("本规划费用（现值）", "plan cost (present value)"),

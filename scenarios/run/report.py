@@ -511,16 +511,10 @@ def uncertainty_section(u: UncertaintyResult, L: Labels | None = None,
 
 
 def _uncertainty_probability_table(u: UncertaintyResult, L: Labels) -> str:
-    zh = L.lang == "zh"
-    p = u.probabilities
-    cols = ("目标", "性质", "本规划达标概率", "±（95%）", f"稳健规划（{u.options.share:.0%}）") if zh else \
-        ("target", "nature", "this plan", "± (95%)", f"robust plan ({u.options.share:.0%})")
-    rows = {cols[0]: [target_text(r, L) for r in p.itertuples(index=False)],
-            cols[1]: [("需求" if zh else "need") if n == "need" else L.value(n) for n in p["nature"]],
-            cols[2]: [f"{v:.1%}" for v in p["probability"]], cols[3]: [f"{1.96 * v:.1%}" for v in p["std_error"]]}
-    if "robust_probability" in p and u.options.share is not None:
-        rows[cols[4]] = [f"{v:.1%}" for v in p["robust_probability"]]
-    return pd.DataFrame(rows).to_html(index=False, border=0)
+    table = u.probability_display(L)
+    for col in table.columns[2:]:
+        table[col] = [f"{v:.1%}" for v in table[col]]
+    return table.to_html(index=False, border=0)
 
 
 def _uncertainty_cost_table(u: UncertaintyResult, L: Labels) -> str:

@@ -85,6 +85,20 @@ class UncertaintyResult:
         """:attr:`words` in ``lang`` (zh or en)."""
         return self.words_zh if lang == "zh" else self.words
 
+    def probability_display(self, L: Labels) -> pd.DataFrame:
+        """The probability table as read (report, workbook, app): target, nature, this plan's probability and its
+        95% half-width, the robust plan's probability (0-1), with headers in ``L``'s language."""
+        zh, p = L.lang == "zh", self.probabilities
+        share = f"{self.options.share:.0%}" if self.options.share is not None else ""
+        heads = ("目标", "性质", "本规划达标概率", "±（95%）", f"稳健规划（{share}）") if zh else \
+            ("target", "nature", "this plan", "± (95%)", f"robust plan ({share})")
+        out = pd.DataFrame({heads[0]: [target_text(r, L) for r in p.itertuples(index=False)],
+                            heads[1]: [L.value(n) for n in p["nature"]],
+                            heads[2]: p["probability"].to_numpy(), heads[3]: 1.96 * p["std_error"].to_numpy()})
+        if "robust_probability" in p and self.options.share is not None:
+            out[heads[4]] = p["robust_probability"].to_numpy()
+        return out
+
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"uncertainty_assumptions": self.assumptions, "uncertainty_fan": self.fan,
                "uncertainty_probabilities": self.probabilities, "uncertainty_draws": self.draws,

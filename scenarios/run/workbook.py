@@ -157,23 +157,13 @@ def _cost_lines(r: PipelineResult, L: Labels) -> pd.DataFrame:
 def _uncertainty_sheets(book: Book, u) -> None:
     """不确定性: the sentences, each target's (and need's) probability for the plan and the robust plan, the cost over
     the draws (万元); 稳健规划新增: the robust plan's additions by year."""
-    from scenarios.run.uncertainty import target_text
-
     L, zh = book.L, book.L.lang == "zh"
     ws = book.wb.add_worksheet(L.table("uncertainty"))
     for i, line in enumerate(u.sentences(L.lang)):
         ws.write(i, 0, line)
     row = len(u.sentences(L.lang)) + 1
-    p = u.probabilities
-    probs = pd.DataFrame({"target": [target_text(t, L) for t in p.itertuples(index=False)],
-                          "nature": ["需求" if zh and n == "need" else ("need" if n == "need" else L.value(n)) for n in p["nature"]],
-                          "probability": p["probability"], "ci95": 1.96 * p["std_error"]})
-    heads = ["目标", "性质", "本规划达标概率", "±（95%）"] if zh else ["target", "nature", "this plan", "± (95%)"]
-    kinds = ["text", "text", "share", "share"]
-    if "robust_probability" in p and u.options.share is not None:
-        probs["robust"] = p["robust_probability"]
-        heads.append(f"稳健规划（{u.options.share:.0%}）" if zh else f"robust plan ({u.options.share:.0%})")
-        kinds.append("share")
+    probs = u.probability_display(L)
+    heads, kinds = list(probs.columns), ["text", "text"] + ["share"] * (probs.shape[1] - 2)
     _, row = book.frame("", probs, heads, kinds, ws=ws, row=row, freeze=False)
     cost = u.cost_summary
     heads = (["费用", "均值（万元）", "10%分位（万元）", "中位数（万元）", "90%分位（万元）"] if zh else
