@@ -22,15 +22,24 @@ from optimize.problem import ProblemError
 from optimize.result import AllocationPlan
 from optimize.solve import OptimizeError
 from scenarios.amounts import AmountError, parse_cny
+from scenarios.inputs.allocation import from_scenario
 from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load_raw, validate
-from scenarios.run.outputs import write_outputs
+from scenarios.report.html import uncertainty_figures, uncertainty_titles
+from scenarios.report.outputs import write_outputs
+from scenarios.report.words import probability_display, uncertainty_words
 from scenarios.run.pipeline import PipelineOptions, PipelineResult, run_pipeline, simulate_plan
-from scenarios.run.plan import from_scenario
-from scenarios.run.report import uncertainty_figures, uncertainty_titles
 from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
-from scenarios.whatif import apply_edits, changed_fields, dumps_whatif, label_of, override_for, rate_field, \
-    save_whatif, whatif_document
+from scenarios.whatif import (
+    apply_edits,
+    changed_fields,
+    dumps_whatif,
+    label_of,
+    override_for,
+    rate_field,
+    save_whatif,
+    whatif_document,
+)
 from sim.population import ProjectionError
 from sim.referral.network import NetworkError
 
@@ -365,7 +374,7 @@ def simulation_tab(r: PipelineResult, key: str) -> None:
 
 def _probability_table(u: UncertaintyResult) -> pd.DataFrame:
     """Per target: the share of drawn futures in which this plan (and the robust plan) meets it, in %."""
-    table = u.probability_display(Labels("en"))
+    table = probability_display(u, Labels("en"))
     table["this plan"] = [f"{v * 100:.0f}% ± {ci * 100:.0f}" for v, ci in zip(table["this plan"], table.pop("± (95%)"))]
     for col in table.columns[3:]:
         table[col] = table[col].map(lambda v: f"{v * 100:.0f}%")
@@ -410,7 +419,7 @@ def uncertainty_tab(r: PipelineResult, key: str) -> None:
     L = Labels(check_lang(r.options.lang or r.scenario.report.lang))
     figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
     left, right = st.columns([1, 1])
-    left.markdown("\n".join(f"- {_md(w)}" for w in u.words))
+    left.markdown("\n".join(f"- {_md(w)}" for w in uncertainty_words(u, Labels("en"))))
     with right:
         st.markdown(f"**probability of meeting each {u.target_year} target** (% of futures, ± 95% interval)")
         _table(_probability_table(u), hide_index=True)

@@ -58,8 +58,8 @@ def _error_kinds() -> tuple[type, tuple[type, ...]]:
     """(no plan meets the targets, input errors reported in one line); imported when an error is handled."""
     from optimize.problem import ProblemError
     from optimize.solve import InfeasiblePlan, OptimizeError
+    from scenarios.files import OutputError
     from scenarios.run.batch import BatchError
-    from scenarios.run.outputs import OutputError
     from sim.population import ProjectionError
     from sim.referral.network import NetworkError
 
@@ -123,7 +123,8 @@ def validate_cmd(file: str) -> None:
 @friendly
 def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str, uncalibrated: bool) -> None:
     """Project the resident population of SCENARIO (built-in name or .toml path)."""
-    from scenarios.run.projection import projection_with_calibration, variant_names
+    from scenarios.inputs.population import variant_names
+    from scenarios.run.projection import projection_with_calibration
 
     s = load(scenario)
     result, cal = projection_with_calibration(s, to_year, variant_names(s, variant), not uncalibrated)
@@ -156,7 +157,7 @@ def project_cmd(scenario: str, to_year: int | None, variant: str, fmt: str, unca
 
 def _locked(out_dir: str | None) -> contextlib.AbstractContextManager:
     """Check and lock ``--out`` before any computing (nothing when no folder is given)."""
-    from scenarios.run.outputs import output_lock
+    from scenarios.files import output_lock
 
     return output_lock(out_dir) if out_dir else contextlib.nullcontext()
 
@@ -219,7 +220,7 @@ def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_
                  basis) -> None:
     """Allocate new beds and staff by year and tier to reach SCENARIO's targets (or its projected need)."""
     from optimize.solve import export_model, solve
-    from scenarios.run.outputs import atomic_write, check_writable_file, write_plan
+    from scenarios.files import atomic_write, check_writable_file, write_plan
 
     if export:
         if Path(export).suffix.lower() not in (".lp", ".mps"):
@@ -270,7 +271,7 @@ def _print_plan(s, plan, variant: str) -> None:
     for year, row in by_year.iterrows():
         t3.add_row(str(year), f"{row.capital_cny / 1e6:,.1f}", f"{row.running_cny / 1e6:,.1f}", f"{row.total_cny / 1e6:,.1f}")
     console.print(t3)
-    from scenarios.run.report import cost_words, disinvestment_words, units_words
+    from scenarios.report.words import cost_words, disinvestment_words, units_words
 
     console.print(f"{s.base_year + 1}-{Y}: {cost_words(plan)}")
     console.print(units_words(plan))
@@ -297,7 +298,7 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir, lang) -> None:
     import numpy as np
 
     from optimize.sweep import budget_sweep
-    from scenarios.run.outputs import write_sweep
+    from scenarios.report.outputs import write_sweep
 
     lo, hi = parse_cny(b_from, "--budget-from"), parse_cny(b_to, "--budget-to")
     if hi <= lo:
@@ -360,7 +361,7 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, work
     """Simulate patient flows in SCENARIO's medical alliances (SimPy)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from scenarios.run.outputs import read_plan_capacities, write_tables
+    from scenarios.files import read_plan_capacities, write_tables
     from scenarios.run.projection import project
     from scenarios.run.simulation import FULL_CONSULT_SECONDS, SimulationRequest, simulate_scenario
 
@@ -415,7 +416,14 @@ class StageProgress:
     def __init__(self, lang: str | None = None):
         import time
 
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.L, self.clock, self.started = Labels(check_lang(lang)), time.perf_counter, {}
         self.tasks: dict[str, Any] = {}
@@ -468,7 +476,8 @@ class StageProgress:
 def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate, full_simulation, workers, base_year,
             target_year, uncalibrated, lang, basis, no_replan) -> None:
     """Projection -> optimizer <-> simulation (re-plan to the service standards) -> report, for SCENARIO."""
-    from scenarios.run.outputs import write_outputs
+    from scenarios.report.outputs import write_outputs
+    from scenarios.report.words import uncertainty_words
     from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
     with _locked(out_dir):
@@ -498,7 +507,7 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
             u = result.uncertainty
             console.print(f"[bold]Uncertainty[/] ({u.options.draws} draws; 'healthsim uncertainty {result.scenario.id}' "
                           "for more):", highlight=False)
-            for text in [u.words[0], *u.words[-2:]]:
+            for text in (words := uncertainty_words(u, Labels("en")))[:1] + words[-2:]:
                 console.print(f"  {escape(text)}", highlight=False)
         console.print(f"[green]{result.plan_note}[/]")
         console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
@@ -541,7 +550,7 @@ def evaluate_cmd(scenario, out_dir) -> None:
         for line in ev.calibration.describe() if ev.calibration else ["No observed population after the base year."]:
             console.print(line, highlight=False)
         if out_dir:
-            from scenarios.run.outputs import write_evaluation
+            from scenarios.report.outputs import write_evaluation
 
             files = write_evaluation(ev, out_dir)
             console.print(f"written to {out_dir}: {', '.join(p.name for p in files)}")
@@ -559,7 +568,8 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
     """Compare scenarios side by side: REFS are built-in names, scenario files or result folders of 'healthsim run'."""
     import pandas as pd
 
-    from scenarios.run.compare import resolve, write_comparison
+    from scenarios.report.compare import write_comparison
+    from scenarios.run.compare import resolve
     from scenarios.run.pipeline import PipelineOptions
 
     if len(refs) < 2:
@@ -594,7 +604,14 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
 def whatif_cmd(base, settings, out_file, wid) -> None:
     """Save BASE with changed fields as a what-if file that extends BASE (what the workbench saves)."""
     from scenarios.loader import load_raw
-    from scenarios.whatif import changed_fields, dumps_whatif, override_for, parse_settings, save_whatif, whatif_document
+    from scenarios.whatif import (
+        changed_fields,
+        dumps_whatif,
+        override_for,
+        parse_settings,
+        save_whatif,
+        whatif_document,
+    )
 
     data, _ = load_raw(base)
     edits = parse_settings(list(settings), data)
@@ -698,9 +715,11 @@ def uncertainty_cmd(scenario, draws, plan_dir, robust, seed, workers, scheduler,
 
 
 def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang) -> None:
-    from scenarios.run.outputs import read_plan, write_uncertainty
+    from scenarios.files import read_plan
+    from scenarios.report.outputs import write_uncertainty
+    from scenarios.report.words import target_text, uncertainty_words
     from scenarios.run.plan import plan_or_best_reachable
-    from scenarios.run.uncertainty import UncertaintyOptions, run_uncertainty, target_text
+    from scenarios.run.uncertainty import UncertaintyOptions, run_uncertainty
 
     if scheduler and not no_solve:
         from scenarios.run.batch import connect
@@ -724,7 +743,7 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
         rob = getattr(row, "robust_probability", float("nan"))
         t.add_row(target_text(row, Labels("en")), f"{row.probability:.1%}", f"{rob:.1%}" if rob == rob else "-")
     console.print(t)
-    for text in result.words:
+    for text in uncertainty_words(result, Labels("en")):
         console.print(text, highlight=False)
     lang = lang or s.report.lang
     title = f"{s.region.name_cn}：{s.target_year}年规划的不确定性" if lang == "zh" else \
@@ -749,8 +768,14 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
     import os
 
     import pandas as pd
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from scenarios.run.batch import BatchError, expand_jobs, find_scenarios, load_grid, run_batch
 

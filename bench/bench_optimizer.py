@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from optimize.problem import PRIVATE, TIERS, AllocationProblem, TargetRow  # noqa: E402
 from optimize.solve import export_model, solve  # noqa: E402
+from scenarios.inputs.allocation import from_scenario  # noqa: E402
 from scenarios.loader import load  # noqa: E402
-from scenarios.run.plan import from_scenario  # noqa: E402
 from scenarios.run.projection import project  # noqa: E402
 
 PREVIOUS = "f15617c"
@@ -119,7 +119,7 @@ import bench.bench_optimizer as b
 from optimize.solve import solve
 from scenarios.loader import load
 from scenarios.run.plan import from_scenario
-from scenarios.run.projection import project
+from scenarios.run.projection import project  # noqa: E402
 gz = load("guangzhou")
 gz_problem = from_scenario(gz.model_copy(update={"constraints": gz.constraints.model_copy(update={
     "enabled": gz.constraints.enabled.model_copy(update={"hiring_limits": False})})}), project(gz))

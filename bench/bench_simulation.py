@@ -41,10 +41,10 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scenarios.inputs.referral import network_from_scenario
 from scenarios.loader import load  # noqa: E402
 from sim.referral.experiment import simulate  # noqa: E402
 from sim.referral.model import ReferralSimulation  # noqa: E402
-from scenarios.run.simulation import network_from_scenario  # noqa: E402
 from sim.referral.network import AllianceNode, FlowRates, ReferralNetwork  # noqa: E402
 
 RUN_DAYS = 425.0  # default warm-up (60) + one year
@@ -163,8 +163,8 @@ def main() -> None:
 def replan_loop_cost(name: str = "qingcheng", basis: str = "target", replications: int = 3) -> dict:
     """Seconds of the re-plan loop (iterations x (solve + target-year simulation)) beside the
     pipeline's one simulation of every plan year on the final plan (the cost without the loop)."""
+    from scenarios.inputs.allocation import from_scenario
     from scenarios.run.pipeline import PipelineOptions, _target_year_simulator, simulate_plan
-    from scenarios.run.plan import from_scenario
     from scenarios.run.projection import project
     from scenarios.run.replan import replan
 

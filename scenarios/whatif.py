@@ -238,7 +238,7 @@ def dumps_whatif(doc: dict[str, Any], header: str = "") -> str:
 def save_whatif(base: str | Path, edits: dict[str, Any], out: str | Path, wid: str | None = None,
                 description: str | None = None, header: str = "") -> Path:
     """Write the what-if file to ``out`` (atomically) and return its path."""
-    from scenarios.run.outputs import atomic_write
+    from scenarios.files import atomic_write
 
     out = Path(out)
     text = dumps_whatif(whatif_document(base, edits, wid or out.stem, description, out), header)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-
 COLUMNS = ["year", "variant", "population", "births", "deaths", "migration", "share_60plus", "share_65plus"]
 STEP = 5  # years per cohort-component step and per age group
 

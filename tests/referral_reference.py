@@ -9,7 +9,6 @@ import math
 import random
 
 import numpy as np
-
 import simpy
 
 from sim.referral.model import AllianceStations, Counters, Station, WaitSample, YearRun

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from browser import CHROMIUM, WORKBENCH_READY, render, workbench
 from click.testing import CliRunner
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from browser import CHROMIUM, WORKBENCH_READY, render, workbench
 from cli import main
-from conftest import ROOT
 from scenarios.loader import load
 
 MIGRATION = "conghua|population.net_migration_rate"

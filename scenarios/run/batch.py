@@ -36,8 +36,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scenarios.bounds import outside
+from scenarios.files import atomic_write
 from scenarios.loader import ScenarioError, builtin_names, check_field, deep_merge, load_raw, validate
-from scenarios.run.outputs import atomic_write
 from scenarios.run.pipeline import PipelineOptions, run_pipeline
 from sim.referral.experiment import DEFAULT_SEED
 

@@ -16,16 +16,19 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from optimize.problem import AllocationProblem
 from optimize.result import TABLES, AllocationPlan
 from optimize.solve import floor_cost
 from optimize.sweep import budget_sweep
-from optimize.problem import AllocationProblem
-from scenarios.run.need import need_table, need_vs_plan
-from scenarios.run.plan import from_scenario, plan_or_best_reachable
-from scenarios.run.projection import MEDIUM, Calibration, projection_with_calibration, variant_names
+from scenarios.inputs.allocation import from_scenario
+from scenarios.inputs.need import need_table, need_vs_plan
+from scenarios.inputs.population import MEDIUM, variant_names
+from scenarios.inputs.referral import capacities_by_year, care_by_year
+from scenarios.run.plan import plan_or_best_reachable
+from scenarios.run.projection import Calibration, projection_with_calibration
 from scenarios.run.rebase import plan_years, rebase
 from scenarios.run.replan import ReplanResult, replan
-from scenarios.run.simulation import SimulationRequest, capacities_by_year, care_by_year, simulate_scenario
+from scenarios.run.simulation import SimulationRequest, simulate_scenario
 from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult

@@ -14,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from scenarios.inputs.population import MEDIUM, rate_path
 from scenarios.loader import ScenarioError, base_year_problems, validate
 from scenarios.run.plan import PlanOutcome, plan_or_best_reachable, problem_for
-from scenarios.run.projection import MEDIUM, projection_with_calibration, rate_path
+from scenarios.run.projection import projection_with_calibration
 from scenarios.schema import UNIT_DIVISOR, Rate, Scenario, TargetSpec
 
 OBSERVED, PROJECTED, BASE = "observed", "projected", "base"

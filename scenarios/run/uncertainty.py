@@ -24,20 +24,29 @@ children, so the same seed gives the same draws whatever else changes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from optimize.problem import AllocationProblem, FloorRow
 from optimize.result import AllocationPlan
-from optimize.uncertainty import (Draws, DrawSolutions, PlanOutcomes, floor_outcomes, plan_outcomes, probability_frame,
-                                  probability_table, robust_floors, robust_target_population, solve_draws)
-from scenarios.amounts import format_cny
-from scenarios.labels import Labels
-from scenarios.run.need import need_table
+from optimize.uncertainty import (
+    Draws,
+    DrawSolutions,
+    PlanOutcomes,
+    floor_outcomes,
+    plan_outcomes,
+    probability_frame,
+    probability_table,
+    robust_floors,
+    robust_target_population,
+    solve_draws,
+)
+from scenarios.inputs.need import need_table
+from scenarios.inputs.population import HIGH, LOW, MEDIUM, population_inputs
 from scenarios.run.plan import PlanOutcome, plan_or_best_reachable
-from scenarios.run.projection import MEDIUM, Calibration, population_inputs, projection_with_calibration
+from scenarios.run.projection import Calibration, projection_with_calibration
 from scenarios.schema import Scenario
 from sim.population import PopulationInputs, ProjectionResult, RatePath, project_many
 from sim.referral.experiment import DEFAULT_SEED
@@ -45,7 +54,7 @@ from sim.referral.experiment import DEFAULT_SEED
 Z95 = 1.6448536269514722  # standard normal 95th percentile
 RATES = ("birth_rate", "death_rate", "net_migration_rate")
 ENGINE_RATE = {"birth_rate": "birth", "death_rate": "death", "net_migration_rate": "migration"}
-LOW, HIGH = "low", "high"
+
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,8 @@ class UncertaintyOptions:
 
 @dataclass
 class UncertaintyResult:
-    """Tables (tidy) and headline figures of a Monte Carlo run; ``words`` says it in sentences."""
+    """Tables (tidy) and headline figures of a Monte Carlo run (:func:`scenarios.report.words.uncertainty_words`
+    says it in sentences)."""
 
     scenario_id: str
     target_year: int
@@ -76,28 +86,10 @@ class UncertaintyResult:
     robust: PlanOutcome | None = None
     robust_joint: float | None = None
     premium: float | None = None
-    words: list[str] = field(default_factory=list)  # in English (the terminal)
-    words_zh: list[str] = field(default_factory=list)
+    reachable_share: float | None = None  # share of draws whose least-cost LP met every target (None: not solved)
+    budget_total: float | None = None  # the problem's plan budget (CNY), None: no cap
     seconds: float = 0.0
     solves: int = 0
-
-    def sentences(self, lang: str) -> list[str]:
-        """:attr:`words` in ``lang`` (zh or en)."""
-        return self.words_zh if lang == "zh" else self.words
-
-    def probability_display(self, L: Labels) -> pd.DataFrame:
-        """The probability table as read (report, workbook, app): target, nature, this plan's probability and its
-        95% half-width, the robust plan's probability (0-1), with headers in ``L``'s language."""
-        zh, p = L.lang == "zh", self.probabilities
-        share = f"{self.options.share:.0%}" if self.options.share is not None else ""
-        heads = ("目标", "性质", "本规划达标概率", "±（95%）", f"稳健规划（{share}）") if zh else \
-            ("target", "nature", "this plan", "± (95%)", f"robust plan ({share})")
-        out = pd.DataFrame({heads[0]: [target_text(r, L) for r in p.itertuples(index=False)],
-                            heads[1]: [L.value(n) for n in p["nature"]],
-                            heads[2]: p["probability"].to_numpy(), heads[3]: 1.96 * p["std_error"].to_numpy()})
-        if "robust_probability" in p and self.options.share is not None:
-            out[heads[4]] = p["robust_probability"].to_numpy()
-        return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"uncertainty_assumptions": self.assumptions, "uncertainty_fan": self.fan,
@@ -114,7 +106,7 @@ class UncertaintyResult:
                 "probabilities": {f"{r.kind}:{'need' if r.nature == 'need' else r.expr}": float(r.probability)
                                   for r in self.probabilities.itertuples(index=False)},
                 "robust_share": self.options.share, "robust_joint_probability": self.robust_joint,
-                "robust_premium_cny": self.premium, "words": self.words}
+                "robust_premium_cny": self.premium}
 
 
 # -- draws ---------------------------------------------------------------------------------------
@@ -238,35 +230,6 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
 # -- the run -------------------------------------------------------------------------------------
 
 
-def share_words(share: float, L: Labels | None = None) -> str:
-    """0.9 -> '9 of 10 futures' (每10个情景中的9个); 0.95 -> '95% of futures'."""
-    L = L or Labels("en")
-    tenths = share * 10
-    return L.text("mc_share_tenths", k=round(tenths)) if abs(tenths - round(tenths)) < 1e-9 else L.text("mc_share_pct", p=share)
-
-
-def target_text(row, L: Labels, unit: bool = True) -> str:
-    """A probability row's target as read in the report: 'beds 6.46 per 1,000' (每千人口床位 6.46); a target
-    written as growth ('+30%') also gives the ratio it stands for; need rows say 'need'."""
-    res = L.resource(row.kind)
-    if row.nature == "need":
-        word = f"{res}需求" if L.lang == "zh" else f"{res} needed"
-        return f"{word} {row.expr}{L.counter(row.kind)}" if unit else word
-    if row.unit == "share":
-        return f"社会办医院{res}占比 {row.expr}" if L.lang == "zh" else f"{row.name} {row.expr}"
-    per = L.value(f"per_{int(row.divisor)}")
-    try:
-        float(str(row.expr).lstrip("<>=≤≥ "))
-        numeric = True
-    except ValueError:
-        numeric = False
-    if not unit:
-        return f"{res} {row.expr}"
-    if numeric:
-        return f"{per}{res} {row.expr}" if L.lang == "zh" else f"{row.name} {row.expr} {per}"
-    return f"{res} {row.expr}（{per}{row.ratio:.2f}）" if L.lang == "zh" else f"{row.name} {row.expr} ({row.ratio:.2f} {per})"
-
-
 def _fan(draws: Draws, region: str, medium: dict[tuple[str, int], float]) -> pd.DataFrame:
     pop = draws.population[region]
     q = np.percentile(pop, [10, 50, 90], axis=0)
@@ -359,44 +322,9 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
         result.probabilities["robust_probability"] = np.concatenate([robust_out.probability, robust_need.mean(axis=0)])
         result.robust_joint = robust_out.joint
         result.premium = result.robust.plan.total_cost - plan.total_cost
-    result.words = uncertainty_words(result, problem, solved, Labels("en"))
-    result.words_zh = uncertainty_words(result, problem, solved, Labels("zh"))
+    result.reachable_share = float(solved.reachable.mean()) if solved is not None and len(solved.reachable) else None
+    result.budget_total = problem.budget_total
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def _distinct(a: float, b: float) -> tuple[str, str]:
-    """Two amounts written with as many 亿 digits as it takes to tell them apart (9.22亿 against 9.20亿)."""
-    for digits in (None, 2, 3):
-        x, y = format_cny(a, digits), format_cny(b, digits)
-        if x != y or a == b:
-            break
-    return x, y
-
-
-def uncertainty_words(r: UncertaintyResult, problem: AllocationProblem, solved: DrawSolutions | None,
-                     L: Labels | None = None) -> list[str]:
-    """The result in sentences: each target's chance, every target together, need, cost spread, the robust plan."""
-    L = L or Labels("en")
-    n, Y = r.options.draws, r.target_year
-    lines = [L.text("mc_joint", n=n, seed=r.options.seed, p=r.joint, year=Y)]
-    for row in r.probabilities.itertuples(index=False):
-        if row.nature == "need":
-            lines.append(L.text("mc_need", year=Y, name=L.resource(row.kind), units=row.ratio,
-                                counter=L.counter(row.kind), p=row.probability, se=1.96 * row.std_error))
-        else:
-            lines.append(L.text("mc_target", target=target_text(row, L), p=row.probability, se=1.96 * row.std_error))
-    nominal = r.cost_summary.set_index("measure").loc["plan cost (nominal)"]
-    lines.append(L.text("mc_cost", cost=format_cny(r.plan_cost), p50=format_cny(nominal.p50_cny),
-                        p10=format_cny(nominal.p10_cny), p90=format_cny(nominal.p90_cny)))
-    if solved is not None and len(solved.reachable):
-        lines.append(L.text("mc_reachable", p=float(solved.reachable.mean())))
-    if r.robust is not None and r.premium is not None:
-        key = "mc_robust" if r.robust.diagnosis is None else "mc_robust_best"  # met for its quantile populations
-        robust, plan = _distinct(r.robust.plan.total_cost, r.plan_cost)
-        lines.append(L.text(key, share=share_words(r.options.share, L), amount=format_cny(abs(r.premium)),
-                            more=L.text("mc_more" if r.premium >= 0 else "mc_less"),
-                            robust=robust, plan=plan, joint=r.robust_joint))
-        if problem.budget_total is not None and r.robust.plan.total_cost > problem.budget_total:
-            lines.append(L.text("mc_over_budget", budget=format_cny(problem.budget_total)))
-    return lines

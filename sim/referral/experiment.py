@@ -166,7 +166,8 @@ def _map_runs(tasks: list[RunTask], workers: int, scheduler: str | None, done: C
                 client.cancel(futures)
                 raise
     else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed as completed
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import as_completed as completed
 
         context = _pool_context()
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:

@@ -4,11 +4,11 @@ budget included), and the bisection names the same family as adding families one
 from __future__ import annotations
 
 import pytest
+from test_optimize import tiny  # the hand-solved instance: needs 200 beds by 2022, costs CNY 1,300
 
 from optimize.model import FAMILIES
 from optimize.problem import TargetRow
 from optimize.solve import InfeasiblePlan, feasible, solve
-from test_optimize import tiny  # the hand-solved instance: needs 200 beds by 2022, costs CNY 1,300
 
 CEILING = (TargetRow("r", "beds", "ceiling", 0.5, 1000.0, "expected", "<=0.5", 1.0),)
 

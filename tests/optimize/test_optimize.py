@@ -7,19 +7,18 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
+import pyomo.environ as pyo
 import pytest
 from click.testing import CliRunner
-
-from cli import main
-import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 
+from cli import main
 from optimize.model import COST_SCALE, FAMILIES, ModelOptions, build_model
 from optimize.problem import TIERS, AllocationProblem, ProblemError, TargetRow
 from optimize.solve import InfeasiblePlan, OptimizeError, export_model, run_model, solve, solved
 from optimize.sweep import budget_sweep
+from scenarios.inputs.allocation import from_scenario
 from scenarios.loader import ScenarioError, load
-from scenarios.run.plan import from_scenario
 from scenarios.run.projection import project
 from sim.population import ProjectionError
 

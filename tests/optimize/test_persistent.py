@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from test_lp_files import tiny_problem
 
 from optimize.model import ModelOptions, build_model
 from optimize.persistent import PersistentModel
@@ -13,7 +14,6 @@ from optimize.result import extract_plan
 from optimize.solve import run_model, solve, solved
 from optimize.sweep import budget_sweep
 from optimize.uncertainty import Draws, robust_target_population, solve_draws
-from test_lp_files import tiny_problem
 
 
 def _fresh_objective(p, opt):

@@ -26,7 +26,7 @@ def test_parse_years():
 
 def test_format_cny_writes_yi_and_wan_and_tells_close_amounts_apart():
     from scenarios.amounts import format_cny
-    from scenarios.run.uncertainty import _distinct
+    from scenarios.report.words import _distinct
 
     assert (format_cny(1.8e8), format_cny(3.5e6), format_cny(5000)) == ("1.8亿", "350万", "CNY 5,000")
     assert format_cny(3.845e10) == "384.5亿" and format_cny(9.2e8, 2) == "9.20亿"

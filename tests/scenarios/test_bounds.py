@@ -4,14 +4,12 @@ the built-ins lie within them, and a value outside is refused naming file, field
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from scenarios import bounds
-from pathlib import Path
-
 from scenarios.loader import BUILTIN_DIR, ScenarioError, builtin_names, load, load_raw
-
 
 SHIPPED = builtin_names() + sorted(str(p) for sub in ("examples", "plan15") for p in (BUILTIN_DIR / sub).glob("*.toml"))
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SEEDS
 from pydantic import BaseModel
 
 from cli import main
-from conftest import SEEDS
 from scenarios.loader import ScenarioError, builtin_names, deep_merge, load
 from scenarios.schema import Quantity, TargetSpec
 from scenarios.targets import parse_target

@@ -10,8 +10,16 @@ from click.testing import CliRunner
 from cli import main
 from scenarios.amounts import AmountError
 from scenarios.loader import ScenarioError, load, load_raw
-from scenarios.whatif import (CHANGED, apply_edits, changed_fields, edited_scenario, override_for, parse_settings,
-                              rate_field, save_whatif)
+from scenarios.whatif import (
+    CHANGED,
+    apply_edits,
+    changed_fields,
+    edited_scenario,
+    override_for,
+    parse_settings,
+    rate_field,
+    save_whatif,
+)
 
 
 @pytest.fixture(scope="module")

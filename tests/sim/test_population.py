@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from scenarios.inputs.population import rate_path
 from scenarios.loader import load
+from scenarios.run.projection import project
 from scenarios.schema import AgeStructure, Rate
-from scenarios.run.projection import project, rate_path
 from sim.population import ProjectionError, cohort_step, leslie_matrix
 
 BUILTINS = ["conghua", "xiangqiao", "qingcheng", "renhe", "guangzhou"]

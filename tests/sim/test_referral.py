@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from referral_reference import SimPyReferralSimulation
 
 from cli import main
+from scenarios.inputs.referral import network_from_scenario
 from scenarios.loader import ScenarioError, load
-from referral_reference import SimPyReferralSimulation
-from scenarios.run.simulation import network_from_scenario
 from sim.referral.experiment import full_consult_fits, kpis, simulate, t95
 from sim.referral.model import ReferralSimulation, Station, WaitSample
 from sim.referral.network import AllianceNode, FlowRates, NetworkError, ReferralNetwork

@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from scenarios.inputs.population import population_inputs
 from scenarios.loader import load
-from scenarios.run.projection import calibrate, population_inputs, projection_with_calibration
+from scenarios.run.projection import calibrate, projection_with_calibration
 from scenarios.schema import ObservedYear
 from sim.population import RatePath, project_population
 

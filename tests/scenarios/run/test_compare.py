@@ -10,8 +10,9 @@ from click.testing import CliRunner
 from cli import main
 from scenarios.labels import Labels
 from scenarios.loader import load
-from scenarios.run.compare import comparison_table, read_record, record_from_result
-from scenarios.run.outputs import write_outputs
+from scenarios.report.compare import comparison_table
+from scenarios.report.outputs import write_outputs
+from scenarios.run.compare import read_record, record_from_result
 from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
 FAST = "scenarios/builtin/examples/conghua_fast_growth.toml"

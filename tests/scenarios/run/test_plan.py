@@ -17,8 +17,9 @@ import pytest
 
 from optimize.problem import PRIVATE
 from optimize.solve import InfeasiblePlan, solve
+from scenarios.inputs.allocation import SUBSETS, tier_split
 from scenarios.loader import ScenarioWarning, load
-from scenarios.run.plan import SUBSETS, plan_or_best_reachable, problem_for, tier_split
+from scenarios.run.plan import plan_or_best_reachable, problem_for
 
 BUILTINS = ["conghua", "xiangqiao", "qingcheng", "renhe", "guangzhou"]
 
@@ -184,7 +185,7 @@ def test_tier_split_is_in_whole_units():
 
 def test_disinvestment_is_shown_and_explained():
     from optimize.problem import TIERS, AllocationProblem, TargetRow
-    from scenarios.run.report import disinvestment_words
+    from scenarios.report.words import disinvestment_words
 
     p = AllocationProblem(
         regions=("r",), kinds=("beds",), base_year=2020, target_year=2022,

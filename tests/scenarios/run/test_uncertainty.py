@@ -10,12 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from scenarios.labels import Labels
 from scenarios.loader import load
+from scenarios.report.html import uncertainty_figures, write_report
+from scenarios.report.words import share_words, uncertainty_words
 from scenarios.run.pipeline import PipelineOptions, run_pipeline
 from scenarios.run.plan import plan_or_best_reachable, problem_for
 from scenarios.run.projection import project
-from scenarios.run.report import uncertainty_figures, write_report
-from scenarios.run.uncertainty import UncertaintyOptions, _robust, draw_futures, run_uncertainty, share_words
+from scenarios.run.uncertainty import UncertaintyOptions, _robust, draw_futures, run_uncertainty
 from scenarios.schema import Fraction, NonNegativeQuantity, UncertaintySettings
 
 
@@ -80,7 +82,7 @@ def test_robust_plan_meets_each_target_in_the_share_and_says_its_premium(conghua
     assert r.robust_joint >= 0.9 - 1e-12  # one region: the floors all hinge on the same population
     assert r.premium == pytest.approx(r.robust.plan.total_cost - plan.total_cost)
     # the spread starts at the latest observed year (2023), so the premium is some 万, not 亿
-    assert any(re.search(r"holding in 9 of 10 futures costs [\d.,]+(亿|万) more", w) for w in r.words)
+    assert any(re.search(r"holding in 9 of 10 futures costs [\d.,]+(亿|万) more", w) for w in uncertainty_words(r, Labels("en")))
     assert share_words(0.95) == "95% of futures"
 
 
@@ -146,7 +148,8 @@ def test_need_moves_with_residents_and_use_rates_and_a_robust_plan_covers_it():
     assert 0.0 < need.loc["beds", "probability"] < 1.0  # a plan sized to the medium need misses it in some futures
     assert (need["robust_probability"] >= 0.9 - 1e-12).all()  # floors at the 90% quantile of the drawn need
     assert (need["robust_probability"] >= need["probability"]).all()
-    assert any("beds needed in 2025" in w for w in r.words) and any("2025年床位需求" in w for w in r.words_zh)
+    assert any("beds needed in 2025" in w for w in uncertainty_words(r, Labels("en"))) and \
+        any("2025年床位需求" in w for w in uncertainty_words(r, Labels("zh")))
 
 
 def test_draws_solved_on_a_dask_scheduler_give_the_same_numbers(conghua):

@@ -7,9 +7,16 @@ import math
 import numpy as np
 import pytest
 
+from scenarios.inputs.need import (
+    age_factor,
+    beds_needed,
+    demand_by_year,
+    need_floors,
+    need_table,
+    older_relative_rate,
+    staff_needed,
+)
 from scenarios.loader import load
-from scenarios.run.need import (age_factor, beds_needed, demand_by_year, need_floors, need_table,
-                                older_relative_rate, staff_needed)
 from scenarios.run.plan import problem_for
 from scenarios.run.projection import project
 from sim.referral.experiment import simulate, t95

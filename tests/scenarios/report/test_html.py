@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 
 from cli import main
 from scenarios.loader import load
-from scenarios.run.fonts import find_cjk_font
-from scenarios.run.outputs import write_outputs
+from scenarios.report.fonts import find_cjk_font
+from scenarios.report.outputs import write_outputs
 from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
 CHROMIUM = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
@@ -84,7 +84,7 @@ def test_report_is_self_contained_and_chinese(outputs):
 
 
 def test_report_in_english(tmp_path, outputs):
-    from scenarios.run.report import write_report
+    from scenarios.report.html import write_report
 
     _, result = outputs
     html = write_report(result, tmp_path / "en.html", "en").read_text(encoding="utf-8")
@@ -226,8 +226,8 @@ def test_run_falls_back_to_the_best_reachable_plan(tmp_path):
     assert not result.plan.all_met
     att = result.sweep.groupby("budget_cny")["score"].first().to_numpy()
     assert (att[1:] >= att[:-1] - 1e-9).all()
-    from scenarios.run.report import warnings
     from scenarios.labels import Labels
+    from scenarios.report.words import warnings
 
     words = warnings(result, Labels("zh"))
     unmet = result.plan.attainment[~result.plan.attainment["met"]]
@@ -242,10 +242,10 @@ def test_run_falls_back_to_the_best_reachable_plan(tmp_path):
     assert f"{int(look.loc['nurses', 'earliest_year'])}年可达到" in nurses
     assert not any("reachable" in w for w in words)  # no English sentence left in the Chinese warnings
     assert result.culprit == "hiring_limits"  # the family the diagnosis names, said in Chinese above its words
-    from scenarios.run.report import first_screen
+    from scenarios.report.html import first_screen
 
     assert "主要制约因素：年度新增上限（培养与建设能力）。" in first_screen(result, Labels("zh"))
-    from scenarios.run.report import cost_words
+    from scenarios.report.words import cost_words
 
     zh = cost_words(result.plan, Labels("zh"))
     assert zh.startswith("规划期公共投入合计") and f"{result.plan.total_cost / 1e8:,.2f}亿元" in zh

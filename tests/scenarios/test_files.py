@@ -11,9 +11,16 @@ import pandas as pd
 import pytest
 
 from optimize.solve import solve
+from scenarios.files import (
+    LOCK_NAME,
+    OutputError,
+    atomic_write,
+    check_writable_dir,
+    output_lock,
+    read_plan_capacities,
+    write_plan,
+)
 from scenarios.loader import load
-from scenarios.run.outputs import (LOCK_NAME, OutputError, atomic_write, check_writable_dir, output_lock,
-                                   read_plan_capacities, write_plan)
 from scenarios.run.plan import problem_for
 
 
@@ -100,7 +107,7 @@ def test_two_processes_into_one_out_one_is_refused(tmp_path):
     import time
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[2]
     out = tmp_path / "out"
     first = subprocess.Popen([sys.executable, str(root / "cli.py"), "run", "conghua", "--replications", "1", "--out", str(out)],
                              cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

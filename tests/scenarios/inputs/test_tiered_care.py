@@ -6,10 +6,10 @@ import math
 
 import pytest
 
+from scenarios.inputs.referral import capacities_from_scenario, tiered_care
 from scenarios.loader import load
 from scenarios.run.projection import project
-from scenarios.run.simulation import (SimulationRequest, capacities_from_scenario, simulate_scenario,
-                                      tiered_care)
+from scenarios.run.simulation import SimulationRequest, simulate_scenario
 
 
 def _with_primary(cap, factor: float):

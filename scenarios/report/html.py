@@ -19,21 +19,28 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import plotly.graph_objects as go
 
-from scenarios.labels import FAMILY_NAMES, Labels, check_lang, resource_label
+from scenarios.labels import FAMILY_NAMES, Labels, check_lang
 from scenarios.provenance import provenance_rows
-from scenarios.run.charts import fig_sweep, report_figures
-from scenarios.run.fonts import FONT_STACK, font_face_css
-from scenarios.run.uncertainty import target_text
-from scenarios.run.workbook import group_columns
+from scenarios.report.charts import fig_sweep, report_figures
+from scenarios.report.fonts import FONT_STACK, font_face_css
+from scenarios.report.words import (
+    _amount,
+    _target_name,
+    cost_words,
+    dual_sentences,
+    probability_display,
+    target_text,
+    uncertainty_words,
+    units_words,
+    warnings,
+)
+from scenarios.report.workbook import group_columns
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
     from scenarios.run.pipeline import PipelineResult
     from scenarios.run.uncertainty import UncertaintyResult
 
-# National hospital bed occupancy 2022: 71.0% (《2022年我国卫生健康事业发展统计公报》, NHC, 2023);
-# a simulated occupancy below it warns that added beds may stand idle.
-OCCUPANCY_REFERENCE = 0.71
 
 CSS = """body{font-family:%s;margin:0 auto;padding:.6rem 1.2rem;max-width:1360px;color:#222;font-size:14px}
 h1{font-size:1.45rem;margin:.3rem 0}h2{font-size:1.05rem;margin:.9rem 0 .35rem;border-bottom:1px solid #ddd}
@@ -95,13 +102,6 @@ def _fmt_measure(value: float, measure: str, digits: int = 2) -> str:
     return "–" if value != value else (f"{value:.1%}" if measure == "private_share" else _num(value, digits))
 
 
-def _target_name(t, L: Labels) -> str:
-    """A target's name: the resource, or its private share (社会办医占比)."""
-    if t.measure == "private_share":
-        return f"{L.resource(t.kind)}（社会办医占比）" if L.lang == "zh" else t.name
-    return L.resource(t.kind)
-
-
 def attainment_table(r: PipelineResult, L: Labels) -> str:
     """Each target: value, nature, base-year and achieved value, attainment, shortfall in people or beds
     (private shares in percent), all from the plan's attainment table."""
@@ -116,68 +116,6 @@ def attainment_table(r: PipelineResult, L: Labels) -> str:
     header = [L.column("kind"), L.column("expr"), L.column("nature"), str(s.base_year), str(s.target_year),
               L.column("attainment"), L.column("shortfall_units")]
     return html_table(header, rows, table_id="attainment")
-
-
-def cost_words(plan, L: Labels | None = None) -> str:
-    """The cost sentence; a budget only when the plan has one (never a placeholder)."""
-    L = L or Labels("en")
-    money = (lambda v: L.cny(v)) if L.lang == "zh" else (lambda v: f"CNY {v:,.0f}")  # noqa: E731
-    pv = L.text("cost_pv", pv=money(plan.present_value), rate=plan.discount_rate) if plan.discount_rate else ""
-    budget = L.text("cost_budget", budget=money(plan.budget_total)) if plan.budget_total is not None else ""
-    return L.text("cost_words", total=money(plan.total_cost), pv=pv, budget=budget)
-
-
-def units_words(plan, L: Labels | None = None) -> str:
-    """How the whole units were reached: the MILP (with its gap) or the LP rounded and repaired."""
-    L = L or Labels("en")
-    if not plan.integer:
-        return L.text("units_fractional")
-    gap = L.text("units_gap", gap=plan.mip_gap) if plan.mip_gap is not None else ""
-    return L.text("units_milp" if plan.rounding == "milp" else "units_repaired", gap=gap)
-
-
-def disinvestment_words(plan) -> str:
-    """What the plan lets fall, in words (only possible with disinvestment on): units cut and the savings lines."""
-    cut = plan.additions[plan.additions["removed"] > 0]
-    saving = plan.costs[plan.costs["running_cny"] < 0]
-    if not len(cut) and not len(saving):
-        return ""
-    by_kind = cut.groupby("kind")["removed"].sum()
-    cuts = (" It cuts " + ", ".join(f"{v:,.0f} {resource_label(k)}" for k, v in by_kind.items()) + ".") if len(cut) else ""
-    lines = (f" {len(saving)} running-cost lines are negative: savings on stock held below the base year "
-             "(leavers not replaced, or cuts).") if len(saving) else ""
-    return f"Disinvestment is on: pools of beds or staff may fall below their base-year stock.{cuts}{lines}"
-
-
-def warnings(r: PipelineResult, L: Labels) -> list[str]:
-    """Warnings in words: unmet targets (with the earliest year and the least change that would meet them on
-    time), idle beds, private beds, cuts and savings."""
-    s, p, out = r.scenario, r.plan, []
-    look = r.outlook.set_index(["kind", "measure"]) if getattr(r, "outlook", None) is not None \
-        and len(r.outlook) else pd.DataFrame()
-    for t in p.attainment.itertuples(index=False):
-        if not t.met:
-            share = t.measure == "private_share"
-            unit = "" if share else (L.value(s.resources[t.kind].unit) if t.kind in s.resources else t.unit)
-            out.append(L.text("warn_unmet", name=_target_name(t, L), year=s.target_year, expr=t.expr, unit=unit,
-                              achieved=t.achieved_ratio, short=0 if share else t.shortfall_units, cw=L.counter(t.kind)))
-            if (t.kind, t.measure) in look.index:
-                out.append(outlook_words(look.loc[(t.kind, t.measure)], L, t, r))
-    if r.simulation is not None:
-        summ = r.simulation.summary()
-        occ = summ[(summ["kpi"] == "occupancy_hospital") & (summ["year"] == summ["year"].max())]
-        if len(occ) and occ["mean"].iloc[0] < OCCUPANCY_REFERENCE:
-            out.append(L.text("warn_occupancy", year=int(occ["year"].iloc[0]), what=L.kpi("occupancy_hospital"),
-                              value=occ["mean"].iloc[0], limit=OCCUPANCY_REFERENCE))
-    adds = p.additions
-    if "ownership" in adds.columns:
-        beds = adds[adds["kind"] == "beds"]
-        private = beds.loc[beds["ownership"] == "private", "added"].sum()
-        if beds["added"].sum() > 0 and private > 0:
-            out.append(L.text("warn_private", share=private / beds["added"].sum(), private=private))
-    if disinvestment_words(p):
-        out.append(disinvestment_words(p))
-    return out
 
 
 def milestones_table(plan, L: Labels) -> str:
@@ -195,39 +133,6 @@ def milestones_table(plan, L: Labels) -> str:
     return html_table([L.column("kind")] + [str(y) for y in years], rows, table_id="milestones")
 
 
-def _amount(text: str, L: Labels) -> str:
-    """'CNY 1,234' (the outlook's amounts) in the report's money words; other text as it is."""
-    try:
-        return L.cny(float(text.replace("CNY", "").replace(",", "").strip()))
-    except ValueError:
-        return text.replace("/yr", "/年") if L.lang == "zh" else text
-
-
-def outlook_words(row, L: Labels, target=None, r: PipelineResult | None = None) -> str:
-    """One unmet target's earliest year and least change: the optimizer's own sentence in English; in Chinese
-    written from the same outlook columns (earliest_year, binding_limit, limit_now, needed)."""
-    if L.lang == "en":
-        return row["sentence"]
-    from optimize.outlook import last_year  # the horizon the earliest year was searched to
-
-    name = _target_name(target, L) if target is not None else row["name"]
-    if pd.isna(row["earliest_year"]):
-        last = last_year(r.problem) if r is not None and getattr(r, "problem", None) is not None else ""
-        when = L.text("look_never", year=last)
-    else:
-        when = L.text("look_when", year=int(row["earliest_year"]))
-    fam, now, need = row["binding_limit"], row["limit_now"] or "", row["needed"] or ""
-    if fam in ("hiring_limits", "private_growth") and need:
-        change = L.text("look_rate", need=need.replace("/yr", ""), now=now.replace("/yr", ""))
-    elif fam in ("budget_total", "budget_per_year") and need:
-        change = L.text("look_budget", family=L.family(fam), need=_amount(need, L), now=_amount(now, L))
-    elif fam in ("others", "several"):
-        change = L.text(f"look_{fam}")
-    else:
-        change = L.text("look_without", family=L.family(fam))
-    return L.text("look_sentence", target=f"{name} {row['expr']}", when=when, change=change)
-
-
 def outlook_table(r: PipelineResult, L: Labels) -> str:
     """Earliest attainable year and least change for each unmet target, from the outlook table."""
     look = getattr(r, "outlook", None)
@@ -241,45 +146,6 @@ def outlook_table(r: PipelineResult, L: Labels) -> str:
               if L.lang == "zh" else
               ["target", "expr", f"reached {r.scenario.target_year}", "earliest year", "binding limit", "limit", "needed on time"])
     return html_table(header, rows, table_id="outlook")
-
-
-def dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
-    """What one more unit of each target costs (min-cost duals) in words; the optimizer's own words otherwise."""
-    if L.lang == "en":
-        return list(r.plan.duals["explanation"])
-    if r.plan.mode != "min-cost":
-        return _max_attainment_dual_sentences(r, L)
-    s, Y, out = r.scenario, r.scenario.target_year, []
-    pop = r.plan.ratios[r.plan.ratios["year"] == Y].groupby("kind")["population"].first()
-    for d in r.plan.duals.itertuples(index=False):
-        if d.constraint != "target" or d.kind not in s.resources or "percentage point" in d.unit:
-            out.append(d.explanation)
-            continue
-        unit = s.resources[d.kind].unit
-        expr = s.resources[d.kind].target.expr if s.resources[d.kind].target else ""
-        if abs(d.dual) < 1e-6:
-            out.append(L.text("dual_slack", name=L.resource(d.kind), expr=expr, unit=L.value(unit)))
-        else:
-            out.append(L.text("dual", year=Y, name=L.resource(d.kind), unit=L.value(unit), cw=L.counter(d.kind),
-                              units=pop.get(d.kind, float("nan")) / float(unit.split("_")[1]), amount=L.cny(d.dual)))
-    return out
-
-
-def _max_attainment_dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
-    """The max-attainment duals (objective units per unit of target) in words, from the duals and attainment tables."""
-    s, out = r.scenario, []
-    met = {(a.kind, a.measure): bool(a.met) for a in r.plan.attainment.itertuples(index=False)}
-    for d in r.plan.duals.itertuples(index=False):
-        if d.constraint != "target" or d.kind not in s.resources or "percentage point" in d.unit:
-            out.append(d.explanation)
-            continue
-        is_met, priced = met.get((d.kind, "ratio"), True), abs(d.dual) > 1e-4
-        if not is_met and not priced:
-            out.append(d.explanation)  # short with no weight: the optimizer's own words
-            continue
-        key = "dual_max_short" if not is_met else ("dual_max_exact" if priced else "dual_max_met")
-        out.append(L.text(key, name=L.resource(d.kind), per=L.value(s.resources[d.kind].unit), value=abs(d.dual)))
-    return out
 
 
 def first_screen(r: PipelineResult, L: Labels) -> str:
@@ -497,7 +363,7 @@ def uncertainty_section(u: UncertaintyResult, L: Labels | None = None,
     L = L or Labels("zh")
     esc, zh = html.escape, L.lang == "zh"
     figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
-    words = "".join(f"<li>{esc(w)}</li>" for w in u.sentences(L.lang))
+    words = "".join(f"<li>{esc(w)}</li>" for w in uncertainty_words(u, L))
     charts = [f"<h3>{esc(titles[name])}</h3>" + fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs and i == 0,
                                                            div_id=f"uncertainty_{name}")
               for i, (name, fig) in enumerate(figs.items())]
@@ -511,7 +377,7 @@ def uncertainty_section(u: UncertaintyResult, L: Labels | None = None,
 
 
 def _uncertainty_probability_table(u: UncertaintyResult, L: Labels) -> str:
-    table = u.probability_display(L)
+    table = probability_display(u, L)
     for col in table.columns[2:]:
         table[col] = [f"{v:.1%}" for v in table[col]]
     return table.to_html(index=False, border=0)

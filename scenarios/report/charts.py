@@ -10,7 +10,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from scenarios.labels import RESOURCES, Labels
-from scenarios.run.fonts import FONT_STACK
+from scenarios.report.fonts import FONT_STACK
 
 if TYPE_CHECKING:
     from scenarios.run.pipeline import PipelineResult

@@ -19,14 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from optimize.problem import AllocationProblem
 from optimize.result import TABLES, AllocationPlan
 from scenarios.bounds import outside
-from scenarios.run.simulation import Capacities, capacities_by_year
+from scenarios.inputs.referral import Capacities, capacities_by_year
 from scenarios.schema import Scenario
 from sim.referral.network import NetworkError
 
 if TYPE_CHECKING:
-    from scenarios.run.evaluation import Evaluation
-    from scenarios.run.pipeline import PipelineResult
-    from scenarios.run.uncertainty import UncertaintyResult
+    pass
 
 LOCK_NAME = ".healthsim.lock"
 TMP_PREFIX = ".tmp-"
@@ -269,56 +267,3 @@ def read_plan(plan_dir: str | Path, problem: AllocationProblem) -> AllocationPla
                           costs=costs, attainment=att, duals=empty)
 
 
-def write_uncertainty(result: UncertaintyResult, title: str, out_dir: str | Path, lang: str = "zh") -> list[Path]:
-    """Write the uncertainty tables (CSV), ``uncertainty.json`` and the charts (``uncertainty.html``), atomically."""
-    from scenarios.run.report import write_uncertainty_html  # plotly: imported only when charts are written
-
-    out = Path(out_dir)
-    written = write_tables(result.tables(), out)
-    written.append(atomic_write(out / "uncertainty.json", lambda p: p.write_text(
-        json.dumps(result.summary(), ensure_ascii=False, indent=1, default=float), encoding="utf-8")))
-    written.append(atomic_write(out / "uncertainty.html", lambda p: write_uncertainty_html(result, title, p, lang)))
-    return written
-
-
-def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None = None) -> list[Path]:
-    """Write CSV tables, summary.json, plan.json, scenario.json (the scenario as run, with every source), the
-    Excel workbook and the HTML report (in ``lang``, default the run's or the scenario's), each atomically."""
-    from scenarios.run.report import write_report  # plotly: imported only when a report is written
-    from scenarios.run.workbook import write_workbook
-
-    out = Path(out_dir)
-    tables = result.tables()
-    written = write_tables(tables, out)
-    written.append(_write_json(out / "summary.json", result.summary()))
-    written.append(_write_json(out / PLAN_MANIFEST, plan_manifest(result.scenario, result.plan, result.options.variant)))
-    written.append(atomic_write(out / "scenario.json", lambda p: p.write_text(
-        json.dumps(result.scenario.model_dump(), ensure_ascii=False, indent=1), encoding="utf-8")))
-    written.append(atomic_write(out / "results.xlsx", lambda p: write_workbook(result, p, lang)))
-    written.append(atomic_write(out / "report.html", lambda p: write_report(result, p, lang)))
-    return written
-
-
-def write_evaluation(ev: Evaluation, out_dir: str | Path) -> list[Path]:
-    """Write ``evaluation.csv``, ``evaluation_population.csv`` and ``evaluation.html``, each atomically."""
-    from scenarios.run.report import write_evaluation_report
-
-    out = Path(out_dir)
-    written = write_tables({"evaluation": ev.targets, "evaluation_population": ev.population}, out)
-    written.append(atomic_write(out / "evaluation.html", lambda p: write_evaluation_report(ev, p)))
-    return written
-
-
-def write_sweep(table: pd.DataFrame, title: str, out_dir: str | Path, lang: str = "en") -> list[Path]:
-    """Write a budget sweep as ``sweep.csv`` and ``sweep.html`` (and ``sweep.png`` when kaleido works)."""
-    from scenarios.run.report import sweep_page
-
-    out = Path(out_dir)
-    written = write_tables({"sweep": table}, out)
-    fig, page = sweep_page(table, title, lang)
-    written.append(atomic_write(out / "sweep.html", lambda p: p.write_text(page, encoding="utf-8")))
-    try:
-        written.append(atomic_write(out / "sweep.png", lambda p: fig.write_image(str(p), width=1000, height=600)))
-    except Exception:  # kaleido (a browser engine) is optional; the HTML chart stands on its own
-        pass
-    return written

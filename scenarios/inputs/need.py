@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from optimize.problem import FloorRow, TargetRow
+from scenarios.inputs.population import MEDIUM
 from scenarios.labels import resource_label
-from scenarios.run.projection import MEDIUM
 from scenarios.schema import DemandSettings, Scenario
 from sim.population import ProjectionError, ProjectionResult
 

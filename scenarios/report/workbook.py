@@ -10,6 +10,7 @@ import pandas as pd
 
 from scenarios.labels import Labels, check_lang
 from scenarios.provenance import provenance_rows
+from scenarios.report.words import probability_display, uncertainty_words
 
 if TYPE_CHECKING:
     from scenarios.run.pipeline import PipelineResult
@@ -159,10 +160,10 @@ def _uncertainty_sheets(book: Book, u) -> None:
     the draws (万元); 稳健规划新增: the robust plan's additions by year."""
     L, zh = book.L, book.L.lang == "zh"
     ws = book.wb.add_worksheet(L.table("uncertainty"))
-    for i, line in enumerate(u.sentences(L.lang)):
+    for i, line in enumerate(uncertainty_words(u, L)):
         ws.write(i, 0, line)
-    row = len(u.sentences(L.lang)) + 1
-    probs = u.probability_display(L)
+    row = len(uncertainty_words(u, L)) + 1
+    probs = probability_display(u, L)
     heads, kinds = list(probs.columns), ["text", "text"] + ["share"] * (probs.shape[1] - 2)
     _, row = book.frame("", probs, heads, kinds, ws=ws, row=row, freeze=False)
     cost = u.cost_summary
