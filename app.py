@@ -28,7 +28,8 @@ from scenarios.loader import ScenarioError, builtin_names, load_raw, validate
 from scenarios.report.html import uncertainty_figures, uncertainty_titles
 from scenarios.report.outputs import write_outputs
 from scenarios.report.words import probability_display, uncertainty_words
-from scenarios.run.pipeline import PipelineOptions, PipelineResult, run_pipeline, simulate_plan
+from scenarios.run.options import PipelineOptions
+from scenarios.run.pipeline import PipelineResult, run_pipeline, simulate_plan
 from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
 from scenarios.whatif import (
     apply_edits,
@@ -385,9 +386,8 @@ def _uncertainty_problem(r: PipelineResult):
     """The allocation problem the pipeline planned (after any re-plan), or rebuilt as :func:`run_pipeline` builds it."""
     if r.problem is not None:
         return r.problem
-    o, s = r.options, r.scenario
-    budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
-    return from_scenario(s, r.projection, o.variant, budget, basis=o.basis)
+    o = r.options  # resolved by run_pipeline: its budget is already the option's or the scenario's
+    return from_scenario(r.scenario, r.projection, o.variant, o.budget, o.budget_per_year, o.basis)
 
 
 def _run_uncertainty(r: PipelineResult, key: str) -> None:

@@ -167,7 +167,9 @@ BASIS = click.option("--basis", type=click.Choice(["target", "need", "both"]), d
 
 
 def _problem(scenario: str, variant: str, budget: str | None, per_year: str | None,
-             base: int | None = None, target: int | None = None, basis: str | None = None):
+             base: int | None = None, target: int | None = None, basis: str | None = None, mode: str | None = None):
+    """The scenario (re-based with ``--base``/``--target``), its allocation problem and the resolved options."""
+    from scenarios.run.options import PipelineOptions, resolve_options
     from scenarios.run.plan import problem_for
     from scenarios.run.rebase import plan_years, rebase
 
@@ -176,7 +178,9 @@ def _problem(scenario: str, variant: str, budget: str | None, per_year: str | No
     if years is not None:
         s, figures = rebase(s, years, resolve_path(scenario))
         _print_base(figures)
-    return s, problem_for(s, variant, parse_cny(budget), parse_cny(per_year, "--budget-per-year"), basis)
+    o = resolve_options(s, PipelineOptions(variant=variant, budget=parse_cny(budget), mode=mode, basis=basis,
+                                           budget_per_year=parse_cny(per_year, "--budget-per-year")))
+    return s, problem_for(s, o.variant, o.budget, o.budget_per_year, o.basis), o
 
 
 def _print_base(figures) -> None:
@@ -227,12 +231,11 @@ def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_
             raise UserError(f"--export-model {export}: expected a file ending in .lp or .mps")
         check_writable_file(export, "--export-model")
     with _locked(out_dir):
-        s, problem = _problem(scenario, variant, budget, budget_per_year, base_year, target_year, basis)
-        mode = mode or s.plan.mode
+        s, problem, o = _problem(scenario, variant, budget, budget_per_year, base_year, target_year, basis, mode)
         if export:
-            path = atomic_write(export, lambda p: export_model(problem, p, mode, integer))
+            path = atomic_write(export, lambda p: export_model(problem, p, o.mode, integer))
             console.print(f"model written to {path}")
-        plan = solve(problem, mode=mode, integer=True if integer else (None if s.plan.whole_units else False))
+        plan = solve(problem, mode=o.mode, integer=True if integer else (None if s.plan.whole_units else False))
         _print_plan(s, plan, variant)
         if out_dir:
             paths = write_plan(plan, out_dir, s, variant)
@@ -304,11 +307,11 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir, lang) -> None:
     if hi <= lo:
         raise UserError(f"--budget-to ({hi:,.0f}) must be above --budget-from ({lo:,.0f})")
     with _locked(out_dir):
-        s, problem = _problem(scenario, variant, None, None)
+        s, problem, o = _problem(scenario, variant, None, None, mode="min-cost")  # the sweep sets its own budgets
         table = budget_sweep(problem, np.linspace(lo, hi, steps))
         _print_sweep(s, table)
         if out_dir:
-            lang = lang or s.report.lang
+            lang = lang or o.lang
             title = f"{s.region.name_cn}：{Labels(lang).text('fig_sweep')}" if lang == "zh" else \
                 f"{s.region.name}: {Labels(lang).text('fig_sweep')}"
             files = write_sweep(table, title, out_dir, lang)
@@ -362,8 +365,7 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, work
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from scenarios.files import read_plan_capacities, write_tables
-    from scenarios.run.projection import project
-    from scenarios.run.simulation import FULL_CONSULT_SECONDS, SimulationRequest, simulate_scenario
+    from scenarios.run.simulation import FULL_CONSULT_SECONDS, SimulationRequest, simulate_years
 
     with _locked(out_dir):
         s = load(scenario)
@@ -375,8 +377,7 @@ def simulate_cmd(scenario, plan_dir, years, replications, seed, flows_only, work
         with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err_console) as bar:
             task = bar.add_task(f"simulating {s.id}", total=len(yrs) * replications)
-            proj = project(s, max(max(yrs), s.base_year + 1)) if max(yrs) > s.base_year else None
-            result, used_flows_only = simulate_scenario(s, request, proj, plan, progress=lambda: bar.advance(task))
+            result, used_flows_only = simulate_years(s, request, plan, progress=lambda: bar.advance(task))
         if used_flows_only and not flows_only:
             console.print(f"[yellow]Queuing every consult would take over {FULL_CONSULT_SECONDS:.0f} s here: simulated "
                           "admissions and referrals only (--flows-only); consult waits are not simulated.[/]")
@@ -478,16 +479,18 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
     """Projection -> optimizer <-> simulation (re-plan to the service standards) -> report, for SCENARIO."""
     from scenarios.report.outputs import write_outputs
     from scenarios.report.words import uncertainty_words
-    from scenarios.run.pipeline import PipelineOptions, run_pipeline
+    from scenarios.run.options import PipelineOptions, resolve_options
+    from scenarios.run.pipeline import run_pipeline
 
     with _locked(out_dir):
         s = load(scenario)
-        lang = lang or s.report.lang
         opts = PipelineOptions(variant=variant, budget=parse_cny(budget), replications=replications, seed=seed,
                                simulate=not no_simulate, flows_only=False if full_simulation else None,
                                workers=workers, base_year=base_year,
                                target_year=target_year, scenario_file=str(resolve_path(scenario)), lang=lang,
                                calibrated=not uncalibrated, basis=basis, replan=not no_replan)
+        opts = resolve_options(s, opts)  # budget, mode, basis and language decided here, once
+        lang = opts.lang
         with StageProgress(lang) as progress:
             result = run_pipeline(s, opts, progress=progress)
             progress("writing", 0, 1)
@@ -566,11 +569,10 @@ def evaluate_cmd(scenario, out_dir) -> None:
 @friendly
 def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
     """Compare scenarios side by side: REFS are built-in names, scenario files or result folders of 'healthsim run'."""
-    import pandas as pd
 
-    from scenarios.report.compare import write_comparison
+    from scenarios.report.compare import differences_table, write_comparison
     from scenarios.run.compare import resolve
-    from scenarios.run.pipeline import PipelineOptions
+    from scenarios.run.options import PipelineOptions
 
     if len(refs) < 2:
         raise UserError(f"compare: got {len(refs)} scenario; expected two or more (names, .toml files or result folders)")
@@ -581,7 +583,7 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
             progress.prefix = f"{Path(ref).stem}: "
             records.append(resolve(ref, opts, progress))
     files = write_comparison(records, out_dir, lang)
-    diff = pd.read_csv(files[1])
+    diff = differences_table(records)
     table = Table(title=f"{len(diff)} field(s) differ between {', '.join(r.name for r in records)}")
     for col in diff.columns:
         table.add_column(col, overflow="fold")
@@ -725,13 +727,13 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
         from scenarios.run.batch import connect
         connect(scheduler).close()  # one line within seconds when it cannot be reached, before any work
 
-    s, problem = _problem(scenario, "medium", budget, None)
+    s, problem, o = _problem(scenario, "medium", budget, None)
     with err_console.status("uncertainty") as status:
         if plan_dir:
             plan = read_plan(plan_dir, problem)
         else:
             status.update(f"{s.id}: plan")
-            plan = plan_or_best_reachable(problem, s.plan.mode, s.plan.whole_units).plan
+            plan = plan_or_best_reachable(problem, o.mode, s.plan.whole_units).plan
         status.update(f"{s.id}: {draws:,} draws")
         opts = UncertaintyOptions(draws=draws, seed=seed, share=robust, workers=workers, solve=not no_solve,
                                   scheduler=scheduler)
@@ -745,7 +747,7 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
     console.print(t)
     for text in uncertainty_words(result, Labels("en")):
         console.print(text, highlight=False)
-    lang = lang or s.report.lang
+    lang = lang or o.lang
     title = f"{s.region.name_cn}：{s.target_year}年规划的不确定性" if lang == "zh" else \
         f"{s.region.name}: uncertainty of the {s.target_year} plan"
     files = write_uncertainty(result, title, out_dir, lang)

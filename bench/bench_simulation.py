@@ -164,7 +164,8 @@ def replan_loop_cost(name: str = "qingcheng", basis: str = "target", replication
     """Seconds of the re-plan loop (iterations x (solve + target-year simulation)) beside the
     pipeline's one simulation of every plan year on the final plan (the cost without the loop)."""
     from scenarios.inputs.allocation import from_scenario
-    from scenarios.run.pipeline import PipelineOptions, _target_year_simulator, simulate_plan
+    from scenarios.run.options import PipelineOptions
+    from scenarios.run.pipeline import _target_year_simulator, simulate_plan
     from scenarios.run.projection import project
     from scenarios.run.replan import replan
 

@@ -126,7 +126,7 @@ def _total(m: pyo.ConcreteModel, p: AllocationProblem, r: str, k: str, y: int):
 
 def _hospital(m: pyo.ConcreteModel, p: AllocationProblem, r: str, k: str, y: int):
     """Hospital capacity of a kind: the public hospital tier plus private hospitals."""
-    return sum(m.stock[r, k, t, y] for t in p.pools(r, k) if t != "primary")
+    return sum(m.stock[r, k, t, y] for t in p.hospital_pools(r, k))
 
 
 def _subset_pairs(p: AllocationProblem) -> list[tuple[str, tuple[str, ...]]]:
@@ -227,7 +227,7 @@ def define_cost_expressions(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
 def target_scale(p: AllocationProblem, tr: TargetRow, year: int) -> float:
     """Units of stock per 1 unit of the target's measure in ``year`` (residents / divisor, or base hospital stock)."""
     if tr.measure == "private_share":
-        return sum(p.baseline[tr.region, tr.kind, t] for t in p.pools(tr.region, tr.kind) if t != "primary")
+        return sum(p.baseline[tr.region, tr.kind, t] for t in p.hospital_pools(tr.region, tr.kind))
     return p.requirement_population(tr, year) / tr.divisor
 
 

@@ -23,8 +23,8 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimize.model import FAMILIES, FAMILY_WORDS, ModelOptions, build_model
-from optimize.problem import HORIZON_MAX, PRIVATE, TIERS, AllocationProblem, TargetRow
-from optimize.result import MET_TOL, AllocationPlan
+from optimize.problem import HORIZON_MAX, PRIVATE, TIERS, AllocationProblem, TargetRow, gap_met
+from optimize.result import AllocationPlan
 from optimize.solve import feasible, run_model, solve, solved
 
 COLUMNS = ["region", "kind", "measure", "name", "expr", "unit", "target_ratio", "reached_ratio", "earliest_year",
@@ -55,7 +55,7 @@ def _met_in(p: AllocationProblem, year: int, targets: list[int]) -> set[int] | N
     if not solved(res):
         return None
     res.solution_loader.load_vars()
-    return {i for i in targets if (m.shortfall[i].value or 0.0) <= MET_TOL * max(1.0, p.targets[i].ratio)}
+    return {i for i in targets if gap_met(m.shortfall[i].value or 0.0, p.targets[i].ratio)}
 
 
 def earliest_years(p: AllocationProblem, unmet: list[int]) -> dict[int, int | None]:
@@ -140,7 +140,7 @@ def _limit_words(p: AllocationProblem, tr: TargetRow, fam: str) -> tuple[str, st
         if lam is not None and now == now:
             return (f"{now:.0%}/yr", f"{now * lam:.0%}/yr", f"on time only with every yearly hiring limit {lam:.2f} times "
                     f"as high ({tr.label or k} >= {now * lam:.0%}/yr, limit {now:.0%}; the limits of related staff bind too)")
-        return "", "", f"on time only with the yearly limits on additions raised for other kinds as well"
+        return "", "", "on time only with the yearly limits on additions raised for other kinds as well"
     if fam in ("budget_total", "budget_per_year"):
         need = solve(p.with_budget(None, None), integer=False, diagnose=False)
         if fam == "budget_total":

@@ -197,7 +197,7 @@ class PersistentModel:
         achieved = []
         for tr, total in zip(p.targets, self.target_stocks()):
             if tr.measure == "private_share":
-                hosp = sum(m.stock[tr.region, tr.kind, t, Y].value or 0.0 for t in p.pools(tr.region, tr.kind) if t != "primary")
+                hosp = sum(m.stock[tr.region, tr.kind, t, Y].value or 0.0 for t in p.hospital_pools(tr.region, tr.kind))
                 achieved.append((m.stock[tr.region, tr.kind, PRIVATE, Y].value or 0.0) / hosp if hosp > 0 else 0.0)
             else:
                 achieved.append(total / p.population[tr.region, Y] * tr.divisor)

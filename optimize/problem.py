@@ -12,9 +12,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
+
 TIERS = ("hospital", "primary")  # public tiers
 PRIVATE = "private"  # privately run hospital capacity (社会办医), where the scenario gives it
 HORIZON_MAX = 2035  # last year the earliest-attainable-year search looks at
+MET_TOL = 1e-6  # a goal is met when the gap to it is at most this share of max(1, |goal|)
+
+
+def gap_met(gap, goal):
+    """Whether a gap (how far short of a floor, or above a ceiling; same unit as ``goal``) still counts as met:
+    the one tolerance of "met" for the plan, the Monte Carlo, the outlook and the evaluation. Arrays too."""
+    return gap <= MET_TOL * np.maximum(1.0, np.abs(goal))
+
+
+def is_met(sense: str, achieved, goal):
+    """Whether ``achieved`` meets ``goal``: at least it for a ``floor``, at most it for a ``ceiling``."""
+    return gap_met(goal - achieved if sense == "floor" else achieved - goal, goal)
+
+
+def milestone(base: float, goal: float, base_year: int, target_year: int, year: int) -> float:
+    """The straight-line milestone of ``year`` from ``base`` in ``base_year`` to ``goal`` in ``target_year``."""
+    return base + (goal - base) * (year - base_year) / (target_year - base_year)
 
 
 class ProblemError(ValueError):
@@ -57,7 +76,7 @@ class TargetRow:
         For a ceiling above the base the milestone is the ceiling itself every year.
         """
         goal = self.ratio if goal is None else goal
-        line = base + (goal - base) * (year - base_year) / (target_year - base_year)
+        line = milestone(base, goal, base_year, target_year, year)
         return max(line, goal) if self.sense == "ceiling" else line
 
     def milestone_slope(self, year: int, base_year: int, target_year: int, base: float) -> float:
@@ -129,6 +148,10 @@ class AllocationProblem:
         """The pools of a kind in a region: the public tiers, plus ``private`` where it has private capacity."""
         return TIERS + ((PRIVATE,) if (region, kind, PRIVATE) in self.baseline else ())
 
+    def hospital_pools(self, region: str, kind: str) -> tuple[str, ...]:
+        """The pools that count as hospital capacity: every pool but primary care (public hospital, private)."""
+        return tuple(t for t in self.pools(region, kind) if t != "primary")
+
     def base_total(self, region: str, kind: str) -> float:
         """Base-year stock of a kind over every pool."""
         return sum(self.baseline[region, kind, t] for t in self.pools(region, kind))
@@ -142,7 +165,7 @@ class AllocationProblem:
         """A target's measure in the base year from the base-year stocks (where its milestones start)."""
         r, k = tr.region, tr.kind
         if tr.measure == "private_share":
-            hosp = sum(self.baseline[r, k, t] for t in self.pools(r, k) if t != "primary")
+            hosp = sum(self.baseline[r, k, t] for t in self.hospital_pools(r, k))
             return self.baseline.get((r, k, PRIVATE), 0.0) / hosp if hosp > 0 else 0.0
         return self.base_total(r, k) / self.population[r, self.base_year] * tr.divisor
 

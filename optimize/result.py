@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optimize.model import COST_SCALE, ModelOptions, capital_rate, running_rate, target_scale
-from optimize.problem import PRIVATE, AllocationProblem, TargetRow
+from optimize.problem import PRIVATE, AllocationProblem, TargetRow, gap_met
 
 TABLES = ("additions", "stocks", "ratios", "costs", "attainment", "milestones", "duals")
-MET_TOL = 1e-6
 
 
 @dataclass
@@ -158,7 +157,7 @@ def _attainment_row(p: AllocationProblem, tr: TargetRow, achieved: float) -> tup
     else:
         gap = max(0.0, achieved - tr.ratio)
         attain = min(1.0, tr.ratio / achieved) if achieved > 0 else 1.0
-    met = gap <= MET_TOL * max(1.0, tr.ratio)
+    met = bool(gap_met(gap, tr.ratio))
     units = gap * (p.population[tr.region, p.target_year] / tr.divisor if tr.measure == "ratio" else 1.0)
     return (tr.region, tr.kind, tr.measure, tr.name, tr.expr, tr.unit_label, tr.nature, tr.sense, tr.weight,
             tr.baseline_ratio, tr.ratio, achieved,

@@ -82,6 +82,10 @@ def _infeasible(res) -> bool:
     return res.termination_condition in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
 
 
+MODES = ("min-cost", "max-attainment")
+NO_BUDGET = "max-attainment needs a budget: pass --budget CNY or set plan.budget_total in the scenario"
+
+
 def export_model(p: AllocationProblem, path: str | Path, mode: str = "min-cost", integer: bool = False) -> Path:
     """Write the model as ``.lp`` or ``.mps`` (by extension) for re-solving elsewhere."""
     path = Path(path)
@@ -89,7 +93,7 @@ def export_model(p: AllocationProblem, path: str | Path, mode: str = "min-cost",
     if fmt not in ("lp", "mps"):
         raise OptimizeError(f"--export-model {path}: expected a file ending in .lp or .mps")
     if mode == "max-attainment" and p.budget_total is None:
-        raise OptimizeError("max-attainment needs a budget: pass --budget CNY or set plan.budget_total")
+        raise OptimizeError(NO_BUDGET)
     m = build_model(p, ModelOptions(mode=mode, integer=integer))
     path.parent.mkdir(parents=True, exist_ok=True)
     m.write(str(path), io_options={"symbolic_solver_labels": True})  # format from the extension
@@ -97,10 +101,10 @@ def export_model(p: AllocationProblem, path: str | Path, mode: str = "min-cost",
 
 
 def _check_mode(p: AllocationProblem, mode: str, budgetless: bool) -> None:
-    if mode not in ("min-cost", "max-attainment"):
+    if mode not in MODES:
         raise OptimizeError(f"mode {mode!r}: expected 'min-cost' or 'max-attainment'")
     if mode == "max-attainment" and p.budget_total is None and not budgetless:
-        raise OptimizeError("max-attainment needs a budget: pass --budget CNY or set plan.budget_total in the scenario")
+        raise OptimizeError(NO_BUDGET)
     if mode == "max-attainment" and not p.targets and not p.floors:
         raise OptimizeError("max-attainment needs at least one resource target (or floor) in the scenario")
 

@@ -28,8 +28,8 @@ import pandas as pd
 
 from optimize.model import COST_SCALE, ModelOptions
 from optimize.persistent import PersistentModel
-from optimize.problem import AllocationProblem, FloorRow
-from optimize.result import MET_TOL, AllocationPlan
+from optimize.problem import AllocationProblem, FloorRow, is_met
+from optimize.result import AllocationPlan
 
 REACHED = 1e-7  # a shortfall (per-capita units or share) at or below this counts as met
 DRAW_CHUNK = 100  # draws solved by one persistent model (fixed, so results do not depend on the workers)
@@ -110,8 +110,7 @@ def plan_outcomes(p: AllocationProblem, plan: AllocationPlan, draws: Draws) -> P
             met[:, i] = bool(fixed.get((tr.region, tr.kind, tr.measure), False))
             continue
         achieved = stocks[i] / draws.column(tr.region, p.target_year) * tr.divisor
-        gap = tr.ratio - achieved if tr.sense == "floor" else achieved - tr.ratio
-        met[:, i] = gap <= MET_TOL * max(1.0, tr.ratio)
+        met[:, i] = is_met(tr.sense, achieved, tr.ratio)
     c = plan.costs
     disc = c["year"].map(p.discount)
     cap, run = float(c["capital_cny"].sum()), float(c["running_cny"].sum())
@@ -136,7 +135,7 @@ def floor_outcomes(p: AllocationProblem, plan: AllocationPlan, floors: tuple[Flo
     met = np.zeros((draws.n, len(floors)), dtype=bool)
     for j, f in enumerate(floors):
         have = floor_stock(plan, f)
-        met[:, j] = have >= f.units * draws.need_scale(p, f.region, f.year) - MET_TOL * max(1.0, f.units)
+        met[:, j] = is_met("floor", have, f.units * draws.need_scale(p, f.region, f.year))
     return met
 
 

@@ -140,7 +140,8 @@ def from_scenario(
     budget_per_year: float | None = None,
     basis: str | None = None,
 ) -> AllocationProblem:
-    """Build the model data for one scenario (one region) from its projection; budgets in public CNY.
+    """Build the model data for one scenario (one region) from its projection; budgets in public CNY as given
+    (None: no cap; :func:`scenarios.run.options.resolve_options` decides what a missing budget means).
 
     ``basis`` (default the scenario's ``plan.basis``): ``target`` pursues the per-capita targets,
     ``need`` the target-year need by tier (:mod:`scenarios.run.need`) as stock floors, ``both`` both.
@@ -161,8 +162,6 @@ def from_scenario(
     def switched(flag: bool, q) -> float | None:
         return q.value if flag and q is not None else None
 
-    plan_budget = s.plan.budget_total.value if s.plan.budget_total else None
-    plan_per_year = s.plan.budget_per_year.value if s.plan.budget_per_year else None
     return AllocationProblem(
         regions=(region,), kinds=kinds, base_year=s.base_year, target_year=s.target_year,
         baseline=baseline, population=_population(s, projection, variant, region), targets=_targets(s, region, baseline) if basis != "need" else (),
@@ -174,8 +173,7 @@ def from_scenario(
         gp_primary_share_min=switched(on.gp_primary_share, c.gp_primary_share_min),
         primary_share_shift_max=switched(on.primary_share_band, c.primary_share_shift_max),
         allow_disinvestment=on.disinvestment,
-        budget_total=budget_total if budget_total is not None else plan_budget,
-        budget_per_year=budget_per_year if budget_per_year is not None else plan_per_year,
+        budget_total=budget_total, budget_per_year=budget_per_year,
         trajectory=s.plan.trajectory,
         discount_rate=s.plan.discount_rate.value if s.plan.discount_rate else 0.0,
         capital_share_max=switched(on.capital_smoothing, c.capital_share_max),

@@ -172,16 +172,17 @@ def network_from_scenario(
 
 def networks_for_years(
     scenario: Scenario, years: list[int], projection: ProjectionResult | None = None,
-    plan: dict[int, Capacities] | None = None, variant: str = MEDIUM,
+    plan: dict[int, Capacities] | None = None, variant: str = MEDIUM, care: list[CareYear] | None = None,
 ) -> list[ReferralNetwork]:
     """One network per year: projected population, capacities from the plan (or the base year),
-    that year's use and tiered-care response (:func:`care_by_year`)."""
+    that year's use and tiered-care response (``care``, else :func:`care_by_year`)."""
     if plan is not None:
         for y in years:
             if y not in plan:
                 raise NetworkError(f"the plan has no capacities for {y}; it covers {min(plan)}-{max(plan)}")
     nets = []
-    for y, care in zip(years, care_by_year(scenario, years, projection, plan, variant)):
+    care_years = care if care is not None else care_by_year(scenario, years, projection, plan, variant)
+    for y, care in zip(years, care_years):
         pop = projection.population(y, variant) if projection is not None else None
         nets.append(network_from_scenario(scenario, y, pop, plan[y] if plan is not None else None, care))
     return nets

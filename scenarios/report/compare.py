@@ -68,13 +68,19 @@ def _cell(v: object) -> str:
     return str(v)
 
 
+def differences_table(records: list[RunRecord]) -> pd.DataFrame:
+    """The input fields that differ between the records: field, then each run's value and source."""
+    records = _unique_names(records)
+    return differences({r.name: provenance_rows(r.scenario) for r in records})
+
+
 def write_comparison(records: list[RunRecord], out_dir: str | Path, lang: str | None = None) -> list[Path]:
     """compare.csv (side by side), differences.csv (changed fields) and compare.html, each atomically."""
     records = _unique_names(records)
     L = Labels(check_lang(lang or records[0].scenario.get("report", {}).get("lang")))
     out = Path(out_dir)
     table = comparison_table(records, L)
-    diff = differences({r.name: provenance_rows(r.scenario) for r in records})
+    diff = differences_table(records)
     written = [atomic_write(out / "compare.csv", lambda p: table.to_csv(p, index=False)),
                atomic_write(out / "differences.csv", lambda p: diff.to_csv(p, index=False))]
     names = [r.name for r in records]

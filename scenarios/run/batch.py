@@ -38,7 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scenarios.bounds import outside
 from scenarios.files import atomic_write
 from scenarios.loader import ScenarioError, builtin_names, check_field, deep_merge, load_raw, validate
-from scenarios.run.pipeline import PipelineOptions, run_pipeline
+from scenarios.run.options import PipelineOptions, resolve_options
+from scenarios.run.pipeline import run_pipeline
 from sim.referral.experiment import DEFAULT_SEED
 
 SPECIAL_AXES = ("budget", "variant")
@@ -207,8 +208,9 @@ def run_job(job: Job, simulate: bool = False, seed: int = DEFAULT_SEED) -> dict:
     """Run one job (on a worker): validate, project, optimise, optionally simulate; return its summary."""
     t0 = time.perf_counter()
     scenario = validate(job.data, job.source)
-    opts = PipelineOptions(variant=job.variant, budget=job.budget, sweep_steps=0, replications=1, seed=seed,
-                           simulate=simulate, flows_only=True, workers=1, uncertainty_draws=0)
+    opts = resolve_options(scenario, PipelineOptions(variant=job.variant, budget=job.budget, sweep_steps=0,
+                                                     replications=1, seed=seed, simulate=simulate, flows_only=True,
+                                                     workers=1, uncertainty_draws=0))
     result = run_pipeline(scenario, opts)
     summary = result.summary()
     summary.update(job_id=job.job_id, source=job.source, overrides=dict(job.overrides), seconds=time.perf_counter() - t0)

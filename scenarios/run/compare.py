@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from scenarios.loader import ScenarioError, load
-from scenarios.run.pipeline import PipelineOptions, PipelineResult, Progress, run_pipeline
+from scenarios.run.options import PipelineOptions, Progress
+from scenarios.run.pipeline import PipelineResult, run_pipeline
 
 TABLES = ("population", "additions", "costs", "attainment", "need")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimize.problem import is_met, milestone
 from scenarios.run.projection import Calibration, project, projection_with_calibration
 from scenarios.schema import UNIT_DIVISOR, Scenario
 
@@ -23,20 +24,13 @@ COLUMNS = ["kind", "expr", "nature", "unit", "units", "base_ratio", "target_rati
            "gap_to_target", "short_in_target_year", "reference"]
 
 
-def milestone(base_ratio: float, target_ratio: float, base_year: int, target_year: int, year: int) -> float:
-    """The straight-line milestone of ``year`` from the base-year ratio to the target (same unit)."""
-    return base_ratio + (target_ratio - base_ratio) * (year - base_year) / (target_year - base_year)
-
-
-def classify(sense: str, observed: float, milestone_ratio: float, target_ratio: float, tol: float = 1e-9) -> str:
+def classify(sense: str, observed: float, milestone_ratio: float, target_ratio: float) -> str:
     """``achieved`` when the target is met, ``on track`` when the milestone is, else ``behind``.
 
     ``sense`` is ``floor`` (reach at least) or ``ceiling`` (stay at most).
     """
-    def met(goal: float) -> bool:
-        return observed >= goal - tol if sense == "floor" else observed <= goal + tol
-
-    return ACHIEVED if met(target_ratio) else ON_TRACK if met(milestone_ratio) else BEHIND
+    return ACHIEVED if is_met(sense, observed, target_ratio) else \
+        ON_TRACK if is_met(sense, observed, milestone_ratio) else BEHIND
 
 
 def gap_units(sense: str, observed: float, goal: float, population: float, divisor: float) -> float:

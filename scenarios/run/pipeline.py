@@ -23,7 +23,8 @@ from optimize.sweep import budget_sweep
 from scenarios.inputs.allocation import from_scenario
 from scenarios.inputs.need import need_table, need_vs_plan
 from scenarios.inputs.population import MEDIUM, variant_names
-from scenarios.inputs.referral import capacities_by_year, care_by_year
+from scenarios.inputs.referral import CareYear, capacities_by_year, care_by_year
+from scenarios.run.options import PipelineOptions, Progress, resolve_options
 from scenarios.run.plan import plan_or_best_reachable
 from scenarios.run.projection import Calibration, projection_with_calibration
 from scenarios.run.rebase import plan_years, rebase
@@ -32,36 +33,10 @@ from scenarios.run.simulation import SimulationRequest, simulate_scenario
 from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult
-from sim.referral.experiment import DEFAULT_SEED, SimulationResult
+from sim.referral.experiment import SimulationResult
 
 
-@dataclass
-class PipelineOptions:
-    variant: str = MEDIUM
-    budget: float | None = None  # CNY; default the scenario's plan.budget_total
-    mode: str | None = None  # default the scenario's plan.mode
-    sweep_steps: int = 6
-    replications: int = 3
-    seed: int = DEFAULT_SEED
-    simulate: bool = True
-    flows_only: bool | None = None  # None: every consult where it fits the time budget; True: admissions and referrals only
-    workers: int | None = None  # local processes for the simulation's runs (None: the cores)
-    project_to: int | None = None  # default target year + 10
-    base_year: int | None = None  # plan from this year (default: the scenario's, or its next plan's)
-    target_year: int | None = None  # plan to this year (default: the scenario's, or its next plan's)
-    scenario_file: str | None = None  # named in errors about the base year
-    lang: str | None = None  # zh or en for reports and workbooks; default the scenario's report.lang
-    calibrated: bool = True  # fit net migration to the observed years (False: the scenario's own rates)
-    basis: str | None = None  # target | need | both; default the scenario's plan.basis
-    replan: bool = True  # plan -> simulate -> re-plan to the service standards (needs [demand] and simulate)
-    uncertainty_draws: int = 200  # a short Monte Carlo of the plan (no per-draw solves); 0: none
-
-
-Progress = Callable[[str, int, int], None]
-"""Progress callback: (stage, units done, units in the stage); a stage starts at 0 and ends at its total."""
-
-
-@dataclass
+@dataclass(kw_only=True)
 class PipelineResult:
     scenario: Scenario
     projection: ProjectionResult
@@ -107,7 +82,7 @@ class PipelineResult:
 
     def demand_summary(self) -> dict:
         """Need beside target and plan in the target year, the re-plan loop and tiered care (JSON-ready)."""
-        out: dict = {"basis": self.options.basis or self.scenario.plan.basis}
+        out: dict = {"basis": self.options.basis}
         Y = self.scenario.target_year
         if self.need is not None:
             last = self.need[(self.need["year"] == Y) & (self.need["tier"] == "all")]
@@ -196,7 +171,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
                  progress: Progress | None = None) -> PipelineResult:
     """Run projection, optimisation (re-planned against the simulated service standards), sweep and
     simulation for one scenario, reporting each stage's progress."""
-    o = options or PipelineOptions()
+    o = resolve_options(scenario, options)
     say = progress or (lambda _stage, _done, _total: None)
     s, base_figures = scenario, None
     years = plan_years(s, o.base_year, o.target_year)
@@ -207,17 +182,16 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     say("projection", 0, 1)
     variants = variant_names(s, "all") if o.variant == MEDIUM else [o.variant]
     proj, cal = projection_with_calibration(s, o.project_to or s.target_year + 10, variants, o.calibrated)
-    budget = o.budget if o.budget is not None else (s.plan.budget_total.value if s.plan.budget_total else None)
-    problem = from_scenario(s, proj, o.variant, budget, basis=o.basis)
+    problem = from_scenario(s, proj, o.variant, o.budget, o.budget_per_year, o.basis)
     say("projection", 1, 1)
     say("optimisation", 0, 1)
     loop = None
     if o.replan and o.simulate and s.demand is not None and s.referral is not None:
-        loop = replan(s, problem, o.mode or s.plan.mode, _target_year_simulator(s, proj, o),
+        loop = replan(s, problem, o.mode, _target_year_simulator(s, proj, o),
                       whole_units=s.plan.whole_units)
         outcome, problem = loop.outcome, loop.problem
     else:
-        outcome = plan_or_best_reachable(problem, o.mode or s.plan.mode, s.plan.whole_units)
+        outcome = plan_or_best_reachable(problem, o.mode, s.plan.whole_units)
     plan = outcome.plan
     say("optimisation", 1, 1)
     sweep = None
@@ -242,19 +216,22 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
             done[0] += 1
             say("referral simulation", done[0], total)
 
-        sim_result = simulate_plan(s, proj, plan, o, progress=tick)
         years = list(range(s.base_year + 1, s.target_year + 1))
-        care = pd.DataFrame([vars(c) for c in care_by_year(s, years, proj, capacities_by_year(plan.stocks), o.variant)])
-    return PipelineResult(s, proj, plan, outcome.note, outcome.diagnosis, sweep, sim_result, o, base_figures, cal,
-                          outcome.outlook, _need_table(s, proj, o, problem, plan), loop, care, uncertainty, problem,
-                          outcome.culprit)
+        care_years = care_by_year(s, years, proj, capacities_by_year(plan.stocks), o.variant)
+        sim_result = simulate_plan(s, proj, plan, o, progress=tick, care=care_years)
+        care = pd.DataFrame([vars(c) for c in care_years])
+    return PipelineResult(scenario=s, projection=proj, plan=plan, plan_note=outcome.note, diagnosis=outcome.diagnosis,
+                          sweep=sweep, simulation=sim_result, options=o, base_figures=base_figures, calibration=cal,
+                          outlook=outcome.outlook, need=_need_table(s, proj, o, problem, plan), replan=loop, care=care,
+                          uncertainty=uncertainty, problem=problem, culprit=outcome.culprit)
 
 
 def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,
-                  options: PipelineOptions, progress: Callable[[], None] | None = None) -> SimulationResult:
+                  options: PipelineOptions, progress: Callable[[], None] | None = None,
+                  care: list[CareYear] | None = None) -> SimulationResult:
     """Simulate the plan years with the plan's beds and physicians; ``progress`` is called once per
     (year, replication), i.e. (target year - base year) x replications times."""
     s, o = scenario, options
     request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
                                 o.flows_only, o.variant, o.workers)
-    return simulate_scenario(s, request, projection, capacities_by_year(plan.stocks), progress)[0]
+    return simulate_scenario(s, request, projection, capacities_by_year(plan.stocks), progress, care)[0]

@@ -53,8 +53,6 @@ def plan_or_best_reachable(problem: AllocationProblem, mode: str = "min-cost", w
     """
     budget = problem.budget_total
     integer = None if whole_units else False
-    if mode == "max-attainment" and budget is None:
-        mode = "min-cost"
     try:
         plan = solve(problem, mode=mode, integer=integer)
         note = f"{mode} plan" + (f" within a budget of CNY {budget:,.0f}" if budget is not None else "")

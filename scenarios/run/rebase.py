@@ -16,6 +16,7 @@ import pandas as pd
 
 from scenarios.inputs.population import MEDIUM, rate_path
 from scenarios.loader import ScenarioError, base_year_problems, validate
+from scenarios.run.options import resolve_options
 from scenarios.run.plan import PlanOutcome, plan_or_best_reachable, problem_for
 from scenarios.run.projection import projection_with_calibration
 from scenarios.schema import UNIT_DIVISOR, Rate, Scenario, TargetSpec
@@ -111,7 +112,10 @@ def _resources(s: Scenario, year: int, population: float, targets: dict[str, Tar
             basis = res.stock.citation if res.stock is not None else res.ratio.citation
             block["stock"] = {"value": value, "assumption": f"the base-year stock ({basis})"}
         else:
-            outcome = outcome or plan_or_best_reachable(problem_for(s), s.plan.mode)
+            if outcome is None:
+                o = resolve_options(s)
+                outcome = plan_or_best_reachable(problem_for(s, o.variant, o.budget, o.budget_per_year, o.basis),
+                                                 o.mode)
             st = outcome.plan.stocks
             tiers = st[(st["kind"] == kind) & (st["year"] == year)].set_index("tier")["stock"]
             value, flag = float(tiers.sum()), PROJECTED

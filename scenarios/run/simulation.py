@@ -18,6 +18,7 @@ from typing import Callable
 
 from scenarios.inputs.population import MEDIUM
 from scenarios.inputs.referral import Capacities, CareYear, care_by_year, networks_for_years
+from scenarios.run.projection import project
 from scenarios.schema import Scenario
 from sim.population import ProjectionResult
 from sim.referral.experiment import DEFAULT_SEED, SimulationResult, full_consult_fits, simulate
@@ -61,13 +62,24 @@ class SimulationRequest:
 def simulate_scenario(
     scenario: Scenario, request: SimulationRequest, projection: ProjectionResult | None = None,
     plan: dict[int, Capacities] | None = None, progress: Callable[[], None] | None = None,
+    care: list[CareYear] | None = None,
 ) -> tuple[SimulationResult, bool]:
-    """Simulate ``scenario`` for the requested years; return the result and whether it was flows-only."""
-    nets = networks_for_years(scenario, request.years, projection, plan, request.variant)
+    """Simulate ``scenario`` for the requested years; return the result and whether it was flows-only.
+    ``care``: the years' tiered care (:func:`care_by_year`) when the caller has it already."""
+    care = care if care is not None else care_by_year(scenario, request.years, projection, plan, request.variant)
+    nets = networks_for_years(scenario, request.years, projection, plan, request.variant, care)
     workers = request.workers or default_workers()
     flows_only = (not full_consult_fits(nets, request.replications, FULL_CONSULT_SECONDS, workers)
                   if request.flows_only is None else request.flows_only)
     result = simulate(nets, request.replications, request.seed, progress=progress, flows_only=flows_only,
                       workers=workers, scheduler=request.scheduler)
-    care = care_by_year(scenario, request.years, projection, plan, request.variant)
     return with_bypass(result, care), flows_only
+
+
+def simulate_years(scenario: Scenario, request: SimulationRequest, plan: dict[int, Capacities] | None = None,
+                   progress: Callable[[], None] | None = None) -> tuple[SimulationResult, bool]:
+    """:func:`simulate_scenario` on the scenario's own projection to the request's last year (the base year's
+    residents when only the base year is asked for)."""
+    last = max(request.years)
+    proj = project(scenario, last) if last > scenario.base_year else None
+    return simulate_scenario(scenario, request, proj, plan, progress)

@@ -19,7 +19,8 @@ from cli import main
 from scenarios.loader import load
 from scenarios.report.fonts import find_cjk_font
 from scenarios.report.outputs import write_outputs
-from scenarios.run.pipeline import PipelineOptions, run_pipeline
+from scenarios.run.options import PipelineOptions
+from scenarios.run.pipeline import run_pipeline
 
 CHROMIUM = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")

@@ -13,7 +13,8 @@ from scenarios.loader import load
 from scenarios.report.compare import comparison_table
 from scenarios.report.outputs import write_outputs
 from scenarios.run.compare import read_record, record_from_result
-from scenarios.run.pipeline import PipelineOptions, run_pipeline
+from scenarios.run.options import PipelineOptions
+from scenarios.run.pipeline import run_pipeline
 
 FAST = "scenarios/builtin/examples/conghua_fast_growth.toml"
 

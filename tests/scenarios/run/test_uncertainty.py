@@ -14,7 +14,8 @@ from scenarios.labels import Labels
 from scenarios.loader import load
 from scenarios.report.html import uncertainty_figures, write_report
 from scenarios.report.words import share_words, uncertainty_words
-from scenarios.run.pipeline import PipelineOptions, run_pipeline
+from scenarios.run.options import PipelineOptions
+from scenarios.run.pipeline import run_pipeline
 from scenarios.run.plan import plan_or_best_reachable, problem_for
 from scenarios.run.projection import project
 from scenarios.run.uncertainty import UncertaintyOptions, _robust, draw_futures, run_uncertainty
