@@ -158,7 +158,7 @@ def need_vs_plan(need: pd.DataFrame, stocks: pd.DataFrame, targets: tuple[Target
     split = nd[nd["tier"] != "all"]
     nd = pd.concat([nd, split.groupby(["year", "kind"], as_index=False)["need"].sum().assign(tier="all")])
     out = plan.merge(nd, on=["year", "kind", "tier"], how="left").rename(columns={"stock": "plan"})
-    ratio = {tr.kind: tr for tr in targets}
+    ratio = {tr.kind: tr for tr in targets if tr.measure == "ratio"}  # a private-share target is no count of units
     out["target"] = [ratio[k].ratio * population.get(y, np.nan) / ratio[k].divisor
                      if t == "all" and k in ratio else np.nan
                      for y, k, t in zip(out["year"], out["kind"], out["tier"])]

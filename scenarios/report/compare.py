@@ -26,7 +26,10 @@ def _rows_for(rec: RunRecord, L: Labels) -> dict[str, object]:
         if base <= y <= last:
             out[L.text("pop_in", year=int(y))] = round(float(v))
     if "need" in t and {"year", "kind", "need"} <= set(t["need"].columns):
-        need = t["need"][t["need"]["year"] == last].groupby("kind")["need"].sum()
+        need = t["need"][t["need"]["year"] == last]
+        if "tier" in need.columns and (need["tier"] == "all").any():
+            need = need[need["tier"] == "all"]  # the 'all' rows already add the tiers up
+        need = need.groupby("kind")["need"].sum()
         for kind, v in need.items():
             out[L.text("need_of", year=last, name=L.resource(kind))] = round(float(v))
     for kind, v in t["additions"].groupby("kind", sort=False)["added"].sum().items():

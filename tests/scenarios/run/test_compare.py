@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -58,3 +59,27 @@ def test_compare_errors_are_clear(tmp_path):
     (tmp_path / "empty").mkdir()
     r = CliRunner().invoke(main, ["compare", str(tmp_path / "empty"), "conghua"])
     assert r.exit_code == 2 and "missing summary.json" in r.output and "healthsim run --out" in r.output
+
+
+def test_need_in_the_comparison_is_the_need_table_total_not_twice_it(tmp_path):
+    result = run_pipeline(load("xiangqiao"), PipelineOptions(simulate=False, sweep_steps=0, uncertainty_draws=0))
+    write_outputs(result, tmp_path / "x")
+    need = pd.read_csv(tmp_path / "x" / "need.csv")
+    last = int(need["year"].max())
+    beds = need[(need["year"] == last) & (need["kind"] == "beds") & (need["tier"] == "all")]["need"].iloc[0]
+    L = Labels("en")
+    row = comparison_table([read_record(tmp_path / "x")], L).set_index(L.column("metric"))
+    assert float(row.loc[L.text("need_of", year=last, name=L.resource("beds"))].iloc[0]) == round(float(beds))
+
+
+def test_a_private_share_target_does_not_overwrite_the_bed_count_target(tmp_path):
+    r = run_pipeline(load("guangzhou"), PipelineOptions(simulate=False, sweep_steps=0, uncertainty_draws=0,
+                                                        replan=False))
+    ratio = [t for t in r.problem.targets if t.kind == "beds" and t.measure == "ratio"][0]
+    assert any(t.kind == "beds" and t.measure == "private_share" for t in r.problem.targets)
+    table = r.need
+    beds = table[(table["kind"] == "beds") & (table["tier"] == "all")].set_index("year")
+    Y = r.scenario.target_year
+    expect = ratio.ratio * r.projection.population(Y, r.options.variant) / ratio.divisor
+    assert beds.loc[Y, "target"] == pytest.approx(expect)
+    assert beds.loc[Y, "target"] < 1e6  # a count of beds, not a share times the population (5,796,645 before)
