@@ -233,7 +233,8 @@ def optimize_cmd(scenario, mode, budget, budget_per_year, integer, variant, out_
     with _locked(out_dir):
         s, problem, o = _problem(scenario, variant, budget, budget_per_year, base_year, target_year, basis, mode)
         if export:
-            path = atomic_write(export, lambda p: export_model(problem, p, o.mode, integer))
+            whole = bool(integer or s.plan.whole_units)  # the model that made the plan: whole units are integers
+            path = atomic_write(export, lambda p: export_model(problem, p, o.mode, whole))
             console.print(f"model written to {path}")
         plan = solve(problem, mode=o.mode, integer=True if integer else (None if s.plan.whole_units else False))
         _print_plan(s, plan, variant)

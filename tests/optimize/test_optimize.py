@@ -397,3 +397,18 @@ def test_an_unreachable_floor_is_named_and_relaxed_in_max_attainment():
     got = plan.stocks.query("year == 2022")["stock"].sum()
     assert got == pytest.approx(100 - 10 + 100 - 10 + 100)  # 10 leavers a year; every yearly addition used
     assert bool(plan.attainment["met"].all())  # the target (200) is met; the floor is as close as it can be
+
+
+def test_the_exported_model_is_the_one_that_made_the_whole_unit_plan(tmp_path):
+    import highspy
+
+    r = CliRunner().invoke(main, ["optimize", "renhe", "--export-model", str(tmp_path / "m.lp")])
+    assert r.exit_code == 0, r.output
+    assert "general" in (tmp_path / "m.lp").read_text().lower()  # integer variables, not the LP relaxation
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(tmp_path / "m.lp"))
+    h.run()
+    s, p = _renhe()
+    plan = solve(p, integer=True)
+    assert h.getInfo().objective_function_value == pytest.approx(plan.objective, rel=1e-6)
