@@ -14,8 +14,9 @@ import pandas as pd
 
 from sim.executor import map_ordered
 from sim.referral import DEFAULT_SEED  # defined once, in the package (the CLI reads it without SimPy)
-from sim.referral.model import ReferralSimulation, YearRun
 from sim.referral.network import ReferralNetwork
+from sim.referral.records import YearRun
+from sim.referral.simulation import ReferralSimulation
 
 # two-sided 95% Student t quantiles for 1..30 degrees of freedom
 _T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
