@@ -7,7 +7,8 @@ result is returned by the index of its item, so the numbers do not depend on whe
 workers they ran; callers fix their items (chunks of draws, seeded runs) independently of the workers.
 
 * In this process when there is no scheduler and ``workers <= 1`` or a single item.
-* On ``min(workers, items)`` local processes started with :data:`START_METHOD`.
+* On ``min(workers, items)`` local processes started with :data:`START_METHOD` (each imports the
+  caller's main module, so a script using more than one worker needs ``if __name__ == "__main__":``).
 * On the Dask scheduler at an address (``tcp://host:8786``), reached within :data:`SCHEDULER_TIMEOUT`.
 
 Kept in ``sim`` (which imports neither ``optimize`` nor ``scenarios``) so that both engines may use it.
