@@ -60,11 +60,12 @@ def _error_kinds() -> tuple[type, tuple[type, ...]]:
     from optimize.solve import InfeasiblePlan, OptimizeError
     from scenarios.files import OutputError
     from scenarios.run.batch import BatchError
+    from sim.executor import SchedulerUnreachable
     from sim.population import ProjectionError
     from sim.referral.network import NetworkError
 
     return InfeasiblePlan, (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError,
-                            OutputError, UserError, BatchError)
+                            OutputError, UserError, BatchError, SchedulerUnreachable)
 
 
 def _fmt(x: Any, digits: int = 0) -> str:
@@ -759,7 +760,8 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
 @main.command("batch")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--grid", "grid_file", type=click.Path(dir_okay=False), default=None, help="Grid TOML with an [axes] table.")
-@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Local Dask workers (default: the cores).")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Local worker processes (default: the cores).")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler, e.g. tcp://host:8786.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/batch", show_default=True)
 @click.option("--resume", is_flag=True, help="Skip jobs whose result is already in --out.")
@@ -767,7 +769,7 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @friendly
 def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulate, seed) -> None:
-    """Run many SCENARIOS (folders, globs, files, built-in names, or 'builtin') and their grid on Dask."""
+    """Run many SCENARIOS (folders, globs, files, built-in names, or 'builtin') and their grid in parallel."""
     import os
 
     import pandas as pd
@@ -788,7 +790,7 @@ def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulat
     except BatchError as exc:
         raise UserError(str(exc)) from None
     workers = workers or (os.cpu_count() or 1)
-    where = scheduler or f"a local Dask cluster of {workers} worker(s)"
+    where = scheduler or f"{workers} local process(es)"
     with _locked(out_dir):
         console.print(f"{len(jobs)} jobs ({len(refs)} scenario(s) x grid) on {where}; results in {out_dir}")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

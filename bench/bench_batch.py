@@ -1,8 +1,8 @@
-"""Batch benchmark: scenarios per minute on a Dask LocalCluster with 1 and 2 workers.
+"""Batch benchmark: scenarios per minute with 1 worker (this process) and 2 local worker processes.
 
 Jobs: Renhe x a grid of budget (4) x population variant (3) = 12 jobs, each projection +
 optimisation + one replication of the referral simulation over 2021-2025. Wall time
-includes starting the cluster. The speed-up is the 2-worker rate over the 1-worker rate.
+includes starting the processes. The speed-up is the 2-worker rate over the 1-worker rate.
 
     python bench/bench_batch.py [--budgets 4]
 """

@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scenarios.inputs.referral import network_from_scenario
 from scenarios.loader import load  # noqa: E402
 from sim.referral.experiment import simulate  # noqa: E402
-from sim.referral.model import ReferralSimulation  # noqa: E402
 from sim.referral.network import AllianceNode, FlowRates, ReferralNetwork  # noqa: E402
+from sim.referral.simulation import ReferralSimulation  # noqa: E402
 
 RUN_DAYS = 425.0  # default warm-up (60) + one year
 

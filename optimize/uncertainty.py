@@ -12,16 +12,15 @@ two cost factors (capital, running; 1 = the problem's own costs). On it:
   the (1 - a)-quantile for ceilings), in the target year and in every milestone year;
   :func:`robust_floors` does the same for floor rows (need).
 * :func:`solve_draws`: the least cost of meeting every target (LP) in each draw, or where no plan
-  can, of the best reachable plan; one persistent model per chunk of draws, chunks on a process
-  pool or a Dask cluster. Chunks are fixed by their size, not by the number of workers, so the
-  numbers are the same with 1 or 2 workers, or on Dask.
+  can, of the best reachable plan; one persistent model per chunk of draws, chunks on
+  :mod:`sim.executor` (local processes or a Dask scheduler). Chunks are fixed by their size, not by
+  the number of workers, so the numbers are the same with 1 or 2 workers, or on Dask.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from optimize.model import COST_SCALE, ModelOptions
 from optimize.persistent import PersistentModel
 from optimize.problem import AllocationProblem, FloorRow, is_met
 from optimize.result import AllocationPlan
+from sim.executor import map_ordered
 
 REACHED = 1e-7  # a shortfall (per-capita units or share) at or below this counts as met
 DRAW_CHUNK = 100  # draws solved by one persistent model (fixed, so results do not depend on the workers)
@@ -260,22 +260,11 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
 
 def solve_draws(p: AllocationProblem, draws: Draws, workers: int = 1, chunk: int = DRAW_CHUNK,
                 scheduler: str | None = None) -> DrawSolutions:
-    """:func:`_solve_chunk` over fixed chunks of ``chunk`` draws: in this process, on ``workers`` local
-    processes when more than one, or on the Dask scheduler at ``scheduler`` (an address, as for the
-    simulation and ``batch``) when the draws are many."""
-    bounds = [(lo, min(lo + chunk, draws.n)) for lo in range(0, draws.n, chunk)]
-    parts = [draws.part(lo, hi) for lo, hi in bounds]
-    if scheduler is not None and parts:
-        from dask.distributed import Client
-
-        with Client(scheduler, timeout="30s") as client:
-            results = client.gather(client.map(_solve_chunk, [p] * len(parts), parts, pure=False))
-    elif workers <= 1 or len(parts) <= 1:
-        results = [_solve_chunk(p, part) for part in parts]
-    else:
-        ctx = multiprocessing.get_context("spawn")  # HiGHS keeps threads: never fork a process that has them
-        with ProcessPoolExecutor(max_workers=min(workers, len(parts)), mp_context=ctx) as pool:
-            results = list(pool.map(_solve_chunk, [p] * len(parts), parts))
+    """:func:`_solve_chunk` over fixed chunks of ``chunk`` draws, in draw order, on
+    :func:`sim.executor.map_ordered`: in this process, on ``workers`` local processes when more than one,
+    or on the Dask scheduler at ``scheduler`` (an address) when the draws are many."""
+    parts = [draws.part(lo, min(lo + chunk, draws.n)) for lo in range(0, draws.n, chunk)]
+    results = map_ordered(partial(_solve_chunk, p), parts, workers, scheduler)
     if not results:
         empty = np.zeros(0)
         return DrawSolutions(empty.astype(bool), empty.astype(bool), empty, empty, np.zeros((0, len(p.targets))), 0)

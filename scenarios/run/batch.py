@@ -1,4 +1,4 @@
-"""Batch runs of many scenarios and override grids on Dask (a LocalCluster or an existing scheduler).
+"""Batch runs of many scenarios and override grids on local processes or an existing Dask scheduler.
 
 A *grid* file (TOML) lists axes; every combination of their values, applied to every
 scenario, is one job:
@@ -10,7 +10,8 @@ scenario, is one job:
 
 A number given for a quantity (``{ value = ..., source = ... }``) replaces it with
 ``{ value = number, assumption = "batch grid: <axis> = <number>" }``. Jobs are expanded on the
-client into plain data, so workers need healthsim installed but not the scenario files.
+client into plain data, so workers need healthsim installed but not the scenario files; they run on
+:mod:`sim.executor`.
 Each finished job's result is written atomically to ``OUT/jobs/<job_id>/`` as it completes;
 ``--resume`` skips jobs whose result exists and reads back whole. A failing job is recorded with its error.
 
@@ -21,6 +22,7 @@ schema and every job's data is validated, so a bad grid is one message, not one 
 
 from __future__ import annotations
 
+import contextlib
 import glob as globlib
 import hashlib
 import itertools
@@ -29,6 +31,7 @@ import time
 import tomllib
 import traceback
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,11 +43,12 @@ from scenarios.files import atomic_write
 from scenarios.loader import ScenarioError, builtin_names, check_field, deep_merge, load_raw, validate
 from scenarios.run.options import PipelineOptions, resolve_options
 from scenarios.run.pipeline import run_pipeline
+from sim.executor import SCHEDULER_TIMEOUT, SchedulerUnreachable, as_finished
+from sim.executor import connect as connect_scheduler
 from sim.referral.experiment import DEFAULT_SEED
 
 SPECIAL_AXES = ("budget", "variant")
 KEPT_TABLES = ("additions", "costs")  # each job's plan tables, written beside its summary
-SCHEDULER_TIMEOUT = "4s"  # an unreachable scheduler is reported after this long
 
 
 class BatchError(ValueError):
@@ -248,14 +252,15 @@ def _record(fut, job: Job, folder: Path) -> str:
 
 def connect(scheduler: str):
     """A Dask client of the scheduler at ``scheduler``; one line within seconds when it cannot be reached."""
-    from dask.distributed import Client
-
     try:
-        return Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        why = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise BatchError(f"--scheduler {scheduler}: cannot reach a Dask scheduler within {SCHEDULER_TIMEOUT} ({why}); "
-                         "expected the address of a running scheduler such as tcp://host:8786") from None
+        return connect_scheduler(scheduler)
+    except SchedulerUnreachable as exc:
+        raise _unreachable(exc) from None
+
+
+def _unreachable(exc: SchedulerUnreachable) -> BatchError:
+    return BatchError(f"--scheduler {exc.address}: cannot reach a Dask scheduler within {SCHEDULER_TIMEOUT} "
+                      f"({exc.why}); expected the address of a running scheduler such as tcp://host:8786")
 
 
 def run_batch(
@@ -268,9 +273,8 @@ def run_batch(
     seed: int = DEFAULT_SEED,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> pd.DataFrame:
-    """Run ``jobs`` on Dask, writing each result as it completes; return the ranking table."""
-    from dask.distributed import Client, LocalCluster, as_completed
-
+    """Run ``jobs`` on ``workers`` local processes (None: 2) or the Dask ``scheduler``, writing each result as
+    it completes; return the ranking table."""
     out = Path(out_dir)
     (out / "jobs").mkdir(parents=True, exist_ok=True)
     todo = [j for j in jobs if not (resume and read_summary(job_dir(out, j)) is not None)]
@@ -283,28 +287,17 @@ def run_batch(
     todo = [j for j in todo if j.error is None]
     if progress:
         progress(done, len(jobs), f"{skipped} already done" if skipped else "starting")
-    if todo:
-        cluster = None
-        if scheduler:
-            client = connect(scheduler)
-        else:
-            import logging
-
-            cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
-            client = Client(cluster)
-        try:
-            futures = {client.submit(run_job, j, simulate, seed, key=f"job-{j.job_id}", pure=False): j for j in todo}
-            for fut in as_completed(futures):
-                job = futures[fut]
+    finished = as_finished(partial(run_job, simulate=simulate, seed=seed), todo, workers or 2, scheduler or None)
+    try:
+        with contextlib.closing(finished):
+            for i, fut in finished:
+                job = todo[i]
                 status = _record(fut, job, job_dir(out, job))
                 done += 1
                 if progress:
                     progress(done, len(jobs), f"{job.job_id} {status}")
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    except SchedulerUnreachable as exc:
+        raise _unreachable(exc) from None
     table = ranking(jobs, out)
     atomic_write(out / "ranking.csv", lambda p: table.to_csv(p, index=False))
     return table

@@ -12,7 +12,6 @@ treated outside the area).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,20 +19,11 @@ from scenarios.inputs.population import MEDIUM
 from scenarios.inputs.referral import Capacities, CareYear, care_by_year, networks_for_years
 from scenarios.run.projection import project
 from scenarios.schema import Scenario
+from sim.executor import local_workers
 from sim.population import ProjectionResult
 from sim.referral.experiment import DEFAULT_SEED, SimulationResult, full_consult_fits, simulate
 
 FULL_CONSULT_SECONDS = 60.0  # wall seconds the simulation stage may take with every consult queued
-
-
-def default_workers() -> int:
-    """Local worker processes for replications: the machine's cores; 1 inside a daemonic worker
-    (a Dask batch worker may not start processes of its own)."""
-    import multiprocessing
-
-    if multiprocessing.current_process().daemon:
-        return 1
-    return max(1, os.cpu_count() or 1)
 
 
 def with_bypass(result: SimulationResult, care: list[CareYear]) -> SimulationResult:
@@ -68,7 +58,7 @@ def simulate_scenario(
     ``care``: the years' tiered care (:func:`care_by_year`) when the caller has it already."""
     care = care if care is not None else care_by_year(scenario, request.years, projection, plan, request.variant)
     nets = networks_for_years(scenario, request.years, projection, plan, request.variant, care)
-    workers = request.workers or default_workers()
+    workers = request.workers or local_workers()
     flows_only = (not full_consult_fits(nets, request.replications, FULL_CONSULT_SECONDS, workers)
                   if request.flows_only is None else request.flows_only)
     result = simulate(nets, request.replications, request.seed, progress=progress, flows_only=flows_only,

@@ -12,9 +12,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from sim.executor import map_ordered
 from sim.referral import DEFAULT_SEED  # defined once, in the package (the CLI reads it without SimPy)
-from sim.referral.model import ReferralSimulation, YearRun
 from sim.referral.network import ReferralNetwork
+from sim.referral.records import YearRun
+from sim.referral.simulation import ReferralSimulation
 
 # two-sided 95% Student t quantiles for 1..30 degrees of freedom
 _T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -138,65 +140,6 @@ def run_task(task: RunTask) -> tuple[dict[str, float], frozenset[str]]:
     return kpis(run), not_simulated_kpis(run)
 
 
-def _map_runs(tasks: list[RunTask], workers: int, scheduler: str | None, done: Callable[[], None]):
-    """Results of ``tasks`` in task order, each computed once; ``done()`` after each finishes.
-
-    In this process with ``workers == 1`` and no scheduler; else on a local process pool
-    (:func:`_pool_context`) or on the Dask scheduler at ``scheduler`` (an address, as for
-    ``batch``). A local pool rather than a Dask LocalCluster: a run is one function call on
-    small picklable input, and the pool starts in about 0.01 s where a cluster takes seconds.
-    """
-    if scheduler is None and (workers <= 1 or len(tasks) <= 1):
-        for task in tasks:
-            yield run_task(task)
-            done()
-        return
-    results: list = [None] * len(tasks)
-    if scheduler is not None:
-        from dask.distributed import Client, as_completed
-
-        with Client(scheduler, timeout="30s") as client:
-            futures = client.map(run_task, tasks, pure=False)
-            index = {f.key: i for i, f in enumerate(futures)}
-            try:
-                for fut in as_completed(futures):
-                    results[index[fut.key]] = fut.result()
-                    done()
-            except BaseException:  # a run failed or the user interrupted: drop the runs not started
-                client.cancel(futures)
-                raise
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures import as_completed as completed
-
-        context = _pool_context()
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-            futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
-            try:
-                for fut in completed(futures):
-                    results[futures[fut]] = fut.result()
-                    done()
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-    yield from results
-
-
-def _pool_context():
-    """Start method of worker processes: ``fork`` on Linux when this process runs one thread
-    (start-up about 0.01 s, workers share the loaded modules); otherwise ``forkserver`` or
-    ``spawn`` (about 1 s: workers import the model), since forking a threaded process (a
-    progress bar's refresh thread, say) can deadlock the child."""
-    import multiprocessing
-    import sys
-    import threading
-
-    methods = multiprocessing.get_all_start_methods()
-    if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
 # Full-consult speed measured by bench/bench_simulation.py on the project's 2-core machine:
 # a Guangzhou base year (120 M first contacts over 60 + 365 days) in 36 CPU-s; 3.0e6 keeps a margin.
 FULL_CONSULT_CONTACTS_PER_CPU_S = 3.0e6
@@ -225,7 +168,7 @@ def simulate(
     """Run ``replications`` of every network (one per plan year); return KPIs per run.
 
     Runs are independent: ``workers`` > 1 runs them on that many local processes, and
-    ``scheduler`` (a Dask scheduler address) on a cluster. Each (year, replication) has its
+    ``scheduler`` (a Dask scheduler address) on a cluster (:mod:`sim.executor`). Each (year, replication) has its
     own random stream spawned from ``seed``, so the result is the same for any number of
     workers; rows are in (year, replication) order. ``progress()`` is called once per
     finished run.
@@ -238,7 +181,7 @@ def simulate(
     tasks = [RunTask(net, int(streams[i * replications + rep].generate_state(1)[0]), warmup_days, days, flows_only)
              for i, net in enumerate(networks) for rep in range(replications)]
     rows, not_simulated = [], frozenset()
-    results = _map_runs(tasks, workers, scheduler, progress or (lambda: None))
+    results = map_ordered(run_task, tasks, workers, scheduler, progress)
     for task_index, (values, unmeasured) in enumerate(results):
         net = networks[task_index // replications]
         rows.append({"year": net.year, "replication": task_index % replications + 1, **values})

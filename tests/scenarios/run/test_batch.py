@@ -1,4 +1,4 @@
-"""Batch runs on a Dask LocalCluster: 20+ scenarios, failures recorded, kill and resume,
+"""Batch runs on local processes and on a Dask scheduler: 20+ scenarios, failures recorded, kill and resume,
 identical results with 1 and 2 workers."""
 
 from __future__ import annotations

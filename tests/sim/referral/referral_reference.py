@@ -1,6 +1,6 @@
 """The referral model as it was before the block engine: pure SimPy, one timeout event per
 first contact and one process per continuing patient (commit d7d30c7, run() adapted to
-today's WaitSample). A reference to test the block engine of sim.referral.model against."""
+today's WaitSample). A reference to test the block engine of sim.referral.simulation against."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import random
 import numpy as np
 import simpy
 
-from sim.referral.model import AllianceStations, Counters, Station, WaitSample, YearRun
 from sim.referral.network import AllianceNode, ReferralNetwork, lognormal_params
+from sim.referral.records import Counters, WaitSample, YearRun
+from sim.referral.simulation import AllianceStations
+from sim.referral.station import Station
 
 
 class SimPyReferralSimulation:

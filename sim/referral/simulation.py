@@ -7,10 +7,8 @@ bed for a length of stay; after discharge, down-referral to a primary-care bed f
 recovery. A patient facing a wait longer than the tolerance for a consult or a bed
 leaves the area (leakage). Time is in days; statistics cover [warm-up, warm-up + days).
 
-Stations (clinician pools, wards) are first-come-first-served multi-server queues kept
-as Kiefer-Wolfowitz workload vectors: a heap of the times each server next becomes free.
-A patient arriving at time t starts at max(t, earliest free time); with FCFS service,
-leaving when that virtual wait exceeds the tolerance is the same as reneging after it.
+Stations (clinician pools, wards) are exact FCFS multi-server queues (:mod:`sim.referral.station`);
+what a run measures is in :mod:`sim.referral.records`.
 
 Two stages, both exact FCFS in time order:
 
@@ -30,10 +28,8 @@ Two stages, both exact FCFS in time order:
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
-from array import array
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -41,70 +37,8 @@ import numpy as np
 import simpy
 
 from sim.referral.network import AllianceNode, ReferralNetwork, lognormal_params
-
-_FIRST_RUN, _LAST_RUN = 32, 4096  # patients booked one by one before looking for a free stretch again
-
-
-class WaitLog:
-    """Waits (days) recorded at one station, compactly: a count of zero waits and the positive
-    waits as 8-byte doubles (most patients of an uncongested station do not wait)."""
-
-    __slots__ = ("zeros", "positive")
-
-    def __init__(self) -> None:
-        self.zeros = 0
-        self.positive = array("d")
-
-    def add(self, wait: float) -> None:
-        if wait > 0.0:
-            self.positive.append(wait)
-        else:
-            self.zeros += 1
-
-    def extend(self, waits: np.ndarray) -> None:
-        pos = waits[waits > 0.0]
-        self.zeros += len(waits) - len(pos)
-        self.positive.frombytes(np.ascontiguousarray(pos, dtype=np.float64).tobytes())
-
-
-@dataclass(frozen=True)
-class WaitSample:
-    """Every wait (days) of a pool of stations: ``zeros`` waits of 0 plus the ``positive`` ones."""
-
-    zeros: int
-    positive: np.ndarray
-
-    @classmethod
-    def pool(cls, logs: list[WaitLog]) -> WaitSample:
-        parts = [np.frombuffer(log.positive, dtype=np.float64) for log in logs if len(log.positive)]
-        return cls(sum(log.zeros for log in logs), np.concatenate(parts) if parts else np.empty(0))
-
-    def __len__(self) -> int:
-        return self.zeros + len(self.positive)
-
-    def mean(self) -> float:
-        """Mean wait (days); NaN when nobody was served."""
-        return float(self.positive.sum()) / len(self) if len(self) else float("nan")
-
-    def percentile(self, q: float) -> float:
-        """``q``-th percentile (0-100, days) as ``np.percentile`` of all waits (linear); NaN when empty."""
-        n = len(self)
-        if not n:
-            return float("nan")
-        h = (n - 1) * q / 100.0
-        lo, hi = math.floor(h), math.ceil(h)
-        ks = sorted({k - self.zeros for k in (lo, hi) if k >= self.zeros})
-        part = np.partition(self.positive, ks) if ks else self.positive
-
-        def value(k: int) -> float:
-            return 0.0 if k < self.zeros else float(part[k - self.zeros])
-
-        a, b = value(lo), value(hi)
-        return a + (b - a) * (h - lo)
-
-    def values(self) -> np.ndarray:
-        """All waits as one array (zeros first); for small runs and tests."""
-        return np.concatenate([np.zeros(self.zeros), self.positive])
+from sim.referral.records import Counters, WaitSample, YearRun
+from sim.referral.station import Station
 
 
 def sorted_uniform(rng: np.random.Generator, start: float, end: float, n: int) -> np.ndarray:
@@ -145,142 +79,6 @@ class AdmissionQueue:
         return out
 
 
-class Station:
-    """A FCFS pool of ``servers`` identical servers (clinicians or beds), with statistics over [t0, t1)."""
-
-    __slots__ = ("name", "servers", "free", "t0", "t1", "waits", "area", "started", "service_sum")
-
-    def __init__(self, name: str, servers: int, t0: float, t1: float):
-        self.name = name
-        self.servers = servers
-        self.free = [0.0] * servers  # heap: when each server next becomes free
-        self.t0, self.t1 = t0, t1
-        self.waits = WaitLog()  # waits of patients served who arrived in [t0, t1)
-        self.area = 0.0  # busy server-days inside [t0, t1)
-        self.started = 0  # services started inside [t0, t1)
-        self.service_sum = 0.0  # their service times (days)
-
-    def book(self, now: float, service: float, tolerance: float) -> float | None:
-        """Serve a patient arriving ``now``; return the wait (days), or None if it exceeds ``tolerance``."""
-        free = self.free
-        if not free:
-            return None
-        start = free[0] if free[0] > now else now
-        wait = start - now
-        if wait > tolerance:
-            return None
-        end = start + service
-        heapq.heapreplace(free, end)
-        if self.t0 <= now < self.t1:
-            self.waits.add(wait)
-        lo = start if start > self.t0 else self.t0
-        hi = end if end < self.t1 else self.t1
-        if hi > lo:
-            self.area += hi - lo
-        if self.t0 <= start < self.t1:
-            self.started += 1
-            self.service_sum += service
-        return wait
-
-    def book_block(self, times: np.ndarray, services: np.ndarray, tolerance: float) -> np.ndarray:
-        """Serve patients arriving at ascending ``times`` (days) with ``services`` (days), exactly as
-        :meth:`book` one after another; return their waits (days), NaN for those who leave.
-
-        Stretches of patients who surely find a free server are booked at once
-        (:meth:`_free_prefix`); the rest one by one, in runs that grow while the station stays busy.
-        """
-        n = len(times)
-        if not self.free:
-            return np.full(n, np.nan)
-        waits = np.empty(n)
-        ends = times + services
-        window = max(4096, 4 * self.servers)  # patients looked ahead per vectorised step
-        pos, run = 0, _FIRST_RUN
-        while pos < n:
-            k = self._free_prefix(times[pos:pos + window], ends[pos:pos + window])
-            if k:
-                waits[pos:pos + k] = 0.0
-                self._absorb(ends[pos:pos + k])
-                pos += k
-                run = _FIRST_RUN if k >= run else run
-            if pos < n and k < window:
-                stop = min(n, pos + run)
-                waits[pos:stop] = self._book_one_by_one(times[pos:stop], services[pos:stop], tolerance)
-                pos, run = stop, min(2 * run, _LAST_RUN)
-        self._record_block(times, waits, services)
-        return waits
-
-    def _free_prefix(self, times: np.ndarray, ends: np.ndarray) -> int:
-        """How many of the next patients surely find a free server if none of them waits.
-
-        Patient j finds one unless at least ``servers`` of {free times now} U {ends of the
-        patients before j} are at or after ``times[j]``; a patient after j ends after times[j],
-        so the ends before j that come earlier than times[j] are all ends that do (counted
-        with one sort). Counting ties as busy makes the answer safe.
-        """
-        free = np.sort(np.fromiter(self.free, dtype=np.float64, count=self.servers))
-        busy = (self.servers - np.searchsorted(free, times, side="left")
-                + np.arange(len(times)) - np.searchsorted(np.sort(ends), times, side="left"))
-        full = busy >= self.servers
-        return int(np.argmax(full)) if full.any() else len(times)
-
-    def _absorb(self, ends: np.ndarray) -> None:
-        """Book patients who found a free server: each took the earliest free one, so the servers'
-        next free times are the ``servers`` latest of the old ones and the new ``ends``."""
-        both = np.concatenate([np.fromiter(self.free, dtype=np.float64, count=self.servers), ends])
-        latest = np.partition(both, len(both) - self.servers)[len(both) - self.servers:].tolist()
-        heapq.heapify(latest)
-        self.free = latest
-
-    def _book_one_by_one(self, times: np.ndarray, services: np.ndarray, tolerance: float) -> np.ndarray:
-        """The Kiefer-Wolfowitz recursion, patient by patient (waits in days, NaN for those who leave)."""
-        free = self.free
-        heapreplace, nan = heapq.heapreplace, math.nan
-        out: list[float] = []
-        append = out.append
-        for t, s in zip(times.tolist(), services.tolist()):
-            f = free[0]
-            if f <= t:
-                heapreplace(free, t + s)
-                append(0.0)
-            elif f - t <= tolerance:
-                heapreplace(free, f + s)
-                append(f - t)
-            else:
-                append(nan)
-        return np.array(out, dtype=np.float64)
-
-    def _record_block(self, times: np.ndarray, waits: np.ndarray, services: np.ndarray) -> None:
-        t0, t1 = self.t0, self.t1
-        served = ~np.isnan(waits)
-        self.waits.extend(waits[served & (times >= t0) & (times < t1)])
-        start = times[served] + waits[served]
-        service = services[served]
-        end = start + service
-        self.area += float((np.clip(end, t0, t1) - np.clip(start, t0, t1)).sum())
-        began = (start >= t0) & (start < t1)
-        self.started += int(began.sum())
-        self.service_sum += float(service[began].sum())
-
-    def has_free_server(self, now: float) -> bool:
-        return bool(self.free) and self.free[0] <= now
-
-
-@dataclass
-class Counters:
-    episodes: int = 0
-    visits_primary: int = 0
-    visits_hospital: int = 0
-    up_referrals: int = 0
-    down_referrals: int = 0
-    down_blocked: int = 0
-    admissions_hospital: int = 0
-    admissions_primary: int = 0
-    discharges: int = 0
-    leaked_wait: int = 0
-    leaked_bed: int = 0
-
-
 @dataclass
 class AllianceStations:
     node: AllianceNode
@@ -290,25 +88,6 @@ class AllianceStations:
     primary_ward: Station  # primary-care beds
     # up-referrals due at outpatient after the current block: arrival times (days), case-mix multipliers
     referred: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.empty(0), np.empty(0)))
-
-
-@dataclass
-class YearRun:
-    """What one run of one year measured (counts over the measured days).
-
-    ``not_simulated`` names the wait pools (keys of ``waits``) the run did not measure:
-    their samples are empty and their KPIs must not be reported as figures.
-    """
-
-    days: float
-    counters: Counters
-    waits: dict[str, WaitSample]
-    occupancy: dict[str, float]
-    busy_beds: dict[str, float]  # time-average occupied beds
-    mean_los: dict[str, float]
-    admissions_started: dict[str, int]  # stays that began in the window (for Little's law)
-    beds: dict[str, int]
-    not_simulated: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
