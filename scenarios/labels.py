@@ -123,8 +123,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "warn_unmet": ("{name}：{year}年目标 {expr} {unit}，规划可达 {achieved:.2f}，缺口 {short:,.0f} {cw}。",
                    "{name}: the {year} target {expr} {unit} is not met; the plan reaches {achieved:.2f}, {short:,.0f} short."),
     "warn_earliest": ("{name}最早可在{earliest}年达到目标。", "{name} can reach its target by {earliest} at the earliest."),
-    "warn_diagnosis": ("规划期内无法同时达成全部目标，以下为在相同约束下可达到的最优方案。原因（优化器原文）：",
-                       "No plan meets every target on time; this is the best reachable plan under the same limits. Why (optimizer's words):"),
+    "warn_diagnosis": ("规划期内无法同时达成全部目标，以下为在相同约束下可达到的最优方案。原因：",
+                       "No plan meets every target on time; this is the best reachable plan under the same limits. Why:"),
     "warn_culprit": ("主要制约因素：{family}。", "The binding limit: {family}."),
     "warn_occupancy": ("{year}年模拟的{what}为 {value:.0%}，低于2022年全国医院病床使用率 {limit:.0%}（国家卫健委统计公报）：新增床位可能闲置。",
                        "Simulated {what} in {year} is {value:.0%}, below the national hospital occupancy of {limit:.0%} in 2022 (NHC statistical bulletin): added beds may stand idle."),
@@ -172,18 +172,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "cal_variants": ("其他方案的净迁移率（每千人）：{rates}。", "Variants' net migration (per 1,000 a year): {rates}."),
     "cal_widened": ("（已放宽以覆盖观测值）", " (widened to bracket the observations)"),
     "dual_max_short": ("{name}目标尚有缺口：{per}指标每降低1，加权缺口减少{value:.4f}（其权重除以目标值），规划本身不变。",
-                       "The {name} target is short: each one {per} lower would shrink the weighted shortfall by {value:.4f} (its weight over its target) without changing the plan."),
+                       "The {name} target is short: each {step} lower would shrink the weighted shortfall by {value:.4f} "
+                       "(its weight over its target) without changing the plan."),
     "dual_max_exact": ("{name}目标恰好达到且起约束作用：{per}指标每提高1，其他目标的加权缺口增加{value:.4f}。",
-                       "The {name} target is met exactly and binds: each one {per} higher would cost the others {value:.4f} of weighted shortfall."),
-    "dual_max_met": ("{name}目标已达到且有余量，不制约其他目标。", "The {name} target is met with room to spare and does not hold the others back."),
+                       "The {name} target is met exactly and binds: each {step} higher would cost the others {value:.4f} "
+                       "of weighted shortfall."),
+    "dual_max_met": ("{name}目标已达到且有余量，不制约其他目标。",
+                     "The {name} target is met with room to spare and does not hold the others back."),
+    "share_per": ("占比（百分点）", "share (percentage points)"),
+    "target_name": ("{res}", "{name}"), "target_name_share": ("{res}（社会办医占比）", "{name}"),
     "look_when": ("{year}年可达到", "reachable in {year}"),
     "look_never": ("在相同约束下到{year}年仍无法达到", "not reachable by {year} under the same limits"),
-    "look_rate": ("按期达到需每年新增不低于{need}（现限{now}）", "on time only with >= {need} a year, limit {now}"),
-    "look_budget": ("按期达到需{family}不低于{need}（现为{now}）", "on time only with a {family} of >= {need}, now {now}"),
-    "look_without": ("按期达到需放开：{family}", "on time only without: {family}"),
+    "look_rate": ("按期达到需每年新增不低于{need}（现限{now}）", "on time only with >= {need}/yr {what}, limit {now}"),
+    "look_without": ("按期达到需放开：{family}", "on time only without {family}"),
     "look_others": ("按期达到需其他目标让步（它们共用同样的限制）", "on time only if the other targets give way (they compete for the same limits)"),
     "look_several": ("按期达到需同时放宽多项限制", "on time only if several limits are relaxed together"),
     "look_sentence": ("{target}：{when}；{change}。", "{target}: {when}; {change}."),
+    "look_target": ("{name} {expr}", "{name} {expr} {unit}"), "look_target_share": ("{name} {expr}", "{name} {expr}"),
     "mc_joint": ("在{n:,}个抽样情景（随机种子{seed}）中，本规划在{p:.0%}的情景下达到{year}年全部目标。",
                  "Over {n:,} drawn futures (seed {seed}), the plan meets every {year} target in {p:.0%} of them."),
     "mc_target": ("{target}：{p:.0%}的情景达标（±{se:.1%}）。", "{target}: met in {p:.0%} of futures (± {se:.1%})."),
@@ -201,6 +206,72 @@ TEXT: dict[str, tuple[str, str]] = {
     "mc_over_budget": ("这超出预算{budget}。", "That is above the budget of {budget}."),
     "mc_share_tenths": ("每10个情景中的{k}个", "{k} of 10 futures"), "mc_share_pct": ("{p:.0%}的情景", "{p:.0%} of futures"),
     "targets_differ": ("目标与基准不同：{diff}", "targets differ from the base: {diff}"),
+    # shadow prices (scenarios.report.words.dual_words): {step} one unit of a ratio or one percentage point
+    "step_ratio": (" 1 {unit}", "one {unit}"), "step_point": (" 1 个百分点", "one percentage point"),
+    "dual_size": ("（{units:,.0f} {cw}）", " ({units:,.0f} {name})"),
+    "dual_pv": ("（按年折现率{rate:.0%}计现值）", " (present value at {rate:.0%} a year)"),
+    "dual": ("{year}年{name}目标每提高{step}{size}，规划期费用增加 {amount}{pv}。",
+             "Raising the {year} {name} target by {step}{size}, with its yearly milestones, costs {amount} more over "
+             "the plan period{pv}."),
+    "dual_ceiling": ("{year}年{name}上限每降低{step}，规划期费用增加 {amount}{pv}。",
+                     "Lowering the {year} {name} ceiling by {step} costs {amount} more over the plan period{pv}."),
+    "dual_slack": ("{name}目标（{expr} {unit}）不构成约束。",
+                   "The {name} target ({expr} {per}) does not bind: other constraints already carry {name} past it."),
+    "dual_max_unpriced": ("{name}目标尚有缺口，受预算以外的其他限制制约。",
+                          "The {name} target is short, held back by limits other than the budget."),
+    "budget_binds": ("预算起约束作用：预算每增加1元，费用节省{value:.4f}元。",
+                     "The budget binds: every extra CNY 1 of budget saves CNY {value:.4f} of cost."),
+    "budget_slack": ("预算不构成约束：最低费用方案在预算以内。", "The budget does not bind: the least-cost plan fits within it."),
+    "budget_points": ("预算每增加100万元，各目标的加权达成率提高{value:.4f}个百分点。",
+                      "Each extra CNY 1 million of budget raises the weighted attainment of the targets by {value:.4f} "
+                      "percentage points."),
+    "budget_all_met": ("预算不构成约束：全部目标均已达成。", "The budget does not bind: every target is met."),
+    "budget_unmet": ("预算不构成约束，但{n}项目标中有{unmet}项未达成：其他限制（招聘、建设、人员配比）阻碍进一步改善，"
+                     "增加投入无济于事。",
+                     "The budget does not bind, yet {unmet} of {n} targets are unmet: other limits (hiring, construction, "
+                     "staffing ratios) stop further progress, so more money would not help."),
+    "dual_unit_cny": ("元/{step}", "CNY per {step}"), "dual_unit_objective": ("目标函数值/{step}", "objective per {step}"),
+    "dual_unit_cny_per_cny": ("元/元", "CNY per CNY"),
+    "dual_unit_points_per_cny_million": ("达成率百分点/百万元", "attainment points per CNY 1 million"),
+    # the infeasibility diagnosis (scenarios.report.words.diagnosis_words)
+    "diag_contradiction": ("约束之间相互矛盾（与目标无关）：{family}无法与{others}同时满足。",
+                           "The constraints contradict each other, whatever the targets: {family} cannot hold together "
+                           "with {others}."),
+    "diag_nothing_else": ("其余约束", "nothing else"), "diag_join": ("、", ", "),
+    "diag_nurse": ("到{year}年达到每名医师{ratio:g}名护士，所需护士超过年度新增上限。",
+                   " Reaching {ratio:g} nurses per physician by {year} needs more nurses than the yearly limits on "
+                   "additions allow."),
+    "diag_budget_floor": ("预算低于维持基年存量（补充自然减员）的费用。",
+                          " The budget is below the cost of keeping the base-year stock (replacing staff who leave)."),
+    "diag_relax": ("请在方案中放宽其中一项（[constraints] 或 [constraints.enabled]）。",
+                   " Relax one of them in the scenario ([constraints] or [constraints.enabled])."),
+    "diag_unknown": ("没有能达成全部目标的规划，但无法归因于单一约束。",
+                     "No plan meets every target, but no single constraint family explains it."),
+    "diag_targets": ("{year}年无法达成全部目标：{family}与目标无法同时满足{also}",
+                     "No plan meets every target in {year}: {family} cannot be kept together with the targets{also}"),
+    "diag_also": ("（同时施加：{families}）。", " (with {families} also enforced)."), "diag_end": ("。", "."),
+    "diag_budget_total": ("达成全部目标需{need}；预算为{budget}（缺口{short}）。",
+                          "Meeting every target needs {need}; the budget is {budget} (short by {short})."),
+    "diag_budget_per_year": ("最低费用方案的年度峰值为{peak}；年度上限为{cap}。",
+                             "The least-cost plan peaks at {peak} in one year; the yearly cap is {cap}."),
+    "diag_best": ("在全部约束下可达到的最优方案：", "The best reachable plan under every constraint delivers:"),
+    "diag_short": ("  {name}（{region}）：最优可达 {value}，目标 {expr}，缺口 {short}",
+                   "  {name} ({region}): best reachable {value} against the target {expr}, short by {short}"),
+    "diag_next": ("可用 --mode max-attainment（并给出 --budget）求最优方案，或在方案中放宽该约束。",
+                  "Run with --mode max-attainment (and a --budget) for the best plan, or relax that constraint in the "
+                  "scenario."),
+    # the unmet-target outlook (scenarios.report.words.outlook_words)
+    "look_scale": ("按期达到需每年新增不低于{need}（现限{now}）",
+                   "on time only with every yearly hiring limit {scale:.2f} times as high ({label} >= {need}/yr, "
+                   "limit {now}; the limits of related staff bind too)"),
+    "look_rate_other": ("按期达到需同时提高其他资源的年度新增上限",
+                        "on time only with the yearly limits on additions raised for other kinds as well"),
+    "look_budget_total": ("按期达到需{family}不低于{need}（现为{now}）",
+                          "on time only with a plan-period budget of >= {need}, budget {now}"),
+    "look_budget_per_year": ("按期达到需{family}不低于{need}（现为{now}）",
+                             "on time only with a yearly budget of >= {need}, cap {now}"),
+    "what_private": ("社会办新增", "private additions"), "what_hiring": ("招聘", "hiring"),
+    "what_additions": ("新增", "additions"), "per_year": ("{share:.0%}/年", "{share:.0%}/yr"),
 }
 
 # Constraint families of the allocation model (optimize.model.FAMILIES), as a planner names them.
@@ -219,6 +290,26 @@ FAMILY_NAMES: dict[str, tuple[str, str]] = {
     "budget_per_year": ("年度预算上限", "yearly budget cap"),
     "budget_total": ("规划期预算", "plan-period budget"),
     "others": ("其他目标让步", "the other targets giving way"), "several": ("多项限制同时放宽", "several limits relaxed together"),
+}
+
+# The constraint families as a sentence names them (the infeasibility diagnosis, the outlook).
+FAMILY_WORDS: dict[str, tuple[str, str]] = {
+    "no_decline": ("存量不减",
+                   "no pool of beds or staff may fall below its base-year stock (disinvestment is off)"),
+    "subsets": ("子类计入上级（全科、中医计入医师）", "subsets (GPs, TCM physicians) are counted inside their parent kind"),
+    "hiring_limits": ("年度新增上限（培养与建设能力）",
+                      "the yearly limits on additions (training pipeline and construction capacity)"),
+    "private_growth": ("社会办医年增长上限", "the yearly limit on private (社会办医) additions"),
+    "nurse_physician_ratio": ("医护比下限", "the nurse-to-physician ratio floor"),
+    "hospital_nurses_per_bed": ("医院床护比下限", "the floor on nurses per hospital bed"),
+    "gp_primary_share": ("全科医生在基层的比例", "the share of GPs that must work in primary care"),
+    "primary_share_band": ("基层占比变动幅度", "the band on each resource's primary-care share"),
+    "milestones": ("年度目标线", "the yearly milestones (a straight line from the base year to each target)"),
+    "capital_smoothing": ("年度投资平滑", "the cap on any one year's share of the plan's capital spending"),
+    "floors": ("需求下限",
+               "the floors on beds and staff from projected need (and the simulated service standards)"),
+    "budget_per_year": ("年度预算上限", "the yearly budget cap"),
+    "budget_total": ("规划期预算", "the plan-period budget"),
 }
 
 STAGES: dict[str, tuple[str, str]] = {
@@ -287,6 +378,17 @@ class Labels:
         """A constraint family's name (``hiring_limits`` -> 年度新增上限（培养与建设能力）)."""
         return self._get(FAMILY_NAMES, name)
 
+    def family_words(self, name: str) -> str:
+        """A constraint family as a sentence names it (``hiring_limits`` -> the yearly limits on additions ...)."""
+        return self._get(FAMILY_WORDS, name)
+
+    def unit_label(self, label: str) -> str:
+        """An engine's unit label (``per 1,000``, ``share``) in this language (每千人口; empty for a share)."""
+        if label == "share":
+            return ""
+        key = next((k for k, pair in VALUES.items() if k.startswith("per_") and pair[1] == label), None)
+        return self._get(VALUES, key) if key else label
+
     def stage(self, name: str) -> str:
         return self._get(STAGES, name)
 
@@ -295,6 +397,15 @@ class Labels:
 
     def text(self, key: str, **fields: object) -> str:
         return TEXT[key][self._i].format(**fields)
+
+    def family_code(self, name: str) -> str:
+        """A constraint family in a list of those also enforced: its code in English (``hiring_limits``), its
+        name in Chinese."""
+        return self.family(name) if self.lang == "zh" else name
+
+    def money(self, amount: float) -> str:
+        """An amount of CNY in a sentence: :meth:`cny` in Chinese, ``CNY 1,234,567`` in English."""
+        return self.cny(amount) if self.lang == "zh" else f"CNY {amount:,.0f}"
 
     def cny(self, amount: float) -> str:
         """An amount of CNY as planners write it: 亿元 from 1亿, else 万元 (zh); CNY million / 100 million (en)."""

@@ -24,10 +24,11 @@ from scenarios.provenance import provenance_rows
 from scenarios.report.charts import fig_sweep, report_figures
 from scenarios.report.fonts import FONT_STACK, font_face_css
 from scenarios.report.words import (
-    _amount,
     _target_name,
     cost_words,
-    dual_sentences,
+    diagnosis_words,
+    dual_words,
+    limit_text,
     probability_display,
     target_text,
     uncertainty_words,
@@ -140,7 +141,7 @@ def outlook_table(r: PipelineResult, L: Labels) -> str:
         return ""
     rows = [[_target_name(row, L), row.expr, _fmt_measure(row.reached_ratio, row.measure, 3),
              "–" if pd.isna(row.earliest_year) else str(row.earliest_year), L.family(row.binding_limit),
-             _amount(row.limit_now, L) if row.limit_now else "–", _amount(row.needed, L) if row.needed else "–"]
+             limit_text(row.limit_now, row.limit_unit, L) or "–", limit_text(row.needed, row.limit_unit, L) or "–"]
             for row in look.itertuples(index=False)]
     header = (["目标", "目标值", f"{r.scenario.target_year}年可达", "最早达到年份", "制约因素", "现行限制", "按期达到所需"]
               if L.lang == "zh" else
@@ -161,7 +162,7 @@ def first_screen(r: PipelineResult, L: Labels) -> str:
     warns = warnings(r, L) or [L.text("warn_none")]
     culprit = getattr(r, "culprit", None)
     lead = (L.text("warn_culprit", family=L.family(culprit)) + " " if culprit in FAMILY_NAMES else "") + L.text("warn_diagnosis")
-    diag = f'<p class="note">{esc(lead)}</p><pre>{esc(r.diagnosis)}</pre>' if r.diagnosis else ""
+    diag = f'<p class="note">{esc(lead)}</p><pre>{esc(diagnosis_words(r.diagnosis, L))}</pre>' if r.diagnosis else ""
     head = (f'<h1>{esc(L.text("title", region=s.region.name_cn if L.lang == "zh" else s.region.name, first=s.base_year + 1, last=s.target_year))}</h1>'
             f'<p class="note">{esc(L.text("scenario_line", id=s.id, variant=L.value(r.options.variant), mode=L.value(p.mode)))}</p>')
     left = (f'<h2>{esc(L.text("plan_heading"))}</h2>{plan_table(p.additions, L)}'
@@ -175,7 +176,7 @@ def first_screen(r: PipelineResult, L: Labels) -> str:
 def method_section(r: PipelineResult, L: Labels, font_note: str) -> str:
     s, o, esc = r.scenario, r.options, html.escape
     text = L.text("method", method=L.method(r.projection.method), reps=o.replications, seed=o.seed)
-    duals = "".join(f"<li>{esc(t)}</li>" for t in dual_sentences(r, L))
+    duals = "".join(f"<li>{esc(t)}</li>" for t in dual_words(r.plan, L))
     rows = provenance_rows(s)
     table = html_table([L.column(c) for c in rows.columns], rows.fillna("").values.tolist(), cls="wide")
     return (f'<h2>{esc(L.text("method_heading"))}</h2><p>{esc(text)}</p><ul>{duals}</ul>{font_note}'

@@ -10,7 +10,7 @@ import pandas as pd
 
 from scenarios.labels import Labels, check_lang
 from scenarios.provenance import provenance_rows
-from scenarios.report.words import probability_display, uncertainty_words
+from scenarios.report.words import probability_display, uncertainty_words, worded_tables
 
 if TYPE_CHECKING:
     from scenarios.run.pipeline import PipelineResult
@@ -199,8 +199,9 @@ def write_workbook(r: PipelineResult, path: Path, lang: str | None = None) -> No
     ws.set_column(1, 4, 50, book.fmt["wrap"])
     if r.uncertainty is not None:
         _uncertainty_sheets(book, r.uncertainty)
+    tables = worded_tables(r.tables(), p, L)
     for name in ("population", "ratios", "need", "sweep", "referral_summary", "duals", "referral_runs"):
-        df = r.tables().get(name)
+        df = tables.get(name)
         if df is not None:
             book.frame(L.table(name), df)
     book.wb.close()
