@@ -312,8 +312,8 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir, lang) -> None:
         _print_sweep(s, table)
         if out_dir:
             lang = lang or s.report.lang
-            title = f"{s.region.name_cn}：{Labels(lang).text('fig_sweep')}" if lang == "zh" else \
-                f"{s.region.name}: {Labels(lang).text('fig_sweep')}"
+            L = Labels(lang)
+            title = L.text("region_title", region=L.region(s.region), title=L.text("fig_sweep"))
             files = write_sweep(table, title, out_dir, lang)
             console.print(f"written: {', '.join(str(f) for f in files)}")
 
@@ -749,8 +749,8 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
     for text in uncertainty_words(result, Labels("en")):
         console.print(text, highlight=False)
     lang = lang or s.report.lang
-    title = f"{s.region.name_cn}：{s.target_year}年规划的不确定性" if lang == "zh" else \
-        f"{s.region.name}: uncertainty of the {s.target_year} plan"
+    L = Labels(lang)
+    title = L.text("uncertainty_title", region=L.region(s.region), year=s.target_year)
     files = write_uncertainty(result, title, out_dir, lang)
     console.print(f"{result.seconds:.1f} s, {result.solves:,} LP solves; written to {out_dir}: "
                   f"{', '.join(p.name for p in files)}")

@@ -28,8 +28,8 @@ from optimize.problem import HORIZON_MAX, PRIVATE, TIERS, AllocationProblem, Tar
 from optimize.result import MET_TOL, AllocationPlan
 from optimize.solve import feasible, run_model, solve, solved
 
-COLUMNS = ["region", "kind", "measure", "name", "label", "expr", "unit", "target_ratio", "reached_ratio", "earliest_year",
-           "horizon", "binding_limit", "change", "limit_now", "needed", "limit_unit", "pool", "scale"]
+COLUMNS = ["region", "kind", "measure", "name", "label", "expr", "unit", "target_ratio", "reached_ratio",
+           "earliest_year", "horizon", "binding_limit", "change", "limit_now", "needed", "limit_unit", "pool", "scale"]
 # Limits tried first when several would each suffice: those a planner can size.
 PREFERENCE = ("hiring_limits", "private_growth", "budget_total", "budget_per_year", "capital_smoothing", "milestones",
               "nurse_physician_ratio", "hospital_nurses_per_bed", "gp_primary_share", "primary_share_band",

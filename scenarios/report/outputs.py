@@ -32,7 +32,8 @@ def write_uncertainty(result: UncertaintyResult, title: str, out_dir: str | Path
 
 
 def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None = None) -> list[Path]:
-    """Write CSV tables (shadow prices and the outlook with their English words), summary.json, plan.json, scenario.json (the scenario as run, with every source), the
+    """Write CSV tables (shadow prices and the outlook with their English words), summary.json, plan.json,
+    scenario.json (the scenario as run, with every source), the
     Excel workbook and the HTML report (in ``lang``, default the run's or the scenario's), each atomically."""
     from scenarios.report.html import write_report
     from scenarios.report.workbook import write_workbook

@@ -56,17 +56,19 @@ def units_words(plan, L: Labels | None = None) -> str:
     return L.text("units_milp" if plan.rounding == "milp" else "units_repaired", gap=gap)
 
 
-def disinvestment_words(plan) -> str:
+def disinvestment_words(plan, L: Labels | None = None) -> str:
     """What the plan lets fall, in words (only possible with disinvestment on): units cut and the savings lines."""
     cut = plan.additions[plan.additions["removed"] > 0]
     saving = plan.costs[plan.costs["running_cny"] < 0]
     if not len(cut) and not len(saving):
         return ""
+    L = L or Labels("en")
     by_kind = cut.groupby("kind")["removed"].sum()
-    cuts = (" It cuts " + ", ".join(f"{v:,.0f} {resource_label(k)}" for k, v in by_kind.items()) + ".") if len(cut) else ""
-    lines = (f" {len(saving)} running-cost lines are negative: savings on stock held below the base year "
-             "(leavers not replaced, or cuts).") if len(saving) else ""
-    return f"Disinvestment is on: pools of beds or staff may fall below their base-year stock.{cuts}{lines}"
+    items = L.text("list_sep").join(L.text("disinvest_item", units=v, name=L.resource(k), cw=L.counter(k))
+                                    for k, v in by_kind.items())
+    cuts = L.text("disinvest_cuts", items=items) if len(cut) else ""
+    lines = L.text("disinvest_lines", n=len(saving)) if len(saving) else ""
+    return L.text("disinvest", cuts=cuts, lines=lines)
 
 
 def warnings(r: PipelineResult, L: Labels) -> list[str]:
@@ -95,8 +97,8 @@ def warnings(r: PipelineResult, L: Labels) -> list[str]:
         private = beds.loc[beds["ownership"] == "private", "added"].sum()
         if beds["added"].sum() > 0 and private > 0:
             out.append(L.text("warn_private", share=private / beds["added"].sum(), private=private))
-    if disinvestment_words(p):
-        out.append(disinvestment_words(p))
+    if disinvestment_words(p, L):
+        out.append(disinvestment_words(p, L))
     return out
 
 
@@ -117,7 +119,8 @@ def outlook_words(row, L: Labels, target=None) -> str:
         when = L.text("look_when", year=int(row["earliest_year"]))
     fam, case = row["binding_limit"], row["change"]
     if case in ("rate", "scale"):
-        what = "what_private" if row["pool"] == "private" else "what_additions" if row["kind"] == "beds" else "what_hiring"
+        what = ("what_private" if row["pool"] == "private" else "what_additions" if row["kind"] == "beds"
+                else "what_hiring")
         change = L.text(f"look_{case}", need=f"{row['needed']:.0%}", now=f"{row['limit_now']:.0%}", what=L.text(what),
                         scale=row["scale"], label=row["label"])
     elif case == "budget":
@@ -218,10 +221,11 @@ def worded_tables(tables: dict[str, pd.DataFrame], plan, L: Labels) -> dict[str,
     out = dict(tables)
     duals = tables.get("duals")
     if duals is not None:
+        rows = list(duals.itertuples(index=False))
         out["duals"] = pd.DataFrame({"constraint": duals["constraint"], "region": duals["region"],
                                      "kind": duals["kind"], "dual": duals["dual"],
-                                     "unit": [dual_unit(d, L) for d in duals.itertuples(index=False)],
-                                     "explanation": [_dual_sentence(d, plan, L) for d in duals.itertuples(index=False)]},
+                                     "unit": [dual_unit(d, L) for d in rows],
+                                     "explanation": [_dual_sentence(d, plan, L) for d in rows]},
                                     columns=["constraint", "region", "kind", "dual", "unit", "explanation"])
     look = tables.get("outlook")
     if look is not None:
@@ -246,10 +250,10 @@ def target_text(row, L: Labels, unit: bool = True) -> str:
     written as growth ('+30%') also gives the ratio it stands for; need rows say 'need'."""
     res = L.resource(row.kind)
     if row.nature == "need":
-        word = f"{res}需求" if L.lang == "zh" else f"{res} needed"
-        return f"{word} {row.expr}{L.counter(row.kind)}" if unit else word
+        word = L.text("need_word", res=res)
+        return L.text("need_target", word=word, expr=row.expr, cw=L.counter(row.kind)) if unit else word
     if row.unit == "share":
-        return f"社会办医院{res}占比 {row.expr}" if L.lang == "zh" else f"{row.name} {row.expr}"
+        return L.text("share_target", res=res, name=row.name, expr=row.expr)
     per = L.value(f"per_{int(row.divisor)}")
     try:
         float(str(row.expr).lstrip("<>=≤≥ "))
@@ -258,9 +262,8 @@ def target_text(row, L: Labels, unit: bool = True) -> str:
         numeric = False
     if not unit:
         return f"{res} {row.expr}"
-    if numeric:
-        return f"{per}{res} {row.expr}" if L.lang == "zh" else f"{row.name} {row.expr} {per}"
-    return f"{res} {row.expr}（{per}{row.ratio:.2f}）" if L.lang == "zh" else f"{row.name} {row.expr} ({row.ratio:.2f} {per})"
+    fields = dict(per=per, res=res, name=row.name, expr=row.expr, ratio=row.ratio)
+    return L.text("numeric_target" if numeric else "growth_target", **fields)
 
 
 def _distinct(a: float, b: float) -> tuple[str, str]:
@@ -302,10 +305,9 @@ def uncertainty_words(r: UncertaintyResult, L: Labels | None = None) -> list[str
 def probability_display(u: UncertaintyResult, L: Labels) -> pd.DataFrame:
     """The probability table as read (report, workbook, app): target, nature, this plan's probability and its
     95% half-width, the robust plan's probability (0-1), with headers in ``L``'s language."""
-    zh, p = L.lang == "zh", u.probabilities
+    p = u.probabilities
     share = f"{u.options.share:.0%}" if u.options.share is not None else ""
-    heads = ("目标", "性质", "本规划达标概率", "±（95%）", f"稳健规划（{share}）") if zh else \
-        ("target", "nature", "this plan", "± (95%)", f"robust plan ({share})")
+    heads = L.headers("probability", share=share)
     out = pd.DataFrame({heads[0]: [target_text(r, L) for r in p.itertuples(index=False)],
                         heads[1]: [L.value(n) for n in p["nature"]],
                         heads[2]: p["probability"].to_numpy(), heads[3]: 1.96 * p["std_error"].to_numpy()})

@@ -120,7 +120,8 @@ def test_unmet_targets_are_the_expected_ones(outcomes):
     gz = outcomes["guangzhou"][1]
     assert not gz.plan.all_met and "physicians" in set(gz.outlook["kind"])
     phys = gz.outlook[gz.outlook["name"] == "physicians"].iloc[0]
-    assert "hiring" in outlook_words(phys, Labels("en"))  # Guangzhou's physician limit was set from observed growth (9%/yr)
+    # Guangzhou's physician limit was set from observed growth (9%/yr)
+    assert "hiring" in outlook_words(phys, Labels("en"))
 
 
 @pytest.mark.parametrize("name", ["qingcheng", "xiangqiao", "guangzhou"])
