@@ -4,12 +4,13 @@ The stages and engines return numbers and kinds; the words are written here."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from scenarios.amounts import format_cny
-from scenarios.labels import Labels, resource_label
+from scenarios.labels import Labels
 
 if TYPE_CHECKING:
     from scenarios.run.pipeline import PipelineResult
@@ -136,11 +137,8 @@ def outlook_words(row, L: Labels, target=None) -> str:
 
 
 def row_ns(row):
-    """An outlook or dual row (a Series or a named tuple) as something with ``kind``, ``measure`` and ``name``."""
-    from types import SimpleNamespace
-
-    get = row.get if hasattr(row, "get") else lambda k: getattr(row, k)
-    return SimpleNamespace(kind=get("kind"), measure=get("measure"), name=get("name"))
+    """An outlook row (a Series, whose ``.name`` is its index) as something with ``kind``, ``measure`` and ``name``."""
+    return SimpleNamespace(kind=row["kind"], measure=row["measure"], name=row["name"])
 
 
 def outlook_sentences(look: pd.DataFrame | None, L: Labels) -> list[str]:

@@ -152,7 +152,7 @@ class PipelineResult:
                 {"kind": r.kind, "target": r.expr, "nature": r.nature, "achieved": r.achieved_ratio,
                  "attainment": r.attainment, "met": bool(r.met), "measure": r.measure} for r in p.attainment.itertuples()
             ],
-            "outlook": [] if self.outlook is None else self.outlook.to_dict(orient="records"),
+            "outlook": [] if self.outlook is None else _records(self.outlook),
         }
         if self.base_figures is not None:
             out["base_figures"] = self.base_figures.to_dict(orient="records")
@@ -169,6 +169,11 @@ class PipelineResult:
         if self.uncertainty is not None:
             out["uncertainty"] = self.uncertainty.summary()
         return out
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """A table as JSON-ready records (missing values as None)."""
+    return df.astype(object).where(df.notna(), None).to_dict(orient="records")
 
 
 def _num(x) -> float | None:
