@@ -27,7 +27,7 @@ from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load_raw, validate
 from scenarios.report.html import uncertainty_figures, uncertainty_titles
 from scenarios.report.outputs import write_outputs
-from scenarios.report.words import probability_display, uncertainty_words
+from scenarios.report.words import diagnosis_words, probability_display, uncertainty_words
 from scenarios.run.options import PipelineOptions
 from scenarios.run.pipeline import PipelineResult, run_pipeline, simulate_plan
 from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
@@ -314,7 +314,7 @@ def _headline(r: PipelineResult) -> None:
     st.caption(r.plan_note.capitalize() + f"; population variant {r.options.variant}."
                + (f" {r.calibration.describe()[0]}" if r.calibration is not None else ""))
     if r.diagnosis:
-        st.warning(r.diagnosis, icon="⚠️")
+        st.warning(diagnosis_words(r.diagnosis, Labels("en")), icon="⚠️")
 
 
 def plan_tab(r: PipelineResult) -> None:

@@ -44,7 +44,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             infeasible, user = _error_kinds()
             if isinstance(exc, infeasible):
-                err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+                from scenarios.report.words import diagnosis_words
+
+                err_console.print(f"[bold red]infeasible:[/] {escape(diagnosis_words(exc.diagnosis))}", highlight=False,
+                                  soft_wrap=True)
                 sys.exit(1)
             if isinstance(exc, user):
                 err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
@@ -276,13 +279,13 @@ def _print_plan(s, plan, variant: str) -> None:
     for year, row in by_year.iterrows():
         t3.add_row(str(year), f"{row.capital_cny / 1e6:,.1f}", f"{row.running_cny / 1e6:,.1f}", f"{row.total_cny / 1e6:,.1f}")
     console.print(t3)
-    from scenarios.report.words import cost_words, disinvestment_words, units_words
+    from scenarios.report.words import cost_words, disinvestment_words, dual_words, units_words
 
     console.print(f"{s.base_year + 1}-{Y}: {cost_words(plan)}")
     console.print(units_words(plan))
     if disinvestment_words(plan):
         console.print(f"[yellow]{disinvestment_words(plan)}[/]")
-    for text in plan.duals["explanation"]:
+    for text in dual_words(plan):
         console.print(f"  - {text}")
     console.print(f"[dim]build {plan.build_seconds:.2f} s, solve {plan.solve_seconds:.2f} s, "
                   f"{plan.n_variables} variables, {plan.n_constraints} constraints[/]")
@@ -314,8 +317,8 @@ def sweep_cmd(scenario, b_from, b_to, steps, variant, out_dir, lang) -> None:
         _print_sweep(s, table)
         if out_dir:
             lang = lang or o.lang
-            title = f"{s.region.name_cn}：{Labels(lang).text('fig_sweep')}" if lang == "zh" else \
-                f"{s.region.name}: {Labels(lang).text('fig_sweep')}"
+            L = Labels(lang)
+            title = L.text("region_title", region=L.region(s.region), title=L.text("fig_sweep"))
             files = write_sweep(table, title, out_dir, lang)
             console.print(f"written: {', '.join(str(f) for f in files)}")
 
@@ -480,7 +483,7 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
             target_year, uncalibrated, lang, basis, no_replan) -> None:
     """Projection -> optimizer <-> simulation (re-plan to the service standards) -> report, for SCENARIO."""
     from scenarios.report.outputs import write_outputs
-    from scenarios.report.words import uncertainty_words
+    from scenarios.report.words import diagnosis_words, outlook_sentences, uncertainty_words
     from scenarios.run.options import PipelineOptions, resolve_options
     from scenarios.run.pipeline import run_pipeline
 
@@ -499,13 +502,13 @@ def run_cmd(scenario, out_dir, budget, variant, replications, seed, no_simulate,
             files = write_outputs(result, out_dir, lang)
             progress("writing", 1, 1)
         if result.diagnosis:
-            err_console.print(f"[yellow]{escape(result.diagnosis)}[/]", highlight=False)
+            err_console.print(f"[yellow]{escape(diagnosis_words(result.diagnosis))}[/]", highlight=False)
         if result.base_figures is not None:
             _print_base(result.base_figures)
         for line in result.calibration.describe() if result.calibration else []:
             console.print(line, highlight=False)
         _print_plan(result.scenario, result.plan, variant)
-        for text in ([] if result.outlook is None else result.outlook["sentence"]):
+        for text in outlook_sentences(result.outlook, Labels("en")):
             console.print(f"[yellow]unmet:[/] {escape(text)}", highlight=False)
         _print_demand(result.scenario, result)
         if result.uncertainty is not None:
@@ -750,8 +753,8 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
     for text in uncertainty_words(result, Labels("en")):
         console.print(text, highlight=False)
     lang = lang or o.lang
-    title = f"{s.region.name_cn}：{s.target_year}年规划的不确定性" if lang == "zh" else \
-        f"{s.region.name}: uncertainty of the {s.target_year} plan"
+    L = Labels(lang)
+    title = L.text("uncertainty_title", region=L.region(s.region), year=s.target_year)
     files = write_uncertainty(result, title, out_dir, lang)
     console.print(f"{result.seconds:.1f} s, {result.solves:,} LP solves; written to {out_dir}: "
                   f"{', '.join(p.name for p in files)}")

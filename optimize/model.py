@@ -46,21 +46,6 @@ FAMILIES = (
     "budget_per_year",
     "budget_total",
 )
-FAMILY_WORDS = {
-    "no_decline": "no pool of beds or staff may fall below its base-year stock (disinvestment is off)",
-    "subsets": "subsets (GPs, TCM physicians) are counted inside their parent kind",
-    "hiring_limits": "the yearly limits on additions (training pipeline and construction capacity)",
-    "private_growth": "the yearly limit on private (社会办医) additions",
-    "nurse_physician_ratio": "the nurse-to-physician ratio floor",
-    "hospital_nurses_per_bed": "the floor on nurses per hospital bed",
-    "gp_primary_share": "the share of GPs that must work in primary care",
-    "primary_share_band": "the band on each resource's primary-care share",
-    "milestones": "the yearly milestones (a straight line from the base year to each target)",
-    "capital_smoothing": "the cap on any one year's share of the plan's capital spending",
-    "floors": "the floors on beds and staff from projected need (and the simulated service standards)",
-    "budget_per_year": "the yearly budget cap",
-    "budget_total": "the plan-period budget",
-}
 MUTABLE = ("population", "budget", "caps", "floors")  # groups of data that can be made mutable parameters
 COST_SCALE = 1e6  # costs enter the objective in millions of CNY, for numerical scale
 FLOOR_PENALTY = 1e7  # CNY million per whole floor missed in elastic min-cost models (far above any plan's cost)

@@ -9,26 +9,27 @@ For a plan with unmet targets, :func:`outlook` answers a planner's next two ques
 * **Least change on time**: with that target alone enforced in the target year, each limit is
   left out in turn; the first whose removal makes the target reachable is the binding limit,
   and where it has a size (a hiring or private-growth limit, a budget) the least size that
-  meets the target on time is solved for as an LP ("on time only with >= 22%/yr hiring,
-  limit 15%").
+  meets the target on time is solved for as an LP (hiring of >= 22% of the base-year stock a
+  year against a limit of 15%).
 
-LP relaxations throughout: the answers are years and limits, not numbers of people.
+LP relaxations throughout: the answers are years and limits, not numbers of people; the
+sentences are written from them in ``scenarios/report/words.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimize.model import FAMILIES, FAMILY_WORDS, ModelOptions, build_model
+from optimize.model import FAMILIES, ModelOptions, build_model
 from optimize.problem import HORIZON_MAX, PRIVATE, TIERS, AllocationProblem, TargetRow, gap_met
 from optimize.result import AllocationPlan
 from optimize.solve import feasible, run_model, solve, solved
 
-COLUMNS = ["region", "kind", "measure", "name", "expr", "unit", "target_ratio", "reached_ratio", "earliest_year",
-           "binding_limit", "limit_now", "needed", "sentence"]
+COLUMNS = ["region", "kind", "measure", "name", "label", "expr", "unit", "target_ratio", "reached_ratio",
+           "earliest_year", "horizon", "binding_limit", "change", "limit_now", "needed", "limit_unit", "pool", "scale"]
 # Limits tried first when several would each suffice: those a planner can size.
 PREFERENCE = ("hiring_limits", "private_growth", "budget_total", "budget_per_year", "capital_smoothing", "milestones",
               "nurse_physician_ratio", "hospital_nurses_per_bed", "gp_primary_share", "primary_share_band",
@@ -126,65 +127,79 @@ def least_scale_of_all_limits(p: AllocationProblem) -> float | None:
     return _least(m, m.lam)
 
 
-def _limit_words(p: AllocationProblem, tr: TargetRow, fam: str) -> tuple[str, str, str]:
-    """(limit now, least change, phrase) for the binding family ``fam`` of target ``tr`` alone on time."""
+@dataclass(frozen=True)
+class Change:
+    """The least change that meets one target on time, as kinds and numbers.
+
+    ``family``: the binding limit (optimize.model.FAMILIES, or ``others`` / ``several``); ``case``: ``rate`` (a
+    yearly limit on additions resized: ``now`` and ``needed`` as shares of the base-year stock a year, ``pool``
+    public or private), ``scale`` (every yearly hiring limit ``scale`` times as high: ``needed`` is this kind's),
+    ``rate_other`` (the limits of other kinds must rise too), ``budget`` (``now`` and ``needed`` in CNY: the
+    plan-period budget, or the yearly cap against the least-cost plan's peak year), ``without`` (the family left
+    out), ``others`` or ``several``. ``unit``: ``share_per_year``, ``cny`` or empty.
+    """
+
+    family: str
+    case: str
+    now: float | None = None
+    needed: float | None = None
+    unit: str = ""
+    pool: str = ""  # "public" or "private" (rate and scale)
+    scale: float | None = None
+
+
+def _limit_change(p: AllocationProblem, tr: TargetRow, fam: str) -> Change:
+    """The least change to the binding family ``fam`` of target ``tr`` alone on time."""
     r, k = tr.region, tr.kind
     if fam in ("hiring_limits", "private_growth"):
         pool = PRIVATE if fam == "private_growth" or tr.measure == "private_share" else "public"
         now = _share_of_base(p, r, k, pool)
         need = least_yearly_share(p, r, k, pool)
-        what = "private additions" if pool == PRIVATE else "hiring" if k != "beds" else "additions"
         if need is not None and now == now:
-            return f"{now:.0%}/yr", f"{need:.0%}/yr", f"on time only with >= {need:.0%}/yr {what}, limit {now:.0%}"
+            return Change(fam, "rate", now, need, "share_per_year", pool)
         lam = least_scale_of_all_limits(p) if fam == "hiring_limits" else None
         if lam is not None and now == now:
-            return (f"{now:.0%}/yr", f"{now * lam:.0%}/yr", f"on time only with every yearly hiring limit {lam:.2f} times "
-                    f"as high ({tr.label or k} >= {now * lam:.0%}/yr, limit {now:.0%}; the limits of related staff bind too)")
-        return "", "", "on time only with the yearly limits on additions raised for other kinds as well"
+            return Change(fam, "scale", now, now * lam, "share_per_year", pool, lam)
+        return Change(fam, "rate_other")
     if fam in ("budget_total", "budget_per_year"):
         need = solve(p.with_budget(None, None), integer=False, diagnose=False)
         if fam == "budget_total":
-            now, cny = p.budget_total, need.total_cost
-            return (f"CNY {now:,.0f}", f"CNY {cny:,.0f}",
-                    f"on time only with a plan-period budget of >= CNY {cny:,.0f}, budget CNY {now:,.0f}")
+            return Change(fam, "budget", p.budget_total, need.total_cost, "cny")
         peak = float(need.costs.groupby("year")["total_cny"].sum().max())
-        return (f"CNY {p.budget_per_year:,.0f}", f"CNY {peak:,.0f}",
-                f"on time only with a yearly budget of >= CNY {peak:,.0f}, cap CNY {p.budget_per_year:,.0f}")
-    return "", "", f"on time only without {FAMILY_WORDS[fam]}"
+        return Change(fam, "budget", p.budget_per_year, peak, "cny")
+    return Change(fam, "without")
 
 
-def least_change(p: AllocationProblem, i: int) -> tuple[str, str, str, str]:
-    """(binding limit, limit now, least change, phrase) for target ``i`` to be met on time with the others dropped."""
+def least_change(p: AllocationProblem, i: int) -> Change:
+    """The least change for target ``i`` to be met on time with the others dropped."""
     tr = p.targets[i]
     alone = replace(p, targets=(tr,))
     every = frozenset(FAMILIES)
     if feasible(alone, every):
         if p.budget_total is not None:
-            return ("budget_total",) + _limit_words(p, tr, "budget_total")
-        return "others", "", "", "on time only if the other targets give way (they compete for the same limits)"
+            return _limit_change(p, tr, "budget_total")
+        return Change("others", "others")
     for fam in PREFERENCE:
         if feasible(alone, every - {fam}):
-            return (fam,) + _limit_words(alone, tr, fam)
-    return "several", "", "", "on time only if several limits are relaxed together"
+            return _limit_change(alone, tr, fam)
+    return Change("several", "several")
 
 
 def outlook(p: AllocationProblem, plan: AllocationPlan) -> pd.DataFrame:
-    """For every target ``plan`` leaves unmet: reached value, earliest attainable year, binding limit, least change,
-    and one sentence ("nurses 3.85 per 1,000: reachable in 2027; on time only with >= 22%/yr hiring, limit 15%")."""
+    """For every target ``plan`` leaves unmet: reached value, earliest attainable year (empty when not reachable by
+    ``horizon``, the last year searched), binding limit and its least change (a :class:`Change`, one column each)."""
     att = plan.attainment
     unmet = [i for i in range(len(p.targets)) if not bool(att["met"].iloc[i])]
     if not unmet:
         return pd.DataFrame(columns=COLUMNS)
-    years = earliest_years(p, unmet)
+    years, horizon = earliest_years(p, unmet), last_year(p)
     rows = []
     for i in unmet:
         tr, a = p.targets[i], att.iloc[i]
-        fam, now, need, phrase = least_change(p, i)
-        when = f"reachable in {years[i]}" if years[i] else f"not reachable by {last_year(p)} under the same limits"
-        what = tr.expr if tr.measure == "private_share" else f"{tr.expr} {tr.unit_label}"
-        sentence = f"{tr.name} {what}: {when}; {phrase}."
-        rows.append((tr.region, tr.kind, tr.measure, tr.name, tr.expr, tr.unit_label, tr.ratio, float(a["achieved_ratio"]),
-                     years[i], fam, now, need, sentence))
+        c = least_change(p, i)
+        rows.append((tr.region, tr.kind, tr.measure, tr.name, tr.label or tr.kind, tr.expr, tr.unit_label, tr.ratio,
+                     float(a["achieved_ratio"]), years[i], horizon, c.family, c.case, c.now, c.needed, c.unit, c.pool,
+                     c.scale))
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["earliest_year"] = out["earliest_year"].astype("Int64")
     return out

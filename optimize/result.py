@@ -1,13 +1,13 @@
 """The optimizer's answer: :class:`AllocationPlan` (tidy pandas tables), read off a solved model,
-with each target's shadow price explained in words and the one weighted attainment score.
+with each target's shadow price as a :class:`Dual` record and the one weighted attainment score.
 
-Every sentence about a target is written from the plan's own ``attainment`` table, so words
-and tables cannot disagree.
+Values and kinds only: the sentences about a plan are written in ``scenarios/report/words.py`` from
+these tables, so words and tables cannot disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 
 import pandas as pd
 
@@ -15,6 +15,37 @@ from optimize.model import COST_SCALE, ModelOptions, capital_rate, running_rate,
 from optimize.problem import PRIVATE, AllocationProblem, TargetRow, gap_met
 
 TABLES = ("additions", "stocks", "ratios", "costs", "attainment", "milestones", "duals")
+
+
+@dataclass(frozen=True)
+class Dual:
+    """One shadow price, as numbers and kinds (the words are written in ``scenarios/report/words.py``).
+
+    ``dual`` is in ``unit`` per one step of the target's measure (one unit of a ratio such as one bed per 1,000,
+    one percentage point of a private share): ``cny`` (public CNY over the plan period, min-cost targets),
+    ``objective`` (weighted relative shortfall, max-attainment targets), ``cny_per_cny`` (cost saved per CNY of
+    budget) or ``points_per_cny_million`` (percentage points of weighted attainment per CNY 1 million of budget).
+    """
+
+    constraint: str  # "target" or "budget_total"
+    region: str
+    kind: str
+    dual: float
+    unit: str
+    measure: str = ""  # the target's measure: "ratio" or "private_share"
+    name: str = ""  # the target's display name (optimize.problem.TargetRow.name)
+    expr: str = ""
+    per: str = ""  # the target's unit label ("per 1,000", "share")
+    divisor: float = float("nan")  # residents per unit of the ratio (1,000 / 10,000)
+    sense: str = ""  # "floor" or "ceiling"
+    year: int = 0  # the target year
+    units: float = float("nan")  # whole units one step stands for at the target year's population (ratios)
+    met: bool = True  # the target is met (target rows)
+    unmet: int = 0  # budget rows: how many targets are unmet, of ``targets``
+    targets: int = 0
+
+
+DUAL_COLUMNS = [f.name for f in fields(Dual)]
 
 
 @dataclass
@@ -37,7 +68,7 @@ class AllocationPlan:
     * ``milestones``: region, year, kind, measure, name, expr, milestone (the straight line from the base-year
       stocks to the target), plan_line (the line the plan commits to: to the target, or for a target it cannot
       meet, to the target less its shortfall), achieved, on_track
-    * ``duals``: constraint, region, kind, dual, unit, explanation
+    * ``duals``: one row per :class:`Dual` (constraint, region, kind, dual, unit and the target it prices)
     """
 
     mode: str
@@ -123,11 +154,6 @@ def _cost_table(p: AllocationProblem, additions: pd.DataFrame, stocks: pd.DataFr
     costs["total_cny"] = costs["capital_cny"] + costs["running_cny"]
     costs["pv_cny"] = costs["total_cny"] * costs["year"].map(p.discount)
     return costs
-
-
-def format_value(value: float, measure: str, unit: str) -> str:
-    """A target's value in words: ``3.85 per 1,000`` or, for a private share, ``29.6%``."""
-    return f"{value:.1%}" if measure == "private_share" else f"{value:.3g} {unit}"
 
 
 def _measure_lookup(stocks: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -222,20 +248,16 @@ def extract_plan(p: AllocationProblem, m, opt: ModelOptions, duals: dict, whole:
     rows_dual = []
     if duals:
         for i, (tr, att) in enumerate(zip(p.targets, attainment.itertuples(index=False))):
-            rows_dual.append(_target_dual_row(p, tr, target_price(p, i, duals), opt, bool(att.met)))
+            rows_dual.append(_target_dual(p, tr, target_price(p, i, duals), opt, bool(att.met)))
         if p.budget_total is not None and "budget" in duals:
-            rows_dual.append(_budget_dual_row(p, duals.get("budget", 0.0), opt, attainment))
-    dual_df = pd.DataFrame(rows_dual, columns=["constraint", "region", "kind", "dual", "unit", "explanation"])
+            rows_dual.append(_budget_dual(p, duals.get("budget", 0.0), opt, attainment))
+    dual_df = pd.DataFrame([astuple(d) for d in rows_dual], columns=DUAL_COLUMNS)
     return AllocationPlan(
         mode=opt.mode, status="", objective=0.0, total_cost=float(costs["total_cny"].sum()), budget_total=p.budget_total,
         additions=additions, stocks=stocks, ratios=ratios, costs=costs, attainment=attainment, duals=dual_df,
         milestones=milestone_table(p, stocks, _goals(p, m)), integer=whole, present_value=float(costs["pv_cny"].sum()),
         discount_rate=p.discount_rate,
     )
-
-
-def _pv_words(p: AllocationProblem) -> str:
-    return f" (present value at {p.discount_rate:.0%} a year)" if p.discount_rate else ""
 
 
 def target_price(p: AllocationProblem, i: int, duals: dict) -> float:
@@ -249,54 +271,26 @@ def target_price(p: AllocationProblem, i: int, duals: dict) -> float:
     return price
 
 
-def _target_dual_row(p: AllocationProblem, tr: TargetRow, price: float, opt: ModelOptions, met: bool) -> tuple:
-    """One shadow-price row: ``price`` in objective units per one unit of the target's measure."""
+def _target_dual(p: AllocationProblem, tr: TargetRow, price: float, opt: ModelOptions, met: bool) -> Dual:
+    """One target's shadow price: ``price`` (objective units per one unit of the measure) per one step of the
+    measure (one unit of a ratio, one percentage point of a share), in CNY (min-cost) or weighted shortfall."""
     Y = p.target_year
-    per = tr.unit_label
-    units = p.population[tr.region, Y] / tr.divisor if tr.measure == "ratio" else None
-    name = tr.name
-    step = f"one {per}" if tr.measure == "ratio" else "one percentage point"
+    units = p.population[tr.region, Y] / tr.divisor if tr.measure == "ratio" else float("nan")
     value = abs(price) * (1.0 if tr.measure == "ratio" else 0.01)
-    if opt.mode == "min-cost":
-        cny = value * COST_SCALE
-        if cny < 1e-6:
-            text = f"The {name} target ({tr.expr} {per}) does not bind: other constraints already carry {name} past it."
-        elif tr.sense == "floor":
-            size = f" ({units:,.0f} {name})" if units is not None else ""
-            text = (f"Raising the {Y} {name} target by {step}{size}, with its yearly milestones, costs CNY {cny:,.0f} "
-                    f"more over the plan period{_pv_words(p)}.")
-        else:
-            text = f"Lowering the {Y} {name} ceiling by {step} costs CNY {cny:,.0f} more over the plan period{_pv_words(p)}."
-        return ("target", tr.region, tr.kind, cny, f"CNY per {step}", text)
-    # max-attainment: the price is in objective units (weighted relative shortfall)
-    # a short target's dual is its own weight over its ratio (its shortfall variable moves one for one): lowering it
-    # changes the measured shortfall, not the plan; a target met exactly with a positive dual holds the others back
-    if value > 1e-4 and not met:
-        text = (f"The {name} target is short: each {step} lower would shrink the weighted shortfall by {value:.4f} "
-                "(its weight over its target) without changing the plan.")
-    elif value > 1e-4:
-        text = (f"The {name} target is met exactly and binds: each {step} higher would cost the others {value:.4f} "
-                "of weighted shortfall.")
-    else:
-        text = (f"The {name} target is met with room to spare and does not hold the others back." if met else
-                f"The {name} target is short, held back by limits other than the budget.")
-    return ("target", tr.region, tr.kind, value, f"objective per {step}", text)
+    # max-attainment: a short target's dual is its own weight over its ratio (its shortfall variable moves one for
+    # one): lowering it changes the measured shortfall, not the plan; a target met exactly with a positive dual
+    # holds the others back
+    cny = opt.mode == "min-cost"
+    return Dual("target", tr.region, tr.kind, value * COST_SCALE if cny else value, "cny" if cny else "objective",
+                tr.measure, tr.name, tr.expr, tr.unit_label, tr.divisor, tr.sense, Y, units, met)
 
 
-def _budget_dual_row(p: AllocationProblem, dual: float, opt: ModelOptions, attainment: pd.DataFrame) -> tuple:
+def _budget_dual(p: AllocationProblem, dual: float, opt: ModelOptions, attainment: pd.DataFrame) -> Dual:
+    """The plan-period budget's shadow price: CNY of cost per CNY of budget (min-cost), or percentage points of
+    weighted attainment per CNY 1 million (max-attainment)."""
     unmet = int((~attainment["met"]).sum()) if len(attainment) else 0
     if opt.mode == "min-cost":
-        value = abs(dual)
-        text = ("The budget binds: every extra CNY 1 of budget saves CNY "
-                f"{value:.4f} of cost." if value > 1e-9 else "The budget does not bind: the least-cost plan fits within it.")
-        return ("budget_total", "", "", value, "CNY per CNY", text)
+        return Dual("budget_total", "", "", abs(dual), "cny_per_cny", unmet=unmet, targets=len(attainment))
     weight_sum = sum(tr.weight for tr in p.targets) or 1.0
     pp = abs(dual) / weight_sum * 100.0  # percentage points of weighted attainment per CNY 1 million
-    if pp > 1e-9:
-        text = f"Each extra CNY 1 million of budget raises the weighted attainment of the targets by {pp:.4f} percentage points."
-    elif unmet == 0:
-        text = "The budget does not bind: every target is met."
-    else:
-        text = (f"The budget does not bind, yet {unmet} of {len(attainment)} targets are unmet: other limits "
-                "(hiring, construction, staffing ratios) stop further progress, so more money would not help.")
-    return ("budget_total", "", "", pp, "attainment points per CNY 1 million", text)
+    return Dual("budget_total", "", "", pp, "points_per_cny_million", unmet=unmet, targets=len(attainment))

@@ -1,7 +1,7 @@
-"""Solve the allocation model with HiGHS in whole units; export it; diagnose infeasibility in words.
+"""Solve the allocation model with HiGHS in whole units; export it; diagnose infeasibility.
 
 ``min-cost`` meets every target at least cost; when no plan can, :class:`InfeasiblePlan`
-says in words which constraint family stands in the way and carries the best reachable
+carries a :class:`Diagnosis` (which constraint family stands in the way) and the best reachable
 plan (the same plan a pipeline falls back to, so the words and the plan agree).
 ``max-attainment`` minimises the weighted relative shortfall of the targets under the budget.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,9 +23,9 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import TerminationCondition
 
-from optimize.model import FAMILIES, FAMILY_WORDS, ModelOptions, build_model, target_scale
+from optimize.model import FAMILIES, ModelOptions, build_model, target_scale
 from optimize.problem import AllocationProblem
-from optimize.result import AllocationPlan, extract_plan, format_value
+from optimize.result import AllocationPlan, extract_plan
 
 MILP_SECONDS = 5.0  # time limit of the whole-unit solve by default; beyond it the LP plan is rounded and repaired
 REPAIR_SECONDS = 20.0
@@ -37,18 +37,63 @@ class OptimizeError(ValueError):
     """The optimizer was asked for something it cannot do (e.g. max-attainment with no budget)."""
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    """A target the best reachable plan leaves unmet: its value reached and shortfall (ratio, or share 0-1)."""
+
+    region: str
+    kind: str
+    measure: str  # "ratio" or "private_share"
+    name: str
+    expr: str
+    unit: str  # the target's unit label ("per 1,000", "share")
+    reached: float
+    short: float
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Why no plan meets every target, as kinds and numbers (the words: ``scenarios/report/words.py``).
+
+    ``case``: ``contradiction`` (the constraints fail together whatever the targets: ``family`` cannot hold with
+    ``families``), ``targets`` (``family`` is the first that cannot be kept with the targets, ``families`` also
+    enforced) or ``unknown``. ``limit`` is the limit's value in ``unit`` (``cny``: the budget or yearly cap, with
+    ``needed`` what the least-cost plan needs, its total or its peak year; ``nurses_per_physician``: the ratio floor
+    to reach by ``year``); ``shortfalls`` the best reachable plan's unmet targets.
+    """
+
+    case: str
+    family: str
+    year: int  # the target year
+    families: tuple[str, ...] = ()
+    limit: float | None = None
+    needed: float | None = None
+    unit: str = ""
+    shortfalls: tuple[Shortfall, ...] = ()
+
+    def as_dict(self) -> dict:
+        """JSON-ready."""
+        return asdict(self)
+
+
 class InfeasiblePlan(Exception):
-    """No plan meets every target under the constraints; ``str()`` explains why in words.
+    """No plan meets every target under the constraints; ``diagnosis`` says why (as a :class:`Diagnosis`).
 
     ``plan`` is the best reachable plan (max-attainment under every constraint, whole units) when
     one exists; ``best`` its unmet targets (region, kind, expr, target_ratio, best_ratio, shortfall_ratio).
+    ``str()`` is the binding family's name only; the sentences are written from ``diagnosis``.
     """
 
-    def __init__(self, message: str, culprit: str, best: pd.DataFrame | None = None, plan: AllocationPlan | None = None):
-        super().__init__(message)
-        self.culprit = culprit
+    def __init__(self, diagnosis: Diagnosis, best: pd.DataFrame | None = None, plan: AllocationPlan | None = None):
+        super().__init__(diagnosis.family)
+        self.diagnosis = diagnosis
         self.best = best
         self.plan = plan
+
+    @property
+    def culprit(self) -> str:
+        """The constraint family the diagnosis names (optimize.model.FAMILIES, or 'unknown')."""
+        return self.diagnosis.family
 
 
 def solver():
@@ -267,22 +312,21 @@ def floor_cost(p: AllocationProblem) -> float:
     return float(extract_plan(p, m, ModelOptions(mode="min-cost"), {}).total_cost)
 
 
-def reachable_lines(plan: AllocationPlan) -> tuple[pd.DataFrame, list[str]]:
-    """The unmet targets of ``plan`` as a table and one sentence each, both from its attainment table."""
+def shortfalls(plan: AllocationPlan) -> tuple[pd.DataFrame, tuple[Shortfall, ...]]:
+    """The unmet targets of ``plan`` as a table and as :class:`Shortfall` records, both from its attainment table."""
     if plan.attainment.empty:  # no targets (a plan sized by need only): nothing to list
-        return pd.DataFrame(columns=["region", "kind", "expr", "target_ratio", "best_ratio", "shortfall_ratio"]), []
+        return pd.DataFrame(columns=["region", "kind", "expr", "target_ratio", "best_ratio", "shortfall_ratio"]), ()
     att = plan.attainment[~plan.attainment["met"]]
     best = pd.DataFrame({"region": att["region"], "kind": att["kind"], "expr": att["expr"],
                          "target_ratio": att["target_ratio"], "best_ratio": att["achieved_ratio"],
                          "shortfall_ratio": att["shortfall_ratio"]}).reset_index(drop=True)
-    lines = [f"  {row.name} ({row.region}): best reachable {format_value(row.achieved_ratio, row.measure, row.unit)} "
-             f"against the target {row.expr}, short by {format_value(row.shortfall_ratio, row.measure, row.unit)}"
-             for row in att.itertuples(index=False)]
-    return best, lines
+    rows = tuple(Shortfall(row.region, row.kind, row.measure, row.name, row.expr, row.unit, float(row.achieved_ratio),
+                           float(row.shortfall_ratio)) for row in att.itertuples(index=False))
+    return best, rows
 
 
 def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
-    """Name, in words, the constraint family that makes the plan impossible.
+    """Find the constraint family that makes the plan impossible, as a :class:`Diagnosis`.
 
     First the families are added one by one with every target relaxed: a failure there
     means the constraints contradict each other whatever the targets. Otherwise they are
@@ -291,35 +335,25 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
     """
     enforced_alone, fam = _first_breaking(p, elastic=True)
     if fam is not None:
-        others = ", ".join(FAMILY_WORDS[f] for f in FAMILIES if f in enforced_alone) or "nothing else"
-        msg = (f"The constraints contradict each other, whatever the targets: {FAMILY_WORDS[fam]} cannot hold "
-               f"together with {others}.")
-        if fam == "nurse_physician_ratio" and p.nurse_physician_ratio_min is not None:
-            msg += (f" Reaching {p.nurse_physician_ratio_min:g} nurses per physician by {p.target_year} needs more "
-                    "nurses than the yearly limits on additions allow.")
-        elif fam.startswith("budget"):
-            msg += " The budget is below the cost of keeping the base-year stock (replacing staff who leave)."
-        msg += " Relax one of them in the scenario ([constraints] or [constraints.enabled])."
-        return InfeasiblePlan(msg, fam)
+        ratio = fam == "nurse_physician_ratio" and p.nurse_physician_ratio_min is not None
+        return InfeasiblePlan(Diagnosis("contradiction", fam, p.target_year,
+                                        tuple(f for f in FAMILIES if f in enforced_alone),
+                                        limit=p.nurse_physician_ratio_min if ratio else None,
+                                        unit="nurses_per_physician" if ratio else ""))
     enforced, culprit = _first_breaking(p, elastic=False)
     if culprit is None:  # should not happen: all families together were infeasible
-        return InfeasiblePlan("No plan meets every target, but no single constraint family explains it.", "unknown")
+        return InfeasiblePlan(Diagnosis("unknown", "unknown", p.target_year))
     plan = best_reachable(p)
-    best, lines = reachable_lines(plan)
-    msg = [f"No plan meets every target in {p.target_year}: {FAMILY_WORDS[culprit]} cannot be kept together with the targets"
-           + (f" (with {', '.join(sorted(enforced))} also enforced)." if enforced else ".")]
+    best, rows = shortfalls(plan)
+    limit = needed = None
     if culprit in ("budget_total", "budget_per_year"):
         # without the culprit budget (with_budget keeps a per-year cap given as None, so replace both)
         unbudgeted = replace(p, budget_total=None if culprit == "budget_total" else p.budget_total, budget_per_year=None)
         need = solve(unbudgeted, mode="min-cost", diagnose=False)
         if culprit == "budget_total":
-            msg.append(f"Meeting every target needs CNY {need.total_cost:,.0f}; the budget is CNY {p.budget_total:,.0f} "
-                       f"(short by CNY {need.total_cost - p.budget_total:,.0f}).")
+            limit, needed = p.budget_total, need.total_cost
         else:
-            peak = need.costs.groupby("year")["total_cny"].sum().max()
-            msg.append(f"The least-cost plan peaks at CNY {peak:,.0f} in one year; the yearly cap is CNY {p.budget_per_year:,.0f}.")
-    if lines:
-        msg.append("The best reachable plan under every constraint delivers:")
-        msg.extend(lines)
-    msg.append("Run with --mode max-attainment (and a --budget) for the best plan, or relax that constraint in the scenario.")
-    return InfeasiblePlan("\n".join(msg), culprit, best, plan)
+            limit, needed = p.budget_per_year, float(need.costs.groupby("year")["total_cny"].sum().max())
+    diagnosis = Diagnosis("targets", culprit, p.target_year, tuple(sorted(enforced)), limit, needed,
+                          "cny" if limit is not None else "", rows)
+    return InfeasiblePlan(diagnosis, best, plan)

@@ -123,8 +123,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "warn_unmet": ("{name}：{year}年目标 {expr} {unit}，规划可达 {achieved:.2f}，缺口 {short:,.0f} {cw}。",
                    "{name}: the {year} target {expr} {unit} is not met; the plan reaches {achieved:.2f}, {short:,.0f} short."),
     "warn_earliest": ("{name}最早可在{earliest}年达到目标。", "{name} can reach its target by {earliest} at the earliest."),
-    "warn_diagnosis": ("规划期内无法同时达成全部目标，以下为在相同约束下可达到的最优方案。原因（优化器原文）：",
-                       "No plan meets every target on time; this is the best reachable plan under the same limits. Why (optimizer's words):"),
+    "warn_diagnosis": ("规划期内无法同时达成全部目标，以下为在相同约束下可达到的最优方案。原因：",
+                       "No plan meets every target on time; this is the best reachable plan under the same limits. "
+                       "Why:"),
     "warn_culprit": ("主要制约因素：{family}。", "The binding limit: {family}."),
     "warn_occupancy": ("{year}年模拟的{what}为 {value:.0%}，低于2022年全国医院病床使用率 {limit:.0%}（国家卫健委统计公报）：新增床位可能闲置。",
                        "Simulated {what} in {year} is {value:.0%}, below the national hospital occupancy of {limit:.0%} in 2022 (NHC statistical bulletin): added beds may stand idle."),
@@ -133,9 +134,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "warn_negative": ("有 {n} 条费用为负：存量低于基年时节省的运行费用（见“费用说明”）。",
                       "{n} cost lines are negative: running cost saved where a stock falls below its base year (see 'Cost lines')."),
     "warn_none": ("全部目标按期达成，无其他提示。", "Every target is met on time; nothing else to flag."),
-    "dual": ("{year}年{name}目标每提高 1 {unit}（{units:,.0f} {cw}），规划期费用增加 {amount}。",
-             "Raising the {year} {name} target by one {unit} ({units:,.0f}) costs {amount} more over the plan period."),
-    "dual_slack": ("{name}目标（{expr} {unit}）不构成约束。", "The {name} target ({expr} {unit}) does not bind."),
     "method": ("人口：{method}法预测（出生、死亡、迁移率按每千人口计）；资源：线性规划（Pyomo/HiGHS）在满足目标与现实约束下求最低费用（或预算内最大达成）；转诊：SimPy 离散事件模拟，{reps} 次重复，随机种子 {seed}。",
                "Population: {method} projection (birth, death and migration rates per 1,000); resources: a linear programme (Pyomo/HiGHS) at least cost under the targets and realism limits (or most attainment within the budget); referrals: SimPy discrete-event simulation, {reps} replications, seed {seed}."),
     "assumptions_intro": ("下表列出方案中的每个数值及其来源（种子文件:行号）或假设依据。",
@@ -172,18 +170,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "cal_variants": ("其他方案的净迁移率（每千人）：{rates}。", "Variants' net migration (per 1,000 a year): {rates}."),
     "cal_widened": ("（已放宽以覆盖观测值）", " (widened to bracket the observations)"),
     "dual_max_short": ("{name}目标尚有缺口：{per}指标每降低1，加权缺口减少{value:.4f}（其权重除以目标值），规划本身不变。",
-                       "The {name} target is short: each one {per} lower would shrink the weighted shortfall by {value:.4f} (its weight over its target) without changing the plan."),
+                       "The {name} target is short: each {step} lower would shrink the weighted shortfall by "
+                       "{value:.4f} (its weight over its target) without changing the plan."),
     "dual_max_exact": ("{name}目标恰好达到且起约束作用：{per}指标每提高1，其他目标的加权缺口增加{value:.4f}。",
-                       "The {name} target is met exactly and binds: each one {per} higher would cost the others {value:.4f} of weighted shortfall."),
-    "dual_max_met": ("{name}目标已达到且有余量，不制约其他目标。", "The {name} target is met with room to spare and does not hold the others back."),
+                       "The {name} target is met exactly and binds: each {step} higher would cost the others "
+                       "{value:.4f} of weighted shortfall."),
+    "dual_max_met": ("{name}目标已达到且有余量，不制约其他目标。",
+                     "The {name} target is met with room to spare and does not hold the others back."),
+    "share_per": ("占比（百分点）", "share (percentage points)"),
+    "target_name": ("{res}", "{name}"), "target_name_share": ("{res}（社会办医占比）", "{name}"),
     "look_when": ("{year}年可达到", "reachable in {year}"),
     "look_never": ("在相同约束下到{year}年仍无法达到", "not reachable by {year} under the same limits"),
-    "look_rate": ("按期达到需每年新增不低于{need}（现限{now}）", "on time only with >= {need} a year, limit {now}"),
-    "look_budget": ("按期达到需{family}不低于{need}（现为{now}）", "on time only with a {family} of >= {need}, now {now}"),
-    "look_without": ("按期达到需放开：{family}", "on time only without: {family}"),
+    "look_rate": ("按期达到需每年新增不低于{need}（现限{now}）", "on time only with >= {need}/yr {what}, limit {now}"),
+    "look_without": ("按期达到需放开：{family}", "on time only without {family}"),
     "look_others": ("按期达到需其他目标让步（它们共用同样的限制）", "on time only if the other targets give way (they compete for the same limits)"),
     "look_several": ("按期达到需同时放宽多项限制", "on time only if several limits are relaxed together"),
     "look_sentence": ("{target}：{when}；{change}。", "{target}: {when}; {change}."),
+    "look_target": ("{name} {expr}", "{name} {expr} {unit}"), "look_target_share": ("{name} {expr}", "{name} {expr}"),
     "mc_joint": ("在{n:,}个抽样情景（随机种子{seed}）中，本规划在{p:.0%}的情景下达到{year}年全部目标。",
                  "Over {n:,} drawn futures (seed {seed}), the plan meets every {year} target in {p:.0%} of them."),
     "mc_target": ("{target}：{p:.0%}的情景达标（±{se:.1%}）。", "{target}: met in {p:.0%} of futures (± {se:.1%})."),
@@ -201,6 +204,124 @@ TEXT: dict[str, tuple[str, str]] = {
     "mc_over_budget": ("这超出预算{budget}。", "That is above the budget of {budget}."),
     "mc_share_tenths": ("每10个情景中的{k}个", "{k} of 10 futures"), "mc_share_pct": ("{p:.0%}的情景", "{p:.0%} of futures"),
     "targets_differ": ("目标与基准不同：{diff}", "targets differ from the base: {diff}"),
+    # page headings and notes (scenarios.report.html), chart legends, the workbook
+    "html_lang": ("zh-CN", "en"), "region_title": ("{region}：{title}", "{region}: {title}"),
+    "uncertainty_title": ("{region}：{year}年规划的不确定性", "{region}: uncertainty of the {year} plan"),
+    "base_head": ("基年 {year}：观测值与推算值", "Base year {year}: observed and projected figures"),
+    "base_note": ("kind：observed = 公开发布的数据（注明出处）；projected = healthsim 推算（人口：校准后的预测；"
+                  "存量：上一规划的结果）；base = 情景自身的基年数据。",
+                  "kind: observed = a published figure (cited); projected = derived by healthsim (population: the "
+                  "calibrated projection; stocks: the previous plan's result); base = the scenario's own base-year "
+                  "figure."),
+    "cal_head": ("人口预测按观测年份校准", "Population calibrated to observed years"),
+    "outlook_head": ("未达标目标：最早可达年份与按期达标所需的最小调整",
+                     "Unmet targets: the earliest year, and the least change to meet them on time"),
+    "outlook_note": ("在相同约束下把规划期延长至2035年（人口取自预测，规划期预算按年数折算）求最早达标年份；"
+                     "按期达标所需为约束最紧的限制的最小调整。",
+                     "The horizon is extended year by year to 2035 under the same limits (population from the "
+                     "projection, a plan-period budget pro rata); the least change resizes the limit that binds."),
+    "milestones_head": ("年度目标（逐年达到值，括号内为直线路径）",
+                        "Yearly milestones (年度目标): value reached (straight-line milestone)"),
+    "milestones_note": ("直线路径：从基年值到目标（未能达标的目标：到规划承诺的可达值）。",
+                        "The straight line from the base-year value to the target (for a target the plan cannot meet, "
+                        "to the value it commits to)."),
+    "observed": ("观测值", "observed"),
+    "unc_head": ("不确定性：规划达标的可能性", "Uncertainty: how likely the plan is to meet its targets"),
+    "unc_median": ("抽样中位数", "median of the draws"), "unc_medium": ("中方案", "medium projection"),
+    "unc_this_plan": ("本规划", "this plan"),
+    "unc_least_cost": ("该情形下达标的最低费用", "least cost of the targets in that future"),
+    "unc_draws": ("抽样数", "draws"), "unc_cost_axis": ("规划期公共投入（亿元）", "plan-period public cost (亿元)"),
+    "unc_robust": ("稳健规划 ({share:.0%})", "robust plan ({share:.0%})"),
+    "unc_prob_axis": ("达标概率（%）", "% of futures"),
+    "unc_title_fan": ("常住人口：{draws:,}次抽样的P10-P90区间",
+                      "Resident population over {draws:,} drawn futures (P10-P90)"),
+    "unc_title_cost": ("规划期公共投入的分布", "Plan-period public cost over the draws"),
+    "unc_title_probability": ("{year}年各目标的达标概率", "Probability of meeting each {year} target"),
+    "wan_column": ("{name}（{unit}）", "{name} ({unit})"),
+    "compare_share_name": ("{name}（社会办医占比）", "{name} (private share)"),
+    "compare_expr": ("{expr}（{nature}）", "{expr} ({nature})"),
+    # a probability row's target (scenarios.report.words.target_text)
+    "need_word": ("{res}需求", "{res} needed"), "need_target": ("{word} {expr}{cw}", "{word} {expr}{cw}"),
+    "share_target": ("社会办医院{res}占比 {expr}", "{name} {expr}"),
+    "numeric_target": ("{per}{res} {expr}", "{name} {expr} {per}"),
+    "growth_target": ("{res} {expr}（{per}{ratio:.2f}）", "{name} {expr} ({ratio:.2f} {per})"),
+    "list_sep": ("、", ", "),
+    # disinvestment (scenarios.report.words.disinvestment_words)
+    "disinvest": ("已允许缩减：床位或人员可低于基年存量。{cuts}{lines}",
+                  "Disinvestment is on: pools of beds or staff may fall below their base-year stock.{cuts}{lines}"),
+    "disinvest_cuts": ("缩减{items}。", " It cuts {items}."),
+    "disinvest_item": ("{name}{units:,.0f}{cw}", "{units:,.0f} {name}"),
+    "disinvest_lines": ("有{n}条运行费用为负：存量低于基年时的节省（未补充自然减员或缩减）。",
+                        " {n} running-cost lines are negative: savings on stock held below the base year "
+                        "(leavers not replaced, or cuts)."),
+    # shadow prices (scenarios.report.words.dual_words): {step} one unit of a ratio or one percentage point
+    "step_ratio": (" 1 {unit}", "one {unit}"), "step_point": (" 1 个百分点", "one percentage point"),
+    "dual_size": ("（{units:,.0f} {cw}）", " ({units:,.0f} {name})"),
+    "dual_pv": ("（按年折现率{rate:.0%}计现值）", " (present value at {rate:.0%} a year)"),
+    "dual": ("{year}年{name}目标每提高{step}{size}，规划期费用增加 {amount}{pv}。",
+             "Raising the {year} {name} target by {step}{size}, with its yearly milestones, costs {amount} more over "
+             "the plan period{pv}."),
+    "dual_ceiling": ("{year}年{name}上限每降低{step}，规划期费用增加 {amount}{pv}。",
+                     "Lowering the {year} {name} ceiling by {step} costs {amount} more over the plan period{pv}."),
+    "dual_slack": ("{name}目标（{expr} {unit}）不构成约束。",
+                   "The {name} target ({expr} {per}) does not bind: other constraints already carry {name} past it."),
+    "dual_max_unpriced": ("{name}目标尚有缺口，受预算以外的其他限制制约。",
+                          "The {name} target is short, held back by limits other than the budget."),
+    "budget_binds": ("预算起约束作用：预算每增加1元，费用节省{value:.4f}元。",
+                     "The budget binds: every extra CNY 1 of budget saves CNY {value:.4f} of cost."),
+    "budget_slack": ("预算不构成约束：最低费用方案在预算以内。",
+                     "The budget does not bind: the least-cost plan fits within it."),
+    "budget_points": ("预算每增加100万元，各目标的加权达成率提高{value:.4f}个百分点。",
+                      "Each extra CNY 1 million of budget raises the weighted attainment of the targets by {value:.4f} "
+                      "percentage points."),
+    "budget_all_met": ("预算不构成约束：全部目标均已达成。", "The budget does not bind: every target is met."),
+    "budget_unmet": ("预算不构成约束，但{n}项目标中有{unmet}项未达成：其他限制（招聘、建设、人员配比）阻碍进一步改善，"
+                     "增加投入无济于事。",
+                     "The budget does not bind, yet {unmet} of {n} targets are unmet: other limits (hiring, "
+                     "construction, staffing ratios) stop further progress, so more money would not help."),
+    "dual_unit_cny": ("元/{step}", "CNY per {step}"),
+    "dual_unit_objective": ("目标函数值/{step}", "objective per {step}"),
+    "dual_unit_cny_per_cny": ("元/元", "CNY per CNY"),
+    "dual_unit_points_per_cny_million": ("达成率百分点/百万元", "attainment points per CNY 1 million"),
+    # the infeasibility diagnosis (scenarios.report.words.diagnosis_words)
+    "diag_contradiction": ("约束之间相互矛盾（与目标无关）：{family}无法与{others}同时满足。",
+                           "The constraints contradict each other, whatever the targets: {family} cannot hold together "
+                           "with {others}."),
+    "diag_nothing_else": ("其余约束", "nothing else"), "diag_join": ("、", ", "),
+    "diag_nurse": ("到{year}年达到每名医师{ratio:g}名护士，所需护士超过年度新增上限。",
+                   " Reaching {ratio:g} nurses per physician by {year} needs more nurses than the yearly limits on "
+                   "additions allow."),
+    "diag_budget_floor": ("预算低于维持基年存量（补充自然减员）的费用。",
+                          " The budget is below the cost of keeping the base-year stock (replacing staff who leave)."),
+    "diag_relax": ("请在方案中放宽其中一项（[constraints] 或 [constraints.enabled]）。",
+                   " Relax one of them in the scenario ([constraints] or [constraints.enabled])."),
+    "diag_unknown": ("没有能达成全部目标的规划，但无法归因于单一约束。",
+                     "No plan meets every target, but no single constraint family explains it."),
+    "diag_targets": ("{year}年无法达成全部目标：{family}与目标无法同时满足{also}",
+                     "No plan meets every target in {year}: {family} cannot be kept together with the targets{also}"),
+    "diag_also": ("（同时施加：{families}）。", " (with {families} also enforced)."), "diag_end": ("。", "."),
+    "diag_budget_total": ("达成全部目标需{need}；预算为{budget}（缺口{short}）。",
+                          "Meeting every target needs {need}; the budget is {budget} (short by {short})."),
+    "diag_budget_per_year": ("最低费用方案的年度峰值为{peak}；年度上限为{cap}。",
+                             "The least-cost plan peaks at {peak} in one year; the yearly cap is {cap}."),
+    "diag_best": ("在全部约束下可达到的最优方案：", "The best reachable plan under every constraint delivers:"),
+    "diag_short": ("  {name}（{region}）：最优可达 {value}，目标 {expr}，缺口 {short}",
+                   "  {name} ({region}): best reachable {value} against the target {expr}, short by {short}"),
+    "diag_next": ("可用 --mode max-attainment（并给出 --budget）求最优方案，或在方案中放宽该约束。",
+                  "Run with --mode max-attainment (and a --budget) for the best plan, or relax that constraint in the "
+                  "scenario."),
+    # the unmet-target outlook (scenarios.report.words.outlook_words)
+    "look_scale": ("按期达到需每年新增不低于{need}（现限{now}）",
+                   "on time only with every yearly hiring limit {scale:.2f} times as high ({label} >= {need}/yr, "
+                   "limit {now}; the limits of related staff bind too)"),
+    "look_rate_other": ("按期达到需同时提高其他资源的年度新增上限",
+                        "on time only with the yearly limits on additions raised for other kinds as well"),
+    "look_budget_total": ("按期达到需{family}不低于{need}（现为{now}）",
+                          "on time only with a plan-period budget of >= {need}, budget {now}"),
+    "look_budget_per_year": ("按期达到需{family}不低于{need}（现为{now}）",
+                             "on time only with a yearly budget of >= {need}, cap {now}"),
+    "what_private": ("社会办新增", "private additions"), "what_hiring": ("招聘", "hiring"),
+    "what_additions": ("新增", "additions"), "per_year": ("{share:.0%}/年", "{share:.0%}/yr"),
 }
 
 # Constraint families of the allocation model (optimize.model.FAMILIES), as a planner names them.
@@ -219,6 +340,42 @@ FAMILY_NAMES: dict[str, tuple[str, str]] = {
     "budget_per_year": ("年度预算上限", "yearly budget cap"),
     "budget_total": ("规划期预算", "plan-period budget"),
     "others": ("其他目标让步", "the other targets giving way"), "several": ("多项限制同时放宽", "several limits relaxed together"),
+}
+
+# The constraint families as a sentence names them (the infeasibility diagnosis, the outlook).
+FAMILY_WORDS: dict[str, tuple[str, str]] = {
+    "no_decline": ("存量不减",
+                   "no pool of beds or staff may fall below its base-year stock (disinvestment is off)"),
+    "subsets": ("子类计入上级（全科、中医计入医师）",
+                "subsets (GPs, TCM physicians) are counted inside their parent kind"),
+    "hiring_limits": ("年度新增上限（培养与建设能力）",
+                      "the yearly limits on additions (training pipeline and construction capacity)"),
+    "private_growth": ("社会办医年增长上限", "the yearly limit on private (社会办医) additions"),
+    "nurse_physician_ratio": ("医护比下限", "the nurse-to-physician ratio floor"),
+    "hospital_nurses_per_bed": ("医院床护比下限", "the floor on nurses per hospital bed"),
+    "gp_primary_share": ("全科医生在基层的比例", "the share of GPs that must work in primary care"),
+    "primary_share_band": ("基层占比变动幅度", "the band on each resource's primary-care share"),
+    "milestones": ("年度目标线", "the yearly milestones (a straight line from the base year to each target)"),
+    "capital_smoothing": ("年度投资平滑", "the cap on any one year's share of the plan's capital spending"),
+    "floors": ("需求下限",
+               "the floors on beds and staff from projected need (and the simulated service standards)"),
+    "budget_per_year": ("年度预算上限", "the yearly budget cap"),
+    "budget_total": ("规划期预算", "the plan-period budget"),
+}
+
+# Column headers of the tables written on the page (fields as in TEXT).
+HEADERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "outlook": (("目标", "目标值", "{year}年可达", "最早达到年份", "制约因素", "现行限制", "按期达到所需"),
+                ("target", "expr", "reached {year}", "earliest year", "binding limit", "limit", "needed on time")),
+    "probability": (("目标", "性质", "本规划达标概率", "±（95%）", "稳健规划（{share}）"),
+                    ("target", "nature", "this plan", "± (95%)", "robust plan ({share})")),
+    "uncertainty_parts": (("达标概率", "费用（亿元）", "抽样假设"),
+                          ("Probabilities", "Cost (CNY 100 million, 亿元)", "Assumptions of the draws")),
+    "uncertainty_cost": (("费用", "均值", "10%分位", "中位数", "90%分位"), ("measure", "mean", "P10", "median", "P90")),
+    "uncertainty_cost_wan": (("费用", "均值（万元）", "10%分位（万元）", "中位数（万元）", "90%分位（万元）"),
+                             ("measure", "mean (CNY 10k)", "P10 (CNY 10k)", "median (CNY 10k)", "P90 (CNY 10k)")),
+    "uncertainty_assumptions": (("输入", "分布", "5%分位", "中位数", "95%分位", "依据"),
+                                ("input", "distribution", "P5", "median", "P95", "source or assumption")),
 }
 
 STAGES: dict[str, tuple[str, str]] = {
@@ -287,6 +444,17 @@ class Labels:
         """A constraint family's name (``hiring_limits`` -> 年度新增上限（培养与建设能力）)."""
         return self._get(FAMILY_NAMES, name)
 
+    def family_words(self, name: str) -> str:
+        """A constraint family as a sentence names it (``hiring_limits`` -> the yearly limits on additions ...)."""
+        return self._get(FAMILY_WORDS, name)
+
+    def unit_label(self, label: str) -> str:
+        """An engine's unit label (``per 1,000``, ``share``) in this language (每千人口; empty for a share)."""
+        if label == "share":
+            return ""
+        key = next((k for k, pair in VALUES.items() if k.startswith("per_") and pair[1] == label), None)
+        return self._get(VALUES, key) if key else label
+
     def stage(self, name: str) -> str:
         return self._get(STAGES, name)
 
@@ -295,6 +463,27 @@ class Labels:
 
     def text(self, key: str, **fields: object) -> str:
         return TEXT[key][self._i].format(**fields)
+
+    def headers(self, name: str, **fields: object) -> list[str]:
+        """The column headers of table ``name`` (:data:`HEADERS`), with ``fields`` filled in."""
+        return [h.format(**fields) for h in HEADERS[name][self._i]]
+
+    def region(self, region) -> str:
+        """A region's name: ``name_cn`` in Chinese, ``name`` in English."""
+        return region.name_cn if self.lang == "zh" else region.name
+
+    def plan_mode(self, mode: str, note: str) -> str:
+        """How the plan was solved: the mode's name in Chinese, the run's English ``note`` in English."""
+        return self.value(mode) if self.lang == "zh" else note
+
+    def family_code(self, name: str) -> str:
+        """A constraint family in a list of those also enforced: its code in English (``hiring_limits``), its
+        name in Chinese."""
+        return self.family(name) if self.lang == "zh" else name
+
+    def money(self, amount: float) -> str:
+        """An amount of CNY in a sentence: :meth:`cny` in Chinese, ``CNY 1,234,567`` in English."""
+        return self.cny(amount) if self.lang == "zh" else f"CNY {amount:,.0f}"
 
     def cny(self, amount: float) -> str:
         """An amount of CNY as planners write it: 亿元 from 1亿, else 万元 (zh); CNY million / 100 million (en)."""

@@ -43,7 +43,7 @@ def fig_population(r: PipelineResult, L: Labels) -> go.Figure:
         obs = table[table["kind"] == "observed"].drop_duplicates("year")
         if len(obs):
             fig.add_trace(go.Scatter(x=obs["year"], y=obs["population"] / 1e4, mode="markers",
-                                     name="观测值" if L.lang == "zh" else "observed",
+                                     name=L.text("observed"),
                                      marker=dict(symbol="diamond", size=11, color="black")))
     return _layout(fig, L, L.text("axis_persons_10k"))
 

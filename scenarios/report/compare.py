@@ -40,9 +40,8 @@ def _rows_for(rec: RunRecord, L: Labels) -> dict[str, object]:
     for row in t["attainment"].itertuples(index=False):
         name = L.resource(row.kind)
         if getattr(row, "measure", "ratio") == "private_share":  # a second target on the same kind (社会办医占比)
-            name = f"{name}（社会办医占比）" if L.lang == "zh" else f"{name} (private share)"
-        out[f"{name} {L.column('expr')}"] = f"{row.expr}（{L.value(row.nature)}）" if L.lang == "zh" \
-            else f"{row.expr} ({L.value(row.nature)})"
+            name = L.text("compare_share_name", name=name)
+        out[f"{name} {L.column('expr')}"] = L.text("compare_expr", expr=row.expr, nature=L.value(row.nature))
         out[L.text("att_of", name=name)] = f"{float(row.attainment) * 100:.1f}%"
     out[L.text("score")] = f"{float(s['attainment_score']) * 100:.1f}%"
     for kpi, v in (s.get("referral_last_year") or {}).items():
@@ -99,7 +98,7 @@ def write_comparison(records: list[RunRecord], out_dir: str | Path, lang: str | 
             + f"<h2>{esc(L.text('compare_diff'))}</h2>{changed}<h2>{esc(L.text('compare_table'))}</h2>{side}"
             + f'<p class="note">{esc(L.text("footer"))}</p>')
     face, _ = font_face_css(html.unescape(body))
-    page = (f'<!DOCTYPE html><html lang="{"zh-CN" if L.lang == "zh" else "en"}"><head><meta charset="utf-8">'
+    page = (f'<!DOCTYPE html><html lang="{L.text("html_lang")}"><head><meta charset="utf-8">'
             f"<title>healthsim compare</title><style>{face}{CSS % FONT_STACK}</style></head><body>{body}</body></html>")
     written.append(atomic_write(out / "compare.html", lambda p: p.write_text(page, encoding="utf-8")))
     return written

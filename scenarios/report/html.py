@@ -24,10 +24,11 @@ from scenarios.provenance import provenance_rows
 from scenarios.report.charts import fig_sweep, report_figures
 from scenarios.report.fonts import FONT_STACK, font_face_css
 from scenarios.report.words import (
-    _amount,
     _target_name,
     cost_words,
-    dual_sentences,
+    diagnosis_words,
+    dual_words,
+    limit_text,
     probability_display,
     target_text,
     uncertainty_words,
@@ -140,12 +141,9 @@ def outlook_table(r: PipelineResult, L: Labels) -> str:
         return ""
     rows = [[_target_name(row, L), row.expr, _fmt_measure(row.reached_ratio, row.measure, 3),
              "–" if pd.isna(row.earliest_year) else str(row.earliest_year), L.family(row.binding_limit),
-             _amount(row.limit_now, L) if row.limit_now else "–", _amount(row.needed, L) if row.needed else "–"]
+             limit_text(row.limit_now, row.limit_unit, L) or "–", limit_text(row.needed, row.limit_unit, L) or "–"]
             for row in look.itertuples(index=False)]
-    header = (["目标", "目标值", f"{r.scenario.target_year}年可达", "最早达到年份", "制约因素", "现行限制", "按期达到所需"]
-              if L.lang == "zh" else
-              ["target", "expr", f"reached {r.scenario.target_year}", "earliest year", "binding limit", "limit", "needed on time"])
-    return html_table(header, rows, table_id="outlook")
+    return html_table(L.headers("outlook", year=r.scenario.target_year), rows, table_id="outlook")
 
 
 def first_screen(r: PipelineResult, L: Labels) -> str:
@@ -161,8 +159,8 @@ def first_screen(r: PipelineResult, L: Labels) -> str:
     warns = warnings(r, L) or [L.text("warn_none")]
     culprit = getattr(r, "culprit", None)
     lead = (L.text("warn_culprit", family=L.family(culprit)) + " " if culprit in FAMILY_NAMES else "") + L.text("warn_diagnosis")
-    diag = f'<p class="note">{esc(lead)}</p><pre>{esc(r.diagnosis)}</pre>' if r.diagnosis else ""
-    head = (f'<h1>{esc(L.text("title", region=s.region.name_cn if L.lang == "zh" else s.region.name, first=s.base_year + 1, last=s.target_year))}</h1>'
+    diag = f'<p class="note">{esc(lead)}</p><pre>{esc(diagnosis_words(r.diagnosis, L))}</pre>' if r.diagnosis else ""
+    head = (f'<h1>{esc(L.text("title", region=L.region(s.region), first=s.base_year + 1, last=s.target_year))}</h1>'
             f'<p class="note">{esc(L.text("scenario_line", id=s.id, variant=L.value(r.options.variant), mode=L.value(p.mode)))}</p>')
     left = (f'<h2>{esc(L.text("plan_heading"))}</h2>{plan_table(p.additions, L)}'
             f'<p class="note">{esc(L.text("rounded"))}</p>'
@@ -175,7 +173,7 @@ def first_screen(r: PipelineResult, L: Labels) -> str:
 def method_section(r: PipelineResult, L: Labels, font_note: str) -> str:
     s, o, esc = r.scenario, r.options, html.escape
     text = L.text("method", method=L.method(r.projection.method), reps=o.replications, seed=o.seed)
-    duals = "".join(f"<li>{esc(t)}</li>" for t in dual_sentences(r, L))
+    duals = "".join(f"<li>{esc(t)}</li>" for t in dual_words(r.plan, L))
     rows = provenance_rows(s)
     table = html_table([L.column(c) for c in rows.columns], rows.fillna("").values.tolist(), cls="wide")
     return (f'<h2>{esc(L.text("method_heading"))}</h2><p>{esc(text)}</p><ul>{duals}</ul>{font_note}'
@@ -207,38 +205,26 @@ def base_section(r: PipelineResult, L: Labels) -> str:
     """Which base-year figures are observed and which projected, and the calibration of the population."""
     esc, parts = html.escape, []
     if getattr(r, "base_figures", None) is not None:
-        head = (f"基年 {r.scenario.base_year}：观测值与推算值" if L.lang == "zh"
-                else f"Base year {r.scenario.base_year}: observed and projected figures")
-        note = ("kind：observed = 公开发布的数据（注明出处）；projected = healthsim 推算（人口：校准后的预测；"
-                "存量：上一规划的结果）；base = 情景自身的基年数据。" if L.lang == "zh" else
-                "kind: observed = a published figure (cited); projected = derived by healthsim (population: the "
-                "calibrated projection; stocks: the previous plan's result); base = the scenario's own base-year figure.")
+        head, note = L.text("base_head", year=r.scenario.base_year), L.text("base_note")
         parts.append(f'<h2>{esc(head)}</h2><p class="note">{esc(note)}</p>{_frame_table(r.base_figures, 2)}')
     cal = getattr(r, "calibration", None)
     lines = cal.describe(L) if cal else []
     if lines:
-        head = "人口预测按观测年份校准" if L.lang == "zh" else "Population calibrated to observed years"
+        head = L.text("cal_head")
         parts.append(f'<h2>{esc(head)}</h2><ul>{"".join(f"<li>{esc(t)}</li>" for t in lines)}</ul>')
     return "".join(parts)
 
 
 def plan_sections(r: PipelineResult, L: Labels) -> str:
     """Unmet targets (when, and what it would take on time) and the yearly milestones."""
-    esc, zh = html.escape, L.lang == "zh"
-    parts = []
+    esc, parts = html.escape, []
     look = outlook_table(r, L)
     if look:
-        head = "未达标目标：最早可达年份与按期达标所需的最小调整" if zh else "Unmet targets: the earliest year, and the least change to meet them on time"
-        note = ("在相同约束下把规划期延长至2035年（人口取自预测，规划期预算按年数折算）求最早达标年份；按期达标所需为约束最紧的限制的最小调整。"
-                if zh else "The horizon is extended year by year to 2035 under the same limits (population from the projection, "
-                "a plan-period budget pro rata); the least change resizes the limit that binds.")
+        head, note = L.text("outlook_head"), L.text("outlook_note")
         parts.append(f'<h2>{esc(head)}</h2><p class="note">{esc(note)}</p>{look}')
     ms = milestones_table(r.plan, L)
     if ms:
-        head = "年度目标（逐年达到值，括号内为直线路径）" if zh else "Yearly milestones (年度目标): value reached (straight-line milestone)"
-        note = ("直线路径：从基年值到目标（未能达标的目标：到规划承诺的可达值）。" if zh else
-                "The straight line from the base-year value to the target (for a target the plan cannot meet, "
-                "to the value it commits to).")
+        head, note = L.text("milestones_head"), L.text("milestones_note")
         parts.append(f'<h2>{esc(head)}</h2><p class="note">{esc(note)}</p>{ms}')
     return "".join(parts)
 
@@ -256,8 +242,8 @@ def write_report(r: PipelineResult, path: str | Path, lang: str | None = None) -
                                               [t for t, _ in figs], [f for _, f in figs] + unc_figs))
     font_note = "" if embedded else f'<p class="note bad">{html.escape(L.text("font_missing"))}</p>'
     s = r.scenario
-    body = f"""<!DOCTYPE html><html lang="{'zh-CN' if L.lang == 'zh' else 'en'}"><head><meta charset="utf-8">
-<title>healthsim: {html.escape(s.region.name_cn if L.lang == 'zh' else s.region.name)}</title>
+    body = f"""<!DOCTYPE html><html lang="{L.text('html_lang')}"><head><meta charset="utf-8">
+<title>healthsim: {html.escape(L.region(s.region))}</title>
 <style>{face}{CSS % FONT_STACK}</style></head><body>
 {top}{base_section(r, L)}<h2>{html.escape(L.text("charts_heading"))}</h2>{''.join(charts)}
 {unc}
@@ -310,32 +296,31 @@ def uncertainty_figures(u: UncertaintyResult, L: Labels | None = None) -> dict[s
     ``cost`` (distribution of the plan's cost, and of the least cost per draw when solved, 亿元) and
     ``probability`` (of meeting each target: the plan, and the robust plan when there is one)."""
     L = L or Labels("zh")
-    zh = L.lang == "zh"
     fan = u.fan
     f1 = go.Figure([
         go.Scatter(x=fan["year"], y=fan["p90"] / 1e4, mode="lines", line=dict(width=0), showlegend=False,
                    name="P90"),
         go.Scatter(x=fan["year"], y=fan["p10"] / 1e4, mode="lines", line=dict(width=0), fill="tonexty",
                    fillcolor="rgba(31,119,180,0.25)", name="P10-P90"),
-        go.Scatter(x=fan["year"], y=fan["p50"] / 1e4, mode="lines", name="抽样中位数" if zh else "median of the draws"),
+        go.Scatter(x=fan["year"], y=fan["p50"] / 1e4, mode="lines", name=L.text("unc_median")),
         go.Scatter(x=fan["year"], y=fan["medium"] / 1e4, mode="lines", line=dict(dash="dash"),
-                   name=L.value("medium") if zh else "medium projection"),
+                   name=L.text("unc_medium")),
     ])
     _uncertainty_layout(f1, L, L.text("axis_persons_10k"), L.text("axis_year"))
-    f2 = go.Figure([go.Histogram(x=u.draws["plan_cost_cny"] / 1e8, name="本规划" if zh else "this plan", opacity=0.6)])
+    f2 = go.Figure([go.Histogram(x=u.draws["plan_cost_cny"] / 1e8, name=L.text("unc_this_plan"), opacity=0.6)])
     if "least_cost_cny" in u.draws:
         f2.add_trace(go.Histogram(x=u.draws["least_cost_cny"] / 1e8, opacity=0.6,
-                                  name="该情形下达标的最低费用" if zh else "least cost of the targets in that future"))
-    _uncertainty_layout(f2, L, "抽样数" if zh else "draws", "规划期公共投入（亿元）" if zh else "plan-period public cost (亿元)")
+                                  name=L.text("unc_least_cost")))
+    _uncertainty_layout(f2, L, L.text("unc_draws"), L.text("unc_cost_axis"))
     f2.update_layout(barmode="overlay")
     p = u.probabilities
     names = [target_text(row, L, unit=False) for row in p.itertuples(index=False)]
-    f3 = go.Figure([go.Bar(x=names, y=p["probability"] * 100, name="本规划" if zh else "this plan",
+    f3 = go.Figure([go.Bar(x=names, y=p["probability"] * 100, name=L.text("unc_this_plan"),
                            error_y=dict(type="data", array=1.96 * p["std_error"] * 100))])
     if "robust_probability" in p:
         f3.add_trace(go.Bar(x=names, y=p["robust_probability"] * 100,
-                            name=f"{'稳健规划' if zh else 'robust plan'} ({u.options.share:.0%})"))
-    _uncertainty_layout(f3, L, "达标概率（%）" if zh else "% of futures", None)
+                            name=L.text("unc_robust", share=u.options.share)))
+    _uncertainty_layout(f3, L, L.text("unc_prob_axis"), None)
     f3.update_layout(yaxis_range=[0, 105], barmode="group")
     return {"fan": f1, "cost": f2, "probability": f3}
 
@@ -350,26 +335,21 @@ def _uncertainty_layout(fig: go.Figure, L: Labels, y_title: str, x_title: str | 
 
 def uncertainty_titles(u: UncertaintyResult, L: Labels) -> dict[str, str]:
     """Headings of the uncertainty charts, in the report's language."""
-    if L.lang == "zh":
-        return {"fan": f"常住人口：{u.options.draws:,}次抽样的P10-P90区间", "cost": "规划期公共投入的分布",
-                "probability": f"{u.target_year}年各目标的达标概率"}
-    return {"fan": f"Resident population over {u.options.draws:,} drawn futures (P10-P90)",
-            "cost": "Plan-period public cost over the draws", "probability": f"Probability of meeting each {u.target_year} target"}
+    return {"fan": L.text("unc_title_fan", draws=u.options.draws), "cost": L.text("unc_title_cost"),
+            "probability": L.text("unc_title_probability", year=u.target_year)}
 
 
 def uncertainty_section(u: UncertaintyResult, L: Labels | None = None,
                         include_plotlyjs: bool = False) -> tuple[str, list[go.Figure]]:
     """The report's uncertainty section (HTML) and its figures: the result in words, the charts, the tables."""
     L = L or Labels("zh")
-    esc, zh = html.escape, L.lang == "zh"
+    esc = html.escape
     figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
     words = "".join(f"<li>{esc(w)}</li>" for w in uncertainty_words(u, L))
     charts = [f"<h3>{esc(titles[name])}</h3>" + fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs and i == 0,
                                                            div_id=f"uncertainty_{name}")
               for i, (name, fig) in enumerate(figs.items())]
-    head = "不确定性：规划达标的可能性" if zh else "Uncertainty: how likely the plan is to meet its targets"
-    sub = ("达标概率", "费用（亿元）", "抽样假设") if zh else ("Probabilities", "Cost (CNY 100 million, 亿元)",
-                                                     "Assumptions of the draws")
+    head, sub = L.text("unc_head"), L.headers("uncertainty_parts")
     body = (f"<h2>{esc(head)}</h2><ul>{words}</ul>{''.join(charts)}"
             f"<h3>{sub[0]}</h3>{_uncertainty_probability_table(u, L)}<h3>{sub[1]}</h3>{_uncertainty_cost_table(u, L)}"
             f"<h3>{sub[2]}</h3>{_uncertainty_assumption_table(u, L)}")
@@ -384,20 +364,15 @@ def _uncertainty_probability_table(u: UncertaintyResult, L: Labels) -> str:
 
 
 def _uncertainty_cost_table(u: UncertaintyResult, L: Labels) -> str:
-    zh = L.lang == "zh"
-    c = u.cost_summary
-    out = pd.DataFrame({("费用" if zh else "measure"): [L.value(m) for m in c["measure"]]})
-    for col, zh_name, en_name in (("mean_cny", "均值", "mean"), ("p10_cny", "10%分位", "P10"),
-                                  ("p50_cny", "中位数", "median"), ("p90_cny", "90%分位", "P90")):
-        out[zh_name if zh else en_name] = [f"{v / 1e8:,.2f}" for v in c[col]]
+    c, heads = u.cost_summary, L.headers("uncertainty_cost")
+    out = pd.DataFrame({heads[0]: [L.value(m) for m in c["measure"]]})
+    for col, name in zip(("mean_cny", "p10_cny", "p50_cny", "p90_cny"), heads[1:]):
+        out[name] = [f"{v / 1e8:,.2f}" for v in c[col]]
     return out.to_html(index=False, border=0)
 
 
 def _uncertainty_assumption_table(u: UncertaintyResult, L: Labels) -> str:
-    zh = L.lang == "zh"
-    a = u.assumptions
-    names = ("输入", "分布", "5%分位", "中位数", "95%分位", "依据") if zh else \
-        ("input", "distribution", "P5", "median", "P95", "source or assumption")
+    a, names = u.assumptions, L.headers("uncertainty_assumptions")
     num = lambda v: "-" if v != v else f"{v:,.2f}"  # noqa: E731
     out = pd.DataFrame({names[0]: a["input"], names[1]: a["distribution"], names[2]: a["p5"].map(num),
                         names[3]: a["median"].map(num), names[4]: a["p95"].map(num), names[5]: a["label"]})
@@ -410,7 +385,7 @@ def write_uncertainty_html(u: UncertaintyResult, title: str, path: str | Path, l
     body, figs = uncertainty_section(u, L, include_plotlyjs=True)
     face, _ = font_face_css(_page_text([title, body], figs))
     path = Path(path)
-    path.write_text(f'<!DOCTYPE html><html lang="{"zh-CN" if L.lang == "zh" else "en"}"><head><meta charset="utf-8">'
+    path.write_text(f'<!DOCTYPE html><html lang="{L.text("html_lang")}"><head><meta charset="utf-8">'
                     f"<title>{html.escape(title)}</title><style>{face}{CSS % FONT_STACK}</style></head><body>"
                     f"<h1>{html.escape(title)}</h1>{body}</body></html>", encoding="utf-8")
     return path

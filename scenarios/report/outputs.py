@@ -11,7 +11,7 @@ import pandas as pd
 
 from scenarios.files import PLAN_MANIFEST, _write_json, atomic_write, plan_manifest, write_tables
 from scenarios.labels import Labels
-from scenarios.report.words import uncertainty_words
+from scenarios.report.words import diagnosis_words, outlook_sentences, uncertainty_words, worded_tables
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
@@ -32,15 +32,19 @@ def write_uncertainty(result: UncertaintyResult, title: str, out_dir: str | Path
 
 
 def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None = None) -> list[Path]:
-    """Write CSV tables, summary.json, plan.json, scenario.json (the scenario as run, with every source), the
+    """Write CSV tables (shadow prices and the outlook with their English words), summary.json, plan.json,
+    scenario.json (the scenario as run, with every source), the
     Excel workbook and the HTML report (in ``lang``, default the run's or the scenario's), each atomically."""
     from scenarios.report.html import write_report
     from scenarios.report.workbook import write_workbook
 
     out = Path(out_dir)
-    tables = result.tables()
+    en = Labels("en")
+    tables = worded_tables(result.tables(), result.plan, en)
     written = write_tables(tables, out)
-    summary = result.summary()
+    summary = result.summary()  # the diagnosis and the outlook in English sentences, as summary.json has them
+    summary["diagnosis"] = None if result.diagnosis is None else diagnosis_words(result.diagnosis, en)
+    summary["outlook"] = outlook_sentences(result.outlook, en)
     if result.uncertainty is not None:
         summary["uncertainty"] = uncertainty_summary(result.uncertainty)
     written.append(_write_json(out / "summary.json", summary))

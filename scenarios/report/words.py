@@ -4,12 +4,13 @@ The stages and engines return numbers and kinds; the words are written here."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from scenarios.amounts import format_cny
-from scenarios.labels import Labels, resource_label
+from scenarios.labels import Labels
 
 if TYPE_CHECKING:
     from scenarios.run.pipeline import PipelineResult
@@ -23,19 +24,28 @@ OCCUPANCY_REFERENCE = 0.71
 
 
 def _target_name(t, L: Labels) -> str:
-    """A target's name: the resource, or its private share (社会办医占比)."""
-    if t.measure == "private_share":
-        return f"{L.resource(t.kind)}（社会办医占比）" if L.lang == "zh" else t.name
-    return L.resource(t.kind)
+    """A target's name (anything with ``kind``, ``measure`` and the engine's ``name``): the resource, or its
+    private share (社会办医占比)."""
+    key = "target_name_share" if t.measure == "private_share" else "target_name"
+    return L.text(key, res=L.resource(t.kind), name=t.name)
+
+
+def _step(d, L: Labels) -> str:
+    """One step of a target's measure: one unit of its ratio (one per 1,000) or one percentage point."""
+    return L.text("step_point") if d.measure == "private_share" else L.text("step_ratio", unit=L.unit_label(d.per))
+
+
+def value_text(value: float, measure: str, unit: str, L: Labels) -> str:
+    """A target's value: ``3.85 per 1,000`` (3.85 每千人口) or, for a private share, ``29.6%``."""
+    return f"{value:.1%}" if measure == "private_share" else f"{value:.3g} {L.unit_label(unit)}"
 
 
 def cost_words(plan, L: Labels | None = None) -> str:
     """The cost sentence; a budget only when the plan has one (never a placeholder)."""
     L = L or Labels("en")
-    money = (lambda v: L.cny(v)) if L.lang == "zh" else (lambda v: f"CNY {v:,.0f}")  # noqa: E731
-    pv = L.text("cost_pv", pv=money(plan.present_value), rate=plan.discount_rate) if plan.discount_rate else ""
-    budget = L.text("cost_budget", budget=money(plan.budget_total)) if plan.budget_total is not None else ""
-    return L.text("cost_words", total=money(plan.total_cost), pv=pv, budget=budget)
+    pv = L.text("cost_pv", pv=L.money(plan.present_value), rate=plan.discount_rate) if plan.discount_rate else ""
+    budget = L.text("cost_budget", budget=L.money(plan.budget_total)) if plan.budget_total is not None else ""
+    return L.text("cost_words", total=L.money(plan.total_cost), pv=pv, budget=budget)
 
 
 def units_words(plan, L: Labels | None = None) -> str:
@@ -47,33 +57,35 @@ def units_words(plan, L: Labels | None = None) -> str:
     return L.text("units_milp" if plan.rounding == "milp" else "units_repaired", gap=gap)
 
 
-def disinvestment_words(plan) -> str:
+def disinvestment_words(plan, L: Labels | None = None) -> str:
     """What the plan lets fall, in words (only possible with disinvestment on): units cut and the savings lines."""
     cut = plan.additions[plan.additions["removed"] > 0]
     saving = plan.costs[plan.costs["running_cny"] < 0]
     if not len(cut) and not len(saving):
         return ""
+    L = L or Labels("en")
     by_kind = cut.groupby("kind")["removed"].sum()
-    cuts = (" It cuts " + ", ".join(f"{v:,.0f} {resource_label(k)}" for k, v in by_kind.items()) + ".") if len(cut) else ""
-    lines = (f" {len(saving)} running-cost lines are negative: savings on stock held below the base year "
-             "(leavers not replaced, or cuts).") if len(saving) else ""
-    return f"Disinvestment is on: pools of beds or staff may fall below their base-year stock.{cuts}{lines}"
+    items = L.text("list_sep").join(L.text("disinvest_item", units=v, name=L.resource(k), cw=L.counter(k))
+                                    for k, v in by_kind.items())
+    cuts = L.text("disinvest_cuts", items=items) if len(cut) else ""
+    lines = L.text("disinvest_lines", n=len(saving)) if len(saving) else ""
+    return L.text("disinvest", cuts=cuts, lines=lines)
 
 
 def warnings(r: PipelineResult, L: Labels) -> list[str]:
     """Warnings in words: unmet targets (with the earliest year and the least change that would meet them on
     time), idle beds, private beds, cuts and savings."""
     s, p, out = r.scenario, r.plan, []
-    look = r.outlook.set_index(["kind", "measure"]) if getattr(r, "outlook", None) is not None \
-        and len(r.outlook) else pd.DataFrame()
+    outlook = getattr(r, "outlook", None)
+    look = {} if outlook is None else {(row["kind"], row["measure"]): row for _, row in outlook.iterrows()}
     for t in p.attainment.itertuples(index=False):
         if not t.met:
             share = t.measure == "private_share"
             unit = "" if share else (L.value(s.resources[t.kind].unit) if t.kind in s.resources else t.unit)
             out.append(L.text("warn_unmet", name=_target_name(t, L), year=s.target_year, expr=t.expr, unit=unit,
                               achieved=t.achieved_ratio, short=0 if share else t.shortfall_units, cw=L.counter(t.kind)))
-            if (t.kind, t.measure) in look.index:
-                out.append(outlook_words(look.loc[(t.kind, t.measure)], L, t, r))
+            if (t.kind, t.measure) in look:
+                out.append(outlook_words(look[t.kind, t.measure], L, t))
     if r.simulation is not None:
         summ = r.simulation.summary()
         occ = summ[(summ["kpi"] == "occupancy_hospital") & (summ["year"] == summ["year"].max())]
@@ -86,80 +98,141 @@ def warnings(r: PipelineResult, L: Labels) -> list[str]:
         private = beds.loc[beds["ownership"] == "private", "added"].sum()
         if beds["added"].sum() > 0 and private > 0:
             out.append(L.text("warn_private", share=private / beds["added"].sum(), private=private))
-    if disinvestment_words(p):
-        out.append(disinvestment_words(p))
+    if disinvestment_words(p, L):
+        out.append(disinvestment_words(p, L))
     return out
 
 
-def _amount(text: str, L: Labels) -> str:
-    """'CNY 1,234' (the outlook's amounts) in the report's money words; other text as it is."""
-    try:
-        return L.cny(float(text.replace("CNY", "").replace(",", "").strip()))
-    except ValueError:
-        return text.replace("/yr", "/年") if L.lang == "zh" else text
+def limit_text(value, unit: str, L: Labels) -> str:
+    """A limit of the outlook: a share of the base-year stock a year (15%/yr), an amount of CNY, or '' (none)."""
+    if value is None or pd.isna(value) or not unit:
+        return ""
+    return L.text("per_year", share=value) if unit == "share_per_year" else L.money(value)
 
 
-def outlook_words(row, L: Labels, target=None, r: PipelineResult | None = None) -> str:
-    """One unmet target's earliest year and least change: the optimizer's own sentence in English; in Chinese
-    written from the same outlook columns (earliest_year, binding_limit, limit_now, needed)."""
-    if L.lang == "en":
-        return row["sentence"]
-    from optimize.outlook import last_year  # the horizon the earliest year was searched to
-
-    name = _target_name(target, L) if target is not None else row["name"]
+def outlook_words(row, L: Labels, target=None) -> str:
+    """One unmet target's earliest year and least change, from its outlook row (earliest_year, horizon,
+    binding_limit, change, limit_now, needed, limit_unit, pool, scale)."""
+    name = _target_name(target if target is not None else row_ns(row), L)
     if pd.isna(row["earliest_year"]):
-        last = last_year(r.problem) if r is not None and getattr(r, "problem", None) is not None else ""
-        when = L.text("look_never", year=last)
+        when = L.text("look_never", year=int(row["horizon"]))
     else:
         when = L.text("look_when", year=int(row["earliest_year"]))
-    fam, now, need = row["binding_limit"], row["limit_now"] or "", row["needed"] or ""
-    if fam in ("hiring_limits", "private_growth") and need:
-        change = L.text("look_rate", need=need.replace("/yr", ""), now=now.replace("/yr", ""))
-    elif fam in ("budget_total", "budget_per_year") and need:
-        change = L.text("look_budget", family=L.family(fam), need=_amount(need, L), now=_amount(now, L))
-    elif fam in ("others", "several"):
-        change = L.text(f"look_{fam}")
+    fam, case = row["binding_limit"], row["change"]
+    if case in ("rate", "scale"):
+        what = ("what_private" if row["pool"] == "private" else "what_additions" if row["kind"] == "beds"
+                else "what_hiring")
+        change = L.text(f"look_{case}", need=f"{row['needed']:.0%}", now=f"{row['limit_now']:.0%}", what=L.text(what),
+                        scale=row["scale"], label=row["label"])
+    elif case == "budget":
+        change = L.text(f"look_{fam}", family=L.family_words(fam), need=L.money(row["needed"]),
+                        now=L.money(row["limit_now"]))
+    elif case in ("others", "several", "rate_other"):
+        change = L.text(f"look_{case}")
     else:
-        change = L.text("look_without", family=L.family(fam))
-    return L.text("look_sentence", target=f"{name} {row['expr']}", when=when, change=change)
+        change = L.text("look_without", family=L.family_words(fam))
+    key = "look_target_share" if row["measure"] == "private_share" else "look_target"
+    target = L.text(key, name=name, expr=row["expr"], unit=row["unit"])
+    return L.text("look_sentence", target=target, when=when, change=change)
 
 
-def dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
-    """What one more unit of each target costs (min-cost duals) in words; the optimizer's own words otherwise."""
-    if L.lang == "en":
-        return list(r.plan.duals["explanation"])
-    if r.plan.mode != "min-cost":
-        return _max_attainment_dual_sentences(r, L)
-    s, Y, out = r.scenario, r.scenario.target_year, []
-    pop = r.plan.ratios[r.plan.ratios["year"] == Y].groupby("kind")["population"].first()
-    for d in r.plan.duals.itertuples(index=False):
-        if d.constraint != "target" or d.kind not in s.resources or "percentage point" in d.unit:
-            out.append(d.explanation)
-            continue
-        unit = s.resources[d.kind].unit
-        expr = s.resources[d.kind].target.expr if s.resources[d.kind].target else ""
-        if abs(d.dual) < 1e-6:
-            out.append(L.text("dual_slack", name=L.resource(d.kind), expr=expr, unit=L.value(unit)))
-        else:
-            out.append(L.text("dual", year=Y, name=L.resource(d.kind), unit=L.value(unit), cw=L.counter(d.kind),
-                              units=pop.get(d.kind, float("nan")) / float(unit.split("_")[1]), amount=L.cny(d.dual)))
-    return out
+def row_ns(row):
+    """An outlook row (a Series, whose ``.name`` is its index) as something with ``kind``, ``measure`` and ``name``."""
+    return SimpleNamespace(kind=row["kind"], measure=row["measure"], name=row["name"])
 
 
-def _max_attainment_dual_sentences(r: PipelineResult, L: Labels) -> list[str]:
-    """The max-attainment duals (objective units per unit of target) in words, from the duals and attainment tables."""
-    s, out = r.scenario, []
-    met = {(a.kind, a.measure): bool(a.met) for a in r.plan.attainment.itertuples(index=False)}
-    for d in r.plan.duals.itertuples(index=False):
-        if d.constraint != "target" or d.kind not in s.resources or "percentage point" in d.unit:
-            out.append(d.explanation)
-            continue
-        is_met, priced = met.get((d.kind, "ratio"), True), abs(d.dual) > 1e-4
-        if not is_met and not priced:
-            out.append(d.explanation)  # short with no weight: the optimizer's own words
-            continue
-        key = "dual_max_short" if not is_met else ("dual_max_exact" if priced else "dual_max_met")
-        out.append(L.text(key, name=L.resource(d.kind), per=L.value(s.resources[d.kind].unit), value=abs(d.dual)))
+def outlook_sentences(look: pd.DataFrame | None, L: Labels) -> list[str]:
+    """Every outlook row's sentence, in order."""
+    return [] if look is None else [outlook_words(row, L) for _, row in look.iterrows()]
+
+
+def dual_words(plan, L: Labels | None = None) -> list[str]:
+    """What each shadow price of ``plan`` means, one sentence a row of its ``duals`` table: what one more unit
+    of a target costs (min-cost), how it weighs on the others (max-attainment), what the budget is worth."""
+    L = L or Labels("en")
+    return [_dual_sentence(d, plan, L) for d in plan.duals.itertuples(index=False)]
+
+
+def _dual_sentence(d, plan, L: Labels) -> str:
+    if d.constraint == "budget_total":
+        if d.unit == "cny_per_cny":
+            return L.text("budget_binds", value=d.dual) if d.dual > 1e-9 else L.text("budget_slack")
+        if d.dual > 1e-9:
+            return L.text("budget_points", value=d.dual)
+        return L.text("budget_all_met") if d.unmet == 0 else L.text("budget_unmet", unmet=d.unmet, n=d.targets)
+    name, step = _target_name(d, L), _step(d, L)
+    if d.unit == "cny":
+        if d.dual < 1e-6:
+            return L.text("dual_slack", name=name, expr=d.expr, per=d.per, unit=L.unit_label(d.per))
+        pv = L.text("dual_pv", rate=plan.discount_rate) if plan.discount_rate else ""
+        amount = L.money(d.dual)
+        if d.sense == "ceiling":
+            return L.text("dual_ceiling", year=d.year, name=name, step=step, amount=amount, pv=pv)
+        size = L.text("dual_size", units=d.units, name=name, cw=L.counter(d.kind)) if d.measure == "ratio" else ""
+        return L.text("dual", year=d.year, name=name, step=step, size=size, amount=amount, pv=pv)
+    per = L.unit_label(d.per) or L.text("share_per")
+    if d.dual > 1e-4:
+        key = "dual_max_exact" if d.met else "dual_max_short"
+        return L.text(key, name=name, step=step, per=per, value=d.dual)
+    return L.text("dual_max_met" if d.met else "dual_max_unpriced", name=name)
+
+
+def dual_unit(d, L: Labels) -> str:
+    """A shadow price's unit in words (CNY per one per 1,000)."""
+    return L.text(f"dual_unit_{d.unit}", step=_step(d, L))
+
+
+def diagnosis_words(d, L: Labels | None = None) -> str:
+    """Why no plan meets every target, from a :class:`optimize.solve.Diagnosis` (lines joined by newlines)."""
+    L = L or Labels("en")
+    join = L.text("diag_join")
+    if d.case == "contradiction":
+        others = join.join(L.family_words(f) for f in d.families) or L.text("diag_nothing_else")
+        text = L.text("diag_contradiction", family=L.family_words(d.family), others=others)
+        if d.unit == "nurses_per_physician":
+            text += L.text("diag_nurse", ratio=d.limit, year=d.year)
+        elif d.family.startswith("budget"):
+            text += L.text("diag_budget_floor")
+        return text + L.text("diag_relax")
+    if d.case != "targets":
+        return L.text("diag_unknown")
+    families = join.join(L.family_code(f) for f in d.families)
+    also = L.text("diag_also", families=families) if d.families else L.text("diag_end")
+    lines = [L.text("diag_targets", year=d.year, family=L.family_words(d.family), also=also)]
+    if d.family == "budget_total" and d.limit is not None:
+        lines.append(L.text("diag_budget_total", need=L.money(d.needed), budget=L.money(d.limit),
+                            short=L.money(d.needed - d.limit)))
+    elif d.family == "budget_per_year" and d.limit is not None:
+        lines.append(L.text("diag_budget_per_year", peak=L.money(d.needed), cap=L.money(d.limit)))
+    if d.shortfalls:
+        lines.append(L.text("diag_best"))
+        lines.extend(L.text("diag_short", name=_target_name(t, L), region=t.region, expr=t.expr,
+                            value=value_text(t.reached, t.measure, t.unit, L),
+                            short=value_text(t.short, t.measure, t.unit, L)) for t in d.shortfalls)
+    lines.append(L.text("diag_next"))
+    return "\n".join(lines)
+
+
+def worded_tables(tables: dict[str, pd.DataFrame], plan, L: Labels) -> dict[str, pd.DataFrame]:
+    """``tables`` with the shadow prices and the outlook as read: the duals' unit and explanation, the outlook's
+    limits and sentence in words (the columns the CSV files and the workbook have always had)."""
+    out = dict(tables)
+    duals = tables.get("duals")
+    if duals is not None:
+        rows = list(duals.itertuples(index=False))
+        out["duals"] = pd.DataFrame({"constraint": duals["constraint"], "region": duals["region"],
+                                     "kind": duals["kind"], "dual": duals["dual"],
+                                     "unit": [dual_unit(d, L) for d in rows],
+                                     "explanation": [_dual_sentence(d, plan, L) for d in rows]},
+                                    columns=["constraint", "region", "kind", "dual", "unit", "explanation"])
+    look = tables.get("outlook")
+    if look is not None:
+        worded = look[["region", "kind", "measure", "name", "expr", "unit", "target_ratio", "reached_ratio",
+                       "earliest_year", "binding_limit"]].copy()
+        worded["limit_now"] = [limit_text(v, u, L) for v, u in zip(look["limit_now"], look["limit_unit"])]
+        worded["needed"] = [limit_text(v, u, L) for v, u in zip(look["needed"], look["limit_unit"])]
+        worded["sentence"] = outlook_sentences(look, L)
+        out["outlook"] = worded
     return out
 
 
@@ -175,10 +248,10 @@ def target_text(row, L: Labels, unit: bool = True) -> str:
     written as growth ('+30%') also gives the ratio it stands for; need rows say 'need'."""
     res = L.resource(row.kind)
     if row.nature == "need":
-        word = f"{res}需求" if L.lang == "zh" else f"{res} needed"
-        return f"{word} {row.expr}{L.counter(row.kind)}" if unit else word
+        word = L.text("need_word", res=res)
+        return L.text("need_target", word=word, expr=row.expr, cw=L.counter(row.kind)) if unit else word
     if row.unit == "share":
-        return f"社会办医院{res}占比 {row.expr}" if L.lang == "zh" else f"{row.name} {row.expr}"
+        return L.text("share_target", res=res, name=row.name, expr=row.expr)
     per = L.value(f"per_{int(row.divisor)}")
     try:
         float(str(row.expr).lstrip("<>=≤≥ "))
@@ -187,9 +260,8 @@ def target_text(row, L: Labels, unit: bool = True) -> str:
         numeric = False
     if not unit:
         return f"{res} {row.expr}"
-    if numeric:
-        return f"{per}{res} {row.expr}" if L.lang == "zh" else f"{row.name} {row.expr} {per}"
-    return f"{res} {row.expr}（{per}{row.ratio:.2f}）" if L.lang == "zh" else f"{row.name} {row.expr} ({row.ratio:.2f} {per})"
+    fields = dict(per=per, res=res, name=row.name, expr=row.expr, ratio=row.ratio)
+    return L.text("numeric_target" if numeric else "growth_target", **fields)
 
 
 def _distinct(a: float, b: float) -> tuple[str, str]:
@@ -231,10 +303,9 @@ def uncertainty_words(r: UncertaintyResult, L: Labels | None = None) -> list[str
 def probability_display(u: UncertaintyResult, L: Labels) -> pd.DataFrame:
     """The probability table as read (report, workbook, app): target, nature, this plan's probability and its
     95% half-width, the robust plan's probability (0-1), with headers in ``L``'s language."""
-    zh, p = L.lang == "zh", u.probabilities
+    p = u.probabilities
     share = f"{u.options.share:.0%}" if u.options.share is not None else ""
-    heads = ("目标", "性质", "本规划达标概率", "±（95%）", f"稳健规划（{share}）") if zh else \
-        ("target", "nature", "this plan", "± (95%)", f"robust plan ({share})")
+    heads = L.headers("probability", share=share)
     out = pd.DataFrame({heads[0]: [target_text(r, L) for r in p.itertuples(index=False)],
                         heads[1]: [L.value(n) for n in p["nature"]],
                         heads[2]: p["probability"].to_numpy(), heads[3]: 1.96 * p["std_error"].to_numpy()})

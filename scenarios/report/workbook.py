@@ -10,7 +10,7 @@ import pandas as pd
 
 from scenarios.labels import Labels, check_lang
 from scenarios.provenance import provenance_rows
-from scenarios.report.words import probability_display, uncertainty_words
+from scenarios.report.words import probability_display, uncertainty_words, worded_tables
 
 if TYPE_CHECKING:
     from scenarios.run.pipeline import PipelineResult
@@ -105,11 +105,11 @@ def _pivot(df: pd.DataFrame, value: str, L: Labels, label=None, total: bool = Fa
 def _summary_sheet(book: Book, r: PipelineResult) -> None:
     L, s, p = book.L, r.scenario, r.plan
     ws = book.wb.add_worksheet(L.table("summary"))
-    ws.write(0, 0, L.text("title", region=s.region.name_cn if L.lang == "zh" else s.region.name,
+    ws.write(0, 0, L.text("title", region=L.region(s.region),
                           first=s.base_year + 1, last=s.target_year), book.title)
     pop = r.projection.population(s.target_year, r.options.variant)
     facts = [(L.column("variant"), L.value(r.options.variant), "text"),
-             (L.text("plan_mode"), L.value(p.mode) if L.lang == "zh" else r.plan_note, "text"),
+             (L.text("plan_mode"), L.plan_mode(p.mode, r.plan_note), "text"),
              (f"{L.column('population')} {s.base_year}", s.population.base.value, "units"),
              (f"{L.column('population')} {s.target_year}", pop, "units"),
              (L.text("total_cost_yi"), p.total_cost / 1e8, "ratio"),
@@ -158,7 +158,7 @@ def _cost_lines(r: PipelineResult, L: Labels) -> pd.DataFrame:
 def _uncertainty_sheets(book: Book, u) -> None:
     """不确定性: the sentences, each target's (and need's) probability for the plan and the robust plan, the cost over
     the draws (万元); 稳健规划新增: the robust plan's additions by year."""
-    L, zh = book.L, book.L.lang == "zh"
+    L = book.L
     ws = book.wb.add_worksheet(L.table("uncertainty"))
     for i, line in enumerate(uncertainty_words(u, L)):
         ws.write(i, 0, line)
@@ -167,8 +167,7 @@ def _uncertainty_sheets(book: Book, u) -> None:
     heads, kinds = list(probs.columns), ["text", "text"] + ["share"] * (probs.shape[1] - 2)
     _, row = book.frame("", probs, heads, kinds, ws=ws, row=row, freeze=False)
     cost = u.cost_summary
-    heads = (["费用", "均值（万元）", "10%分位（万元）", "中位数（万元）", "90%分位（万元）"] if zh else
-             ["measure", "mean (CNY 10k)", "P10 (CNY 10k)", "median (CNY 10k)", "P90 (CNY 10k)"])
+    heads = L.headers("uncertainty_cost_wan")
     book.frame("", cost, heads, ["text", "wan", "wan", "wan", "wan"], ws=ws, row=row, freeze=False)
     ws.set_column(0, 0, 60)
     if u.robust is not None:
@@ -188,8 +187,8 @@ def write_workbook(r: PipelineResult, path: Path, lang: str | None = None) -> No
     stocks = _pivot(p.stocks, "stock", L)
     book.frame(L.table("stocks"), stocks, [L.column("year")] + list(stocks.columns[1:]), ["year"] + ["units"] * (stocks.shape[1] - 1))
     costs = _pivot(p.costs, "total_cny", L, total=True)
-    book.frame(L.table("costs"), costs, [L.column("year")] + [f"{c}（{L.text('axis_wan')}）" if L.lang == "zh" else
-                                                               f"{c} ({L.text('axis_wan')})" for c in costs.columns[1:]],
+    book.frame(L.table("costs"), costs, [L.column("year")] + [L.text("wan_column", name=c, unit=L.text("axis_wan"))
+                                                               for c in costs.columns[1:]],
                ["year"] + ["wan"] * (costs.shape[1] - 1))
     book.frame(L.table("attainment"), p.attainment)
     lines = _cost_lines(r, L)
@@ -199,8 +198,9 @@ def write_workbook(r: PipelineResult, path: Path, lang: str | None = None) -> No
     ws.set_column(1, 4, 50, book.fmt["wrap"])
     if r.uncertainty is not None:
         _uncertainty_sheets(book, r.uncertainty)
+    tables = worded_tables(r.tables(), p, L)
     for name in ("population", "ratios", "need", "sweep", "referral_summary", "duals", "referral_runs"):
-        df = r.tables().get(name)
+        df = tables.get(name)
         if df is not None:
             book.frame(L.table(name), df)
     book.wb.close()

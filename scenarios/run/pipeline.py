@@ -18,7 +18,7 @@ import pandas as pd
 
 from optimize.problem import AllocationProblem
 from optimize.result import TABLES, AllocationPlan
-from optimize.solve import floor_cost
+from optimize.solve import Diagnosis, floor_cost
 from optimize.sweep import budget_sweep
 from scenarios.inputs.allocation import from_scenario
 from scenarios.inputs.need import need_table, need_vs_plan
@@ -42,7 +42,7 @@ class PipelineResult:
     projection: ProjectionResult
     plan: AllocationPlan
     plan_note: str
-    diagnosis: str | None
+    diagnosis: Diagnosis | None  # why no plan meets every target (optimize.solve.Diagnosis)
     sweep: pd.DataFrame | None
     simulation: SimulationResult | None
     options: PipelineOptions = field(default_factory=PipelineOptions)
@@ -113,7 +113,7 @@ class PipelineResult:
             "population_target_year": self.projection.population(s.target_year, self.options.variant),
             "plan_mode": p.mode,
             "plan_note": self.plan_note,
-            "diagnosis": self.diagnosis,
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.as_dict(),
             "total_cost_cny": p.total_cost,
             "present_value_cny": p.present_value,
             "discount_rate": p.discount_rate,
@@ -127,7 +127,7 @@ class PipelineResult:
                 {"kind": r.kind, "target": r.expr, "nature": r.nature, "achieved": r.achieved_ratio,
                  "attainment": r.attainment, "met": bool(r.met), "measure": r.measure} for r in p.attainment.itertuples()
             ],
-            "outlook": [] if self.outlook is None else list(self.outlook["sentence"]),
+            "outlook": [] if self.outlook is None else _records(self.outlook),
         }
         if self.base_figures is not None:
             out["base_figures"] = self.base_figures.to_dict(orient="records")
@@ -144,6 +144,11 @@ class PipelineResult:
         if self.uncertainty is not None:
             out["uncertainty"] = self.uncertainty.summary()
         return out
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """A table as JSON-ready records (missing values as None)."""
+    return df.astype(object).where(df.notna(), None).to_dict(orient="records")
 
 
 def _num(x) -> float | None:

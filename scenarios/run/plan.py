@@ -1,7 +1,7 @@
 """Stage 2 of the data path: scenario + projection -> :class:`AllocationProblem` -> :class:`AllocationPlan`.
 
 When no plan meets every target (min-cost is infeasible), :func:`plan_or_best_reachable`
-keeps the worded diagnosis and returns the best reachable plan instead: max-attainment
+keeps the diagnosis and returns the best reachable plan instead: max-attainment
 under the same constraints, within the scenario's budget when it has one, else at least
 cost among equally good plans. The diagnosis's figures are that plan's. For every target
 left unmet, :func:`optimize.outlook.outlook` adds the earliest attainable year and the least
@@ -18,7 +18,7 @@ from optimize.outlook import COLUMNS as OUTLOOK_COLUMNS
 from optimize.outlook import outlook
 from optimize.problem import HORIZON_MAX, AllocationProblem
 from optimize.result import AllocationPlan
-from optimize.solve import InfeasiblePlan, best_reachable, solve
+from optimize.solve import Diagnosis, InfeasiblePlan, best_reachable, solve
 from scenarios.inputs.allocation import from_scenario
 from scenarios.inputs.population import MEDIUM
 from scenarios.run.projection import project
@@ -40,7 +40,7 @@ class PlanOutcome:
     plan: AllocationPlan
     mode: str
     note: str
-    diagnosis: str | None = None
+    diagnosis: Diagnosis | None = None
     outlook: pd.DataFrame | None = None
     culprit: str | None = None  # the constraint family the diagnosis names (optimize.model.FAMILIES)
 
@@ -64,6 +64,6 @@ def plan_or_best_reachable(problem: AllocationProblem, mode: str = "min-cost", w
         mode = "max-attainment"
         note = ("no plan meets every target; this is the best reachable plan under the constraints "
                 + (f"and the budget of CNY {budget:,.0f}" if budget is not None else "at least cost"))
-        diagnosis, culprit = str(exc), exc.culprit
+        diagnosis, culprit = exc.diagnosis, exc.culprit
     look = outlook(problem, plan) if not plan.all_met else pd.DataFrame(columns=OUTLOOK_COLUMNS)
     return PlanOutcome(plan, mode, note, diagnosis, look, culprit)

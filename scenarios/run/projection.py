@@ -67,7 +67,7 @@ class Calibration:
     def describe(self, L: Labels | None = None) -> list[str]:
         """The calibration in words (one sentence a line), in ``L``'s language (default English)."""
         L = L or Labels("en")
-        sep = "、" if L.lang == "zh" else ", "
+        sep = L.text("list_sep")
         errors = sep.join(f"{y} {e * 100:+.2f}%" for y, e in self.errors.items())
         lines = [
             L.text("cal_fit", years=sep.join(map(str, self.observed)), fitted=self.fitted_rate, assumed=self.assumed_rate),

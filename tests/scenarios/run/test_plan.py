@@ -18,7 +18,9 @@ import pytest
 from optimize.problem import PRIVATE
 from optimize.solve import InfeasiblePlan, solve
 from scenarios.inputs.allocation import SUBSETS, tier_split
+from scenarios.labels import Labels
 from scenarios.loader import ScenarioWarning, load
+from scenarios.report.words import diagnosis_words, dual_words, outlook_sentences, outlook_words
 from scenarios.run.plan import plan_or_best_reachable, problem_for
 
 BUILTINS = ["conghua", "xiangqiao", "qingcheng", "renhe", "guangzhou"]
@@ -105,11 +107,11 @@ def test_each_unmet_target_has_an_earliest_year_and_a_least_change(outcomes, nam
     look = o.outlook
     assert len(look) == len(unmet)
     assert list(look["name"]) == list(unmet["name"])
-    for row in look.itertuples():
+    for row, sentence in zip(look.itertuples(), outlook_sentences(look, Labels("en"))):
         assert re.search(r": (reachable in 20\d\d|not reachable by 2035 under the same limits); on time only ",
-                         row.sentence), row.sentence
+                         sentence), sentence
         if not pd.isna(row.earliest_year):
-            assert p.target_year < row.earliest_year <= 2035 and f"reachable in {row.earliest_year}" in row.sentence
+            assert p.target_year < row.earliest_year <= 2035 and f"reachable in {row.earliest_year}" in sentence
         assert row.binding_limit
 
 
@@ -117,19 +119,21 @@ def test_unmet_targets_are_the_expected_ones(outcomes):
     assert outcomes["conghua"][1].plan.all_met and outcomes["renhe"][1].plan.all_met
     gz = outcomes["guangzhou"][1]
     assert not gz.plan.all_met and "physicians" in set(gz.outlook["kind"])
-    phys = gz.outlook.set_index("name").loc["physicians"]
-    assert "hiring" in phys["sentence"]  # Guangzhou's physician limit was set from observed growth (9%/yr)
+    phys = gz.outlook[gz.outlook["name"] == "physicians"].iloc[0]
+    # Guangzhou's physician limit was set from observed growth (9%/yr)
+    assert "hiring" in outlook_words(phys, Labels("en"))
 
 
 @pytest.mark.parametrize("name", ["qingcheng", "xiangqiao", "guangzhou"])
 def test_the_diagnosis_quotes_the_fallback_plan(outcomes, name):
     p, o = outcomes[name]
     assert o.diagnosis is not None and "best reachable plan" in o.note
+    diagnosis = diagnosis_words(o.diagnosis, Labels("en"))
     att = o.plan.attainment
     for row in att[~att["met"]].itertuples():
         value = f"{row.achieved_ratio:.1%}" if row.measure == "private_share" else f"{row.achieved_ratio:.3g} {row.unit}"
-        assert f"{row.name} ({name}): best reachable {value} against the target {row.expr}" in o.diagnosis
-    quoted = re.findall(r"^  (.+) \(" + name + r"\): best reachable", o.diagnosis, flags=re.M)
+        assert f"{row.name} ({name}): best reachable {value} against the target {row.expr}" in diagnosis
+    quoted = re.findall(r"^  (.+) \(" + name + r"\): best reachable", diagnosis, flags=re.M)
     assert sorted(quoted) == sorted(att.loc[~att["met"], "name"])  # no met target is called short
 
 
@@ -137,10 +141,12 @@ def test_the_diagnosis_quotes_the_fallback_plan(outcomes, name):
 def test_words_match_the_tables(outcomes, name):
     p, o = outcomes[name]
     plan = o.plan
-    texts = list(plan.duals["explanation"]) + [o.note, o.diagnosis or ""] + list(o.outlook["sentence"])
+    en = Labels("en")
+    duals = dual_words(plan, en)
+    texts = duals + [o.note, diagnosis_words(o.diagnosis, en) if o.diagnosis else ""] + outlook_sentences(o.outlook, en)
     assert not any("1,000,000,000,000,000" in t for t in texts)  # no placeholder budget
     met = dict(zip(plan.attainment["name"], plan.attainment["met"]))
-    for text in plan.duals["explanation"]:
+    for text in duals:
         m = re.match(r"The (.+?) target is (short|met)", text)
         if m and m.group(1) in met:
             assert (m.group(2) == "met") == bool(met[m.group(1)]), text
@@ -155,7 +161,7 @@ def test_words_match_the_tables(outcomes, name):
 def test_budget_words_when_targets_are_unmet():
     p = problem_for(load("qingcheng"))
     plan = solve(p.with_budget(1e11), mode="max-attainment")
-    budget = plan.duals[plan.duals["constraint"] == "budget_total"]["explanation"].iloc[0]
+    budget = dual_words(plan)[plan.duals.index[plan.duals["constraint"] == "budget_total"][0]]
     assert not plan.all_met
     assert "every target is met" not in budget and "are unmet" in budget
 
