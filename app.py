@@ -18,10 +18,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from optimize.problem import ProblemError
 from optimize.result import AllocationPlan
-from optimize.solve import OptimizeError
 from scenarios.amounts import AmountError, parse_cny
+from scenarios.errors import input_errors
 from scenarios.inputs.allocation import from_scenario
 from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load_raw, validate
@@ -40,10 +39,8 @@ from scenarios.whatif import (
     save_whatif,
     whatif_document,
 )
-from sim.population import ProjectionError
-from sim.referral.network import NetworkError
 
-INPUT_ERRORS = (ScenarioError, AmountError, ProjectionError, ProblemError, OptimizeError, NetworkError)
+INPUT_ERRORS = input_errors()  # every engine is imported above, so the tuple is whole
 RATES = (("birth_rate", "birth rate (per 1,000 a year)"), ("death_rate", "death rate (per 1,000 a year)"),
          ("net_migration_rate", "net migration rate (per 1,000 a year)"))
 NATURES = ("binding", "expected")

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scenarios.amounts import AmountError, parse_cny, parse_years
+from scenarios.amounts import parse_cny, parse_years
 from scenarios.labels import LANGS, Labels, check_lang, resource_label
-from scenarios.loader import ScenarioError, builtin_names, load, resolve_path
+from scenarios.loader import builtin_names, load, resolve_path
 from sim.referral import DEFAULT_SEED
 
 # The engines (pandas, Pyomo, SciPy, SimPy) are imported inside the commands that use them, so that
@@ -35,36 +35,24 @@ class UserError(Exception):
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Report known input errors as a clear message and exit status 2."""
+    """Report known input errors as a clear message and exit status 2 (an infeasible plan: status 1)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            infeasible, user = _error_kinds()
-            if isinstance(exc, infeasible):
+            from scenarios.errors import infeasible_errors, input_errors
+
+            if isinstance(exc, infeasible_errors()):
                 err_console.print(f"[bold red]infeasible:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
                 sys.exit(1)
-            if isinstance(exc, user):
+            if isinstance(exc, input_errors(UserError)):
                 err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
                 sys.exit(2)
             raise
 
     return wrapper
-
-
-def _error_kinds() -> tuple[type, tuple[type, ...]]:
-    """(no plan meets the targets, input errors reported in one line); imported when an error is handled."""
-    from optimize.problem import ProblemError
-    from optimize.solve import InfeasiblePlan, OptimizeError
-    from scenarios.files import OutputError
-    from scenarios.run.batch import BatchError
-    from sim.population import ProjectionError
-    from sim.referral.network import NetworkError
-
-    return InfeasiblePlan, (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError,
-                            OutputError, UserError, BatchError)
 
 
 def _fmt(x: Any, digits: int = 0) -> str:
