@@ -588,10 +588,15 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="Write the what-if here (default: print it).")
 @click.option("--id", "wid", default=None, help="Scenario id of the what-if (default: the file's name).")
+@click.option("--force", is_flag=True, help="Replace --out even when it is a built-in or a file healthsim did not write.")
 @friendly
-def whatif_cmd(base, settings, out_file, wid) -> None:
-    """Save BASE with changed fields as a what-if file that extends BASE (what the workbench saves)."""
+def whatif_cmd(base, settings, out_file, wid, force) -> None:
+    """Save BASE with changed fields as a what-if file that extends BASE (what the workbench saves).
+
+    --out never replaces BASE or a file BASE extends; without --force, never a built-in scenario nor a file
+    that is not a what-if written by healthsim."""
     from scenarios.loader import load_raw
+    from scenarios.schema import name_problem
     from scenarios.whatif import (
         changed_fields,
         dumps_whatif,
@@ -601,13 +606,15 @@ def whatif_cmd(base, settings, out_file, wid) -> None:
         whatif_document,
     )
 
+    if wid is not None and (problem := name_problem(wid)):
+        raise UserError(f"--id {wid!r}: {problem.removesuffix(f', got {wid!r}')}")
     data, _ = load_raw(base)
     edits = parse_settings(list(settings), data)
     fields = changed_fields(override_for(data, edits))
     if out_file is None:
         click.echo(dumps_whatif(whatif_document(base, edits, wid)), nl=False)
         return
-    path = save_whatif(base, edits, out_file, wid)
+    path = save_whatif(base, edits, out_file, wid, force=force)
     console.print(f"written {path}: extends {base}; changed: {', '.join(fields) or 'nothing'}. "
                   f"Run it with: healthsim run {path}", highlight=False)
 

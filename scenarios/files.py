@@ -39,6 +39,23 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+def inside(folder: str | Path, name: str | Path, what: str = "name") -> Path:
+    """``folder / name``, refused (:class:`OutputError`) unless it stays inside ``folder``: no absolute path,
+    no ``..`` and no link that leads out."""
+    base = Path(folder)
+    text = str(name)
+    if not text.strip():
+        raise OutputError(f"{what} {text!r}: empty; expected a name inside {base}")
+    rel = Path(text)
+    if rel.is_absolute() or rel.drive or ".." in rel.parts:
+        raise OutputError(f"{what} {text!r}: leads out of {base}; expected a name inside it (no '..', no absolute path)")
+    path = base / rel
+    root = base.resolve()
+    if not path.resolve().is_relative_to(root):
+        raise OutputError(f"{what} {text!r}: leads out of {base} (through a link); expected a name inside it")
+    return path
+
+
 def check_writable_dir(path: str | Path, option: str = "--out") -> Path:
     """Create folder ``path`` if needed and prove it writable (a probe file); raise :class:`OutputError`."""
     p = Path(path)

@@ -36,9 +36,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scenarios.bounds import outside
-from scenarios.files import atomic_write
+from scenarios.files import atomic_write, inside
 from scenarios.loader import ScenarioError, builtin_names, check_field, deep_merge, load_raw, validate
 from scenarios.run.pipeline import PipelineOptions, run_pipeline
+from scenarios.schema import safe_name
 from sim.referral.experiment import DEFAULT_SEED
 
 SPECIAL_AXES = ("budget", "variant")
@@ -178,7 +179,7 @@ def expand_jobs(refs: list[str], axes: dict[str, list], grid: str | Path | None 
             base, path = load_raw(ref)
         except ScenarioError as exc:  # recorded as a failed job; the rest of the batch goes on
             stem = Path(str(ref)).stem
-            jobs.append(Job(f"{stem}-unreadable", stem, str(ref), (), {}, error=str(exc)))
+            jobs.append(Job(f"{safe_name(stem)}-unreadable", stem, str(ref), (), {}, error=str(exc)))
             continue
         scenario_id = str(base.get("id", path.stem))
         base_problem = _problem(base, str(ref), "medium")
@@ -195,7 +196,7 @@ def expand_jobs(refs: list[str], axes: dict[str, list], grid: str | Path | None 
                     data = _set(data, name, value)
             overrides = tuple(zip(names, combo))
             key = json.dumps([scenario_id, str(path), overrides], sort_keys=True, default=str)
-            job_id = f"{scenario_id}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+            job_id = f"{safe_name(scenario_id)}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"  # a folder name
             job = Job(job_id, scenario_id, str(ref), overrides, data, variant, budget, error=base_problem)
             if base_problem is None and (problem := _problem(data, str(ref), variant)):
                 raise BatchError(f"{grid or 'grid'}: {job.label}: {problem}")
@@ -222,7 +223,8 @@ def _atomic_json(path: Path, obj: Any) -> None:
 
 
 def job_dir(out: Path, job: Job) -> Path:
-    return out / "jobs" / job.job_id
+    """``out/jobs/<job_id>``, checked to stay inside ``out/jobs`` (a job id is never a path)."""
+    return inside(out / "jobs", job.job_id, "job id")
 
 
 def _record(fut, job: Job, folder: Path) -> str:
