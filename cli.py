@@ -147,8 +147,11 @@ def _locked(out_dir: str | None) -> contextlib.AbstractContextManager:
     """Check and lock ``--out`` before any computing (nothing when no folder is given)."""
     from scenarios.files import output_lock
 
-    return output_lock(out_dir) if out_dir else contextlib.nullcontext()
+    return output_lock(out_dir) if out_dir is not None else contextlib.nullcontext()
 
+
+SEED_OPTION = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=DEFAULT_SEED, show_default=True,
+                           help="Seed of the random draws: a whole number from 0 to 4,294,967,295.")
 
 BASIS = click.option("--basis", type=click.Choice(["target", "need", "both"]), default=None,
                      help="Plan to the targets, the projected need, or both (default: the scenario's plan.basis).")
@@ -339,7 +342,7 @@ SIM_KPIS = [
               help="Folder written by 'healthsim optimize --out': capacities by year from the plan.")
 @click.option("--years", default=None, help="Years to simulate, e.g. 2021-2025 (default: base year, or the plan's years).")
 @click.option("--replications", type=click.IntRange(1, 1000), default=5, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @click.option("--flows-only", is_flag=True, help="Simulate only admissions and referrals; count single consults (city scale).")
 @WORKERS_OPTION
 @click.option("--scheduler", default=None, help="Run the replications on an existing Dask scheduler, e.g. tcp://host:8786.")
@@ -449,7 +452,7 @@ class StageProgress:
 @click.option("--budget", default=None, help="Plan-period budget, CNY (default: the scenario's).")
 @click.option("--variant", default="medium", show_default=True)
 @click.option("--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation.")
 @click.option("--full-simulation", is_flag=True,
               help="Queue every consult even where it takes minutes (default: wherever it fits about a minute).")
@@ -548,7 +551,7 @@ def evaluate_cmd(scenario, out_dir) -> None:
 @click.argument("refs", nargs=-1, required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/compare", show_default=True)
 @click.option("--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation of scenarios that are run.")
 @LANG_OPTION
 @friendly
@@ -564,11 +567,12 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
         raise UserError(f"compare: got {len(refs)} scenario; expected two or more (names, .toml files or result folders)")
     opts = PipelineOptions(replications=replications, seed=seed, simulate=not no_simulate, lang=lang)
     records = []
-    with StageProgress(lang) as progress:
-        for ref in refs:
-            progress.prefix = f"{Path(ref).stem}: "
-            records.append(resolve(ref, opts, progress))
-    files = write_comparison(records, out_dir, lang)
+    with _locked(out_dir):
+        with StageProgress(lang) as progress:
+            for ref in refs:
+                progress.prefix = f"{Path(ref).stem}: "
+                records.append(resolve(ref, opts, progress))
+        files = write_comparison(records, out_dir, lang)
     diff = pd.read_csv(files[1])
     table = Table(title=f"{len(diff)} field(s) differ between {', '.join(r.name for r in records)}")
     for col in diff.columns:
@@ -693,7 +697,7 @@ def _print_demand(s, result) -> None:
               help="A plan written by 'healthsim optimize --out DIR' (default: the scenario's own plan).")
 @click.option("--robust", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
               help="Share of draws the robust plan must meet every target in.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes solving the draws (the numbers do not depend on it).")
 @click.option("--scheduler", default=None,
@@ -705,6 +709,9 @@ def _print_demand(s, result) -> None:
 @friendly
 def uncertainty_cmd(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang) -> None:
     """How likely SCENARIO's plan is to meet its targets over drawn futures, and what a robust plan costs."""
+    if draws < 2:
+        raise UserError(f"--draws {draws}: one draw gives a probability of 0 or 1 with no spread (it would print "
+                        "± 0.0%); expected at least 2 draws (100 or more for a 95% half-width under 10 points)")
     with _locked(out_dir):
         _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang)
 
@@ -756,7 +763,7 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/batch", show_default=True)
 @click.option("--resume", is_flag=True, help="Skip jobs whose result is already in --out.")
 @click.option("--simulate", is_flag=True, help="Also run one replication of the referral simulation per job.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @friendly
 def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulate, seed) -> None:
     """Run many SCENARIOS (folders, globs, files, built-in names, or 'builtin') and their grid on Dask."""
