@@ -574,6 +574,10 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
                 records.append(resolve(ref, opts, progress))
         files = write_comparison(records, out_dir, lang)
     diff = pd.read_csv(files[1])
+    if diff.empty:
+        console.print(f"No input field differs between {', '.join(r.name for r in records)}: they are the same "
+                      f"scenario as given. written to {out_dir}: {', '.join(p.name for p in files)}", highlight=False)
+        return
     table = Table(title=f"{len(diff)} field(s) differ between {', '.join(r.name for r in records)}")
     for col in diff.columns:
         table.add_column(col, overflow="fold")
@@ -592,7 +596,8 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="Write the what-if here (default: print it).")
 @click.option("--id", "wid", default=None, help="Scenario id of the what-if (default: the file's name).")
-@click.option("--force", is_flag=True, help="Replace --out even when it is a built-in or a file healthsim did not write.")
+@click.option("--force", is_flag=True,
+              help="Replace --out even when it is a built-in or a file healthsim did not write.")
 @friendly
 def whatif_cmd(base, settings, out_file, wid, force) -> None:
     """Save BASE with changed fields as a what-if file that extends BASE (what the workbench saves).
@@ -634,6 +639,7 @@ def app_cmd(scenario, port) -> None:
     import subprocess
 
     load(scenario)  # a bad name or file is reported here, not in the browser
+    _check_port(port)
     app = Path(__file__).resolve().with_name("app.py")
     env = {**os.environ, "HEALTHSIM_SCENARIO": scenario}
     console.print(f"healthsim workbench on http://127.0.0.1:{port} (Ctrl+C stops it)")
@@ -649,6 +655,19 @@ def app_cmd(scenario, port) -> None:
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=20)
+
+
+def _check_port(port: int) -> None:
+    """Refuse a port another program listens on, before announcing the workbench's address."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UserError(f"--port {port}: 127.0.0.1:{port} is in use ({exc.strerror or exc}); expected a free "
+                            f"port, e.g. --port {port + 1 if port < 65535 else 8502}") from None
 
 
 def _print_demand(s, result) -> None:

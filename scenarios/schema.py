@@ -592,7 +592,8 @@ class NextPlan(Strict):
         return self
 NAME_CHARS = "A-Za-z0-9_\\-\u3400-\u4dbf\u4e00-\u9fff"  # letters, digits, _ and -, Chinese characters
 NAME_RE = re.compile(f"[{NAME_CHARS}]{{1,100}}")
-NAME_EXPECTED = "expected a name of letters, digits, '_', '-' or Chinese characters (1-100 of them, no '/', '.' or spaces)"
+NAME_EXPECTED = ("expected a name of letters, digits, '_', '-' or Chinese characters (1-100 of them, no '/', '.' "
+                 "or spaces)")
 
 
 def name_problem(value: object) -> str | None:

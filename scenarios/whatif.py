@@ -291,7 +291,7 @@ def save_problem(base: str | Path, out: str | Path, force: bool = False) -> str 
     if force:
         return None
     if resolved.is_relative_to(BUILTIN_DIR):
-        return f"is inside the built-in scenarios ({BUILTIN_DIR}); expected a file elsewhere (or --force)"
+        return "is inside the built-in scenarios (scenarios/builtin/); expected a file elsewhere (or --force)"
     if target.exists() and not written_by_healthsim(target):
         return ("exists and is not a what-if written by healthsim; expected a new file name "
                 "(or --force to replace it)")

@@ -108,3 +108,104 @@ def test_inside_refuses_paths_out_of_the_folder(tmp_path):
     for bad in ("..", "../a.toml", "/etc/passwd", "x/../../a", "", "link/a.toml"):
         with pytest.raises(OutputError, match="leads out of|empty"):
             inside(tmp_path, bad)
+
+
+# -- item 5: inputs accepted that were reported unclearly ---------------------------------------------------
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b'\xef\xbb\xbfextend = "renhe"\n')
+    r = _cli("validate", bom)
+    assert r.exit_code == 0 and "scenario 'bom'" in r.output, r.output
+
+
+def test_a_grid_axis_on_a_target_expr_keeps_the_target(tmp_path):
+    from scenarios.run.batch import expand_jobs, load_grid
+
+    grid = tmp_path / "g.toml"
+    grid.write_text('[axes]\n"resources.nurses.target.expr" = ["5.0", "6.0"]\n', encoding="utf-8")
+    jobs = expand_jobs(["conghua"], load_grid(grid), grid)
+    from scenarios.loader import load_raw
+
+    before = load_raw("conghua")[0]["resources"]["nurses"]["target"]
+    assert [j.data["resources"]["nurses"]["target"]["expr"] for j in jobs] == ["5.0", "6.0"]
+    assert all(j.data["resources"]["nurses"]["target"]["nature"] == before["nature"] for j in jobs)
+
+
+def test_comparing_a_scenario_with_itself_says_so(tmp_path):
+    r = _cli("compare", "renhe", "renhe", "--no-simulate", "--out", tmp_path / "c")
+    assert r.exit_code == 0 and "No input field differs between renhe, renhe (2)" in r.output, r.output
+
+
+# -- item 4: a run folder is one consistent result -----------------------------------------------------------
+
+def test_a_narrower_rerun_leaves_no_file_of_the_wider_one_and_files_honour_the_umask(tmp_path):
+    import json
+    import os
+
+    out = tmp_path / "run"
+    old = os.umask(0o022)
+    try:
+        first = _cli("run", "renhe", "--out", out, "--replications", "1")
+        assert first.exit_code == 0, first.output
+        assert (out / "referral_runs.csv").exists()
+        again = _cli("run", "renhe", "--out", out, "--no-simulate")
+        assert again.exit_code == 0, again.output
+    finally:
+        os.umask(old)
+    manifest = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    on_disk = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert manifest["complete"] is True and sorted(manifest["files"]) == on_disk
+    assert not [n for n in on_disk if n.startswith(("referral_", "tiered_care", "replan"))]
+    import pandas as pd
+
+    assert all(manifest["rows"][n] == len(pd.read_csv(out / n)) for n in on_disk if n.endswith(".csv"))
+    assert {oct((out / n).stat().st_mode & 0o777) for n in on_disk} == {"0o644"}
+
+
+def test_a_run_stopped_while_writing_leaves_the_previous_result_whole(tmp_path, monkeypatch):
+    import scenarios.report.html as html
+
+    out = tmp_path / "plan"
+    assert _cli("optimize", "renhe", "--out", out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.name.startswith(".")}
+    out2 = tmp_path / "run"
+    assert _cli("run", "renhe", "--out", out2, "--no-simulate").exit_code == 0
+    before2 = {p.name: p.read_bytes() for p in out2.iterdir() if p.is_file() and not p.name.startswith(".")}
+
+    called = []
+
+    def stopped(*_a, **_k):
+        called.append(1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(html, "write_report", stopped)  # Ctrl-C while the last file is written
+    r = _cli("run", "renhe", "--out", out2, "--no-simulate", "--budget", "5e8")
+    assert called and r.exit_code != 0  # stopped while writing the last file (click reports the Ctrl-C)
+    after2 = {p.name: p.read_bytes() for p in out2.iterdir() if p.is_file() and not p.name.startswith(".")}
+    assert after2 == before2 and not list(out2.glob(".tmp-*"))
+    assert before  # the plan folder is untouched by another folder's failure
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and not p.name.startswith(".")} == before
+
+
+def test_a_swap_stopped_half_way_is_refused_when_read(tmp_path, monkeypatch):
+    import os
+
+    import scenarios.files as files
+
+    out = tmp_path / "plan"
+    assert _cli("optimize", "renhe", "--out", out).exit_code == 0
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst) if Path(dst).parent == out else None  # a file moved from the staging folder into out
+        if len(calls) == 3:  # the third file of the new plan: the disk is pulled
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    r = _cli("optimize", "renhe", "--out", out, "--budget", "9e8")
+    assert r.exit_code == 2 and "its plan.json says the folder is incomplete" in r.output, r.output
+    monkeypatch.setattr(files.os, "replace", real)
+    r = _cli("simulate", "renhe", "--plan", out, "--replications", "1", "--flows-only")
+    assert r.exit_code == 2 and "complete: false" in r.output, r.output

@@ -125,6 +125,11 @@ def load_grid(path: str | Path | None) -> dict[str, list]:
     for name, values in axes.items():
         if not isinstance(values, list) or not values:
             raise BatchError(f"{p}: axes.{name}: expected a non-empty list of values, got {values!r}")
+        seen = [json.dumps(v, sort_keys=True, default=str) for v in values]
+        if len(set(seen)) < len(seen):
+            again = next(v for i, v in enumerate(values) if seen[i] in seen[:i])
+            raise BatchError(f"{p}: axes.{name}: {again!r} is given twice; expected each value once (a repeated "
+                             "value would run and rank the same job twice)")
         if name == "budget":
             for v in values:
                 if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
@@ -143,11 +148,17 @@ def _set(data: dict, dotted: str, value: Any) -> dict:
     """Return a copy of ``data`` with ``dotted`` set; a bare number for a quantity becomes a labelled assumption."""
     keys = dotted.split(".")
     override: Any = value
-    node = data
+    node, parent = data, None
     for k in keys:
-        node = node.get(k) if isinstance(node, dict) else None
+        parent, node = node, node.get(k) if isinstance(node, dict) else None
     if isinstance(node, dict) and "value" in node and isinstance(value, (int, float)):
         override = {"value": value, "assumption": f"batch grid: {dotted} = {value}"}
+    elif len(keys) >= 2 and keys[-2] == "target" and keys[-1] in ("expr", "nature", "year"):
+        # one key of a target: it keeps its other keys (a target is replaced whole when merged); a new target
+        # is 'expected' unless the grid says otherwise, as in the workbench
+        kept = {k: v for k, v in parent.items() if k in ("expr", "nature", "year")} if isinstance(parent, dict) else {}
+        keys, override = keys[:-1], {"nature": "expected", **kept, keys[-1]: value,
+                                     "assumption": f"batch grid: {dotted} = {value}"}
     for k in reversed(keys):
         override = {k: override}
     return deep_merge(data, override)
