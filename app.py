@@ -18,10 +18,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from optimize.problem import ProblemError
 from optimize.result import AllocationPlan
-from optimize.solve import OptimizeError
 from scenarios.amounts import AmountError, parse_cny
+from scenarios.errors import input_errors
+from scenarios.files import OutputError, inside
 from scenarios.inputs.allocation import from_scenario
 from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load_raw, validate
@@ -31,6 +31,7 @@ from scenarios.report.words import diagnosis_words, probability_display, uncerta
 from scenarios.run.options import PipelineOptions
 from scenarios.run.pipeline import PipelineResult, run_pipeline, simulate_plan
 from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
+from scenarios.schema import name_problem
 from scenarios.whatif import (
     apply_edits,
     changed_fields,
@@ -41,10 +42,8 @@ from scenarios.whatif import (
     save_whatif,
     whatif_document,
 )
-from sim.population import ProjectionError
-from sim.referral.network import NetworkError
 
-INPUT_ERRORS = (ScenarioError, AmountError, ProjectionError, ProblemError, OptimizeError, NetworkError)
+INPUT_ERRORS = input_errors()  # every engine is imported above, so the tuple is whole
 RATES = (("birth_rate", "birth rate (per 1,000 a year)"), ("death_rate", "death rate (per 1,000 a year)"),
          ("net_migration_rate", "net migration rate (per 1,000 a year)"))
 NATURES = ("binding", "expected")
@@ -465,22 +464,49 @@ def _outputs_tab(r: PipelineResult, key: str) -> None:
                            mime="text/html")
 
 
+def whatif_folder() -> Path:
+    """The one folder the workbench saves what-ifs into: $HEALTHSIM_WHATIF_DIR, else ./whatifs."""
+    return Path(os.environ.get("HEALTHSIM_WHATIF_DIR") or "whatifs")
+
+
 def save_tab(r: PipelineResult, form: Form, variant: str, calibrated: bool, key: str) -> None:
     wid = st.text_input("id of the what-if", value=f"{form.data.get('id', 'scenario')}_whatif", key="whatif_id")
     header = f"What-if saved by the healthsim workbench from {form.ref}."
     flags = (f" --variant {variant}" if variant != "medium" else "") + ("" if calibrated else " --uncalibrated")
     if flags:
         header += f"\nPlanned in the workbench as: healthsim run FILE{flags}"
-    text = dumps_whatif(whatif_document(form.ref, form.edits, wid), header)
-    st.download_button("download the what-if (TOML)", text, f"{wid}.toml", mime="application/toml")
-    c1, c2 = st.columns([4, 1])
-    path = c1.text_input("or save it on this computer as", value=f"{wid}.toml", key="whatif_path")
-    if c2.button("save", key="whatif_save"):
-        saved = save_whatif(form.ref, form.edits, path, wid, header=header)
-        st.success(f"saved {saved}; check it with: healthsim validate {saved}")
-    st.code(text, language="toml")
+    if problem := name_problem(wid):
+        st.error(f"id of the what-if: {problem}")
+    else:
+        _save_box(form, wid, header)
     st.divider()
     _outputs_tab(r, key)
+
+
+def _save_box(form: Form, wid: str, header: str) -> None:
+    """Download, or save into :func:`whatif_folder` (never outside it; replacing a file only when ticked)."""
+    text = dumps_whatif(whatif_document(form.ref, form.edits, wid), header)
+    st.download_button("download the what-if (TOML)", text, f"{wid}.toml", mime="application/toml")
+    folder = whatif_folder()
+    c1, c2 = st.columns([4, 1])
+    name = c1.text_input(f"or save it on this computer in {folder} as", value=f"{wid}.toml", key="whatif_path")
+    try:
+        path = inside(folder, name, "file name")
+    except OutputError as exc:
+        st.error(str(exc))
+        path = None
+    replace = path is not None and path.exists() and \
+        st.checkbox(f"replace the existing {path.name}", value=False, key=f"whatif_overwrite|{path.name}")
+    if c2.button("save", key="whatif_save") and path is not None:
+        if path.exists() and not replace:
+            st.warning(f"{path} exists: tick 'replace the existing {path.name}' to replace it, or choose another name")
+        else:
+            try:
+                saved = save_whatif(form.ref, form.edits, path, wid, header=header, option="save as")
+                st.success(f"saved {saved}; check it with: healthsim validate {saved}")
+            except INPUT_ERRORS as exc:
+                st.error(str(exc))
+    st.code(text, language="toml")
 
 
 def _invalid(form: Form, exc: ScenarioError) -> None:

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scenarios.amounts import AmountError, parse_cny, parse_years
+from scenarios.amounts import parse_cny, parse_years
 from scenarios.labels import LANGS, Labels, check_lang, resource_label
-from scenarios.loader import ScenarioError, builtin_names, load, resolve_path
+from scenarios.loader import builtin_names, load, resolve_path
 from sim.referral import DEFAULT_SEED
 
 # The engines (pandas, Pyomo, SciPy, SimPy) are imported inside the commands that use them, so that
@@ -35,40 +35,27 @@ class UserError(Exception):
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Report known input errors as a clear message and exit status 2."""
+    """Report known input errors as a clear message and exit status 2 (an infeasible plan: status 1)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            infeasible, user = _error_kinds()
-            if isinstance(exc, infeasible):
+            from scenarios.errors import infeasible_errors, input_errors
+
+            if isinstance(exc, infeasible_errors()):
                 from scenarios.report.words import diagnosis_words
 
                 err_console.print(f"[bold red]infeasible:[/] {escape(diagnosis_words(exc.diagnosis))}", highlight=False,
                                   soft_wrap=True)
                 sys.exit(1)
-            if isinstance(exc, user):
+            if isinstance(exc, input_errors(UserError)):
                 err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
                 sys.exit(2)
             raise
 
     return wrapper
-
-
-def _error_kinds() -> tuple[type, tuple[type, ...]]:
-    """(no plan meets the targets, input errors reported in one line); imported when an error is handled."""
-    from optimize.problem import ProblemError
-    from optimize.solve import InfeasiblePlan, OptimizeError
-    from scenarios.files import OutputError
-    from scenarios.run.batch import BatchError
-    from sim.executor import SchedulerUnreachable
-    from sim.population import ProjectionError
-    from sim.referral.network import NetworkError
-
-    return InfeasiblePlan, (ScenarioError, ProjectionError, ProblemError, OptimizeError, NetworkError, AmountError,
-                            OutputError, UserError, BatchError, SchedulerUnreachable)
 
 
 def _fmt(x: Any, digits: int = 0) -> str:
@@ -163,8 +150,11 @@ def _locked(out_dir: str | None) -> contextlib.AbstractContextManager:
     """Check and lock ``--out`` before any computing (nothing when no folder is given)."""
     from scenarios.files import output_lock
 
-    return output_lock(out_dir) if out_dir else contextlib.nullcontext()
+    return output_lock(out_dir) if out_dir is not None else contextlib.nullcontext()
 
+
+SEED_OPTION = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=DEFAULT_SEED, show_default=True,
+                           help="Seed of the random draws: a whole number from 0 to 4,294,967,295.")
 
 BASIS = click.option("--basis", type=click.Choice(["target", "need", "both"]), default=None,
                      help="Plan to the targets, the projected need, or both (default: the scenario's plan.basis).")
@@ -359,7 +349,7 @@ SIM_KPIS = [
               help="Folder written by 'healthsim optimize --out': capacities by year from the plan.")
 @click.option("--years", default=None, help="Years to simulate, e.g. 2021-2025 (default: base year, or the plan's years).")
 @click.option("--replications", type=click.IntRange(1, 1000), default=5, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @click.option("--flows-only", is_flag=True, help="Simulate only admissions and referrals; count single consults (city scale).")
 @WORKERS_OPTION
 @click.option("--scheduler", default=None, help="Run the replications on an existing Dask scheduler, e.g. tcp://host:8786.")
@@ -467,7 +457,7 @@ class StageProgress:
 @click.option("--budget", default=None, help="Plan-period budget, CNY (default: the scenario's).")
 @click.option("--variant", default="medium", show_default=True)
 @click.option("--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation.")
 @click.option("--full-simulation", is_flag=True,
               help="Queue every consult even where it takes minutes (default: wherever it fits about a minute).")
@@ -568,7 +558,7 @@ def evaluate_cmd(scenario, out_dir) -> None:
 @click.argument("refs", nargs=-1, required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/compare", show_default=True)
 @click.option("--replications", type=click.IntRange(1, 1000), default=3, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @click.option("--no-simulate", is_flag=True, help="Skip the referral simulation of scenarios that are run.")
 @LANG_OPTION
 @friendly
@@ -583,12 +573,17 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
         raise UserError(f"compare: got {len(refs)} scenario; expected two or more (names, .toml files or result folders)")
     opts = PipelineOptions(replications=replications, seed=seed, simulate=not no_simulate, lang=lang)
     records = []
-    with StageProgress(lang) as progress:
-        for ref in refs:
-            progress.prefix = f"{Path(ref).stem}: "
-            records.append(resolve(ref, opts, progress))
-    files = write_comparison(records, out_dir, lang)
+    with _locked(out_dir):
+        with StageProgress(lang) as progress:
+            for ref in refs:
+                progress.prefix = f"{Path(ref).stem}: "
+                records.append(resolve(ref, opts, progress))
+        files = write_comparison(records, out_dir, lang)
     diff = differences_table(records)
+    if diff.empty:
+        console.print(f"No input field differs between {', '.join(r.name for r in records)}: they are the same "
+                      f"scenario as given. written to {out_dir}: {', '.join(p.name for p in files)}", highlight=False)
+        return
     table = Table(title=f"{len(diff)} field(s) differ between {', '.join(r.name for r in records)}")
     for col in diff.columns:
         table.add_column(col, overflow="fold")
@@ -607,10 +602,16 @@ def compare_cmd(refs, out_dir, replications, seed, no_simulate, lang) -> None:
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="Write the what-if here (default: print it).")
 @click.option("--id", "wid", default=None, help="Scenario id of the what-if (default: the file's name).")
+@click.option("--force", is_flag=True,
+              help="Replace --out even when it is a built-in or a file healthsim did not write.")
 @friendly
-def whatif_cmd(base, settings, out_file, wid) -> None:
-    """Save BASE with changed fields as a what-if file that extends BASE (what the workbench saves)."""
+def whatif_cmd(base, settings, out_file, wid, force) -> None:
+    """Save BASE with changed fields as a what-if file that extends BASE (what the workbench saves).
+
+    --out never replaces BASE or a file BASE extends; without --force, never a built-in scenario nor a file
+    that is not a what-if written by healthsim."""
     from scenarios.loader import load_raw
+    from scenarios.schema import name_problem
     from scenarios.whatif import (
         changed_fields,
         dumps_whatif,
@@ -620,13 +621,15 @@ def whatif_cmd(base, settings, out_file, wid) -> None:
         whatif_document,
     )
 
+    if wid is not None and (problem := name_problem(wid)):
+        raise UserError(f"--id {wid!r}: {problem.removesuffix(f', got {wid!r}')}")
     data, _ = load_raw(base)
     edits = parse_settings(list(settings), data)
     fields = changed_fields(override_for(data, edits))
     if out_file is None:
         click.echo(dumps_whatif(whatif_document(base, edits, wid)), nl=False)
         return
-    path = save_whatif(base, edits, out_file, wid)
+    path = save_whatif(base, edits, out_file, wid, force=force)
     console.print(f"written {path}: extends {base}; changed: {', '.join(fields) or 'nothing'}. "
                   f"Run it with: healthsim run {path}", highlight=False)
 
@@ -642,6 +645,7 @@ def app_cmd(scenario, port) -> None:
     import subprocess
 
     load(scenario)  # a bad name or file is reported here, not in the browser
+    _check_port(port)
     app = Path(__file__).resolve().with_name("app.py")
     env = {**os.environ, "HEALTHSIM_SCENARIO": scenario}
     console.print(f"healthsim workbench on http://127.0.0.1:{port} (Ctrl+C stops it)")
@@ -657,6 +661,19 @@ def app_cmd(scenario, port) -> None:
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=20)
+
+
+def _check_port(port: int) -> None:
+    """Refuse a port another program listens on, before announcing the workbench's address."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UserError(f"--port {port}: 127.0.0.1:{port} is in use ({exc.strerror or exc}); expected a free "
+                            f"port, e.g. --port {port + 1 if port < 65535 else 8502}") from None
 
 
 def _print_demand(s, result) -> None:
@@ -705,7 +722,7 @@ def _print_demand(s, result) -> None:
               help="A plan written by 'healthsim optimize --out DIR' (default: the scenario's own plan).")
 @click.option("--robust", type=click.FloatRange(0, 1, min_open=True), default=0.9, show_default=True,
               help="Share of draws the robust plan must meet every target in.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes solving the draws (the numbers do not depend on it).")
 @click.option("--scheduler", default=None,
@@ -717,6 +734,9 @@ def _print_demand(s, result) -> None:
 @friendly
 def uncertainty_cmd(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang) -> None:
     """How likely SCENARIO's plan is to meet its targets over drawn futures, and what a robust plan costs."""
+    if draws < 2:
+        raise UserError(f"--draws {draws}: one draw gives a probability of 0 or 1 with no spread (it would print "
+                        "± 0.0%); expected at least 2 draws (100 or more for a 95% half-width under 10 points)")
     with _locked(out_dir):
         _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, budget, no_solve, out_dir, lang)
 
@@ -769,7 +789,7 @@ def _uncertainty(scenario, draws, plan_dir, robust, seed, workers, scheduler, bu
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/batch", show_default=True)
 @click.option("--resume", is_flag=True, help="Skip jobs whose result is already in --out.")
 @click.option("--simulate", is_flag=True, help="Also run one replication of the referral simulation per job.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@SEED_OPTION
 @friendly
 def batch_cmd(scenarios, grid_file, workers, scheduler, out_dir, resume, simulate, seed) -> None:
     """Run many SCENARIOS (folders, globs, files, built-in names, or 'builtin') and their grid in parallel."""

@@ -18,11 +18,12 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from scenarios import bounds
-from scenarios.schema import UNIT_DIVISOR, Scenario
+from scenarios.schema import UNIT_DIVISOR, Scenario, safe_name
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 
 
+MAX_EXTEND_DEPTH = 50  # files in one extend chain; a longer chain is refused (it is a mistake, not a plan)
 SCOPE_FACTOR = 3.0  # a baseline ratio and its target further apart than this suggest different scopes
 
 
@@ -63,9 +64,9 @@ def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's data; a UTF-8 byte-order mark (as some Windows editors write) is accepted."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise ScenarioError(path, [("", "file not found; expected a scenario .toml file")]) from None
     except IsADirectoryError:
@@ -103,16 +104,26 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
     if key in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, key))
         raise ScenarioError(path, [("extend", f"extends itself in a cycle ({cycle}); expected a chain that ends")])
+    if len(_chain) >= MAX_EXTEND_DEPTH:
+        raise ScenarioError(_chain[0], [("extend", f"the extend chain is longer than {MAX_EXTEND_DEPTH} files "
+                                                   f"(it reaches {path.name}); expected a chain of at most "
+                                                   f"{MAX_EXTEND_DEPTH}")])
     data = _read_toml(path)
+    if isinstance(data.get("axes"), dict):
+        raise ScenarioError(path, [("axes", f"{path.name} is a batch grid (it has an [axes] table), not a scenario; "
+                                            "expected a scenario file (pass a grid to 'healthsim batch --grid')")])
     if not _chain and "id" not in data:  # a what-if without its own id is named after its file
-        data["id"] = path.stem
+        data["id"] = safe_name(path.stem)
     parent = data.pop("extend", None)
     if parent is None:
         return data, path
     if not isinstance(parent, str):
         raise ScenarioError(path, [("extend", f"expected a scenario name or path as a string, got {parent!r}")])
     try:
-        target = resolve_path(parent, path.parent)
+        target = path.parent / parent if (path.parent / parent).is_dir() else resolve_path(parent, path.parent)
+        if target.is_dir():
+            raise ScenarioError(path, [("extend", f"{parent!r} is a folder ({target}); expected a built-in name "
+                                                  "or a path to a .toml file relative to this file")])
         if not target.is_file():
             raise ScenarioError(path, [("extend", f"{parent!r} not found (looked for {target}); expected a built-in "
                                                   "name or a path to a .toml file relative to this file")])

@@ -590,6 +590,24 @@ class NextPlan(Strict):
         if self.target_year <= self.base_year:
             raise ValueError(f"target_year ({self.target_year}) must be after base_year ({self.base_year})")
         return self
+NAME_CHARS = "A-Za-z0-9_\\-\u3400-\u4dbf\u4e00-\u9fff"  # letters, digits, _ and -, Chinese characters
+NAME_RE = re.compile(f"[{NAME_CHARS}]{{1,100}}")
+NAME_EXPECTED = ("expected a name of letters, digits, '_', '-' or Chinese characters (1-100 of them, no '/', '.' "
+                 "or spaces)")
+
+
+def name_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a scenario id (it names files and folders), or None when it can."""
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
+        return f"{NAME_EXPECTED}, got {value!r}"
+    return None
+
+
+def safe_name(text: str) -> str:
+    """``text`` with every character a name may not hold replaced by '_' (a file stem made an id)."""
+    return re.sub(f"[^{NAME_CHARS}]", "_", text)[:100] or "_"
+
+
 class ReportSettings(Strict):
     """How reports and workbooks are written: ``lang`` zh (Chinese, the default) or en."""
 
@@ -599,7 +617,7 @@ class ReportSettings(Strict):
 class Scenario(Strict):
     """A complete, validated scenario: region, population, resources, targets."""
 
-    id: str
+    id: str  # a name (NAME_RE): it names output folders and files
     description: str | None = None
     seed: str | None = None
     base_year: int = Field(ge=1950, le=2100)
@@ -620,6 +638,13 @@ class Scenario(Strict):
 
 
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_name(cls, v: str) -> str:
+        if problem := name_problem(v):
+            raise ValueError(problem)
+        return v
 
     @model_validator(mode="after")
     def _years(self) -> Scenario:

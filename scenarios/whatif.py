@@ -21,13 +21,23 @@ import tomli_w
 from pydantic import BaseModel
 
 from scenarios.amounts import parse_cny
-from scenarios.loader import BUILTIN_DIR, ScenarioError, _unwrap, deep_merge, load_raw, validate
-from scenarios.schema import Quantity, Scenario, TargetSpec
+from scenarios.loader import (
+    BUILTIN_DIR,
+    MAX_EXTEND_DEPTH,
+    ScenarioError,
+    _unwrap,
+    deep_merge,
+    load_raw,
+    resolve_path,
+    validate,
+)
+from scenarios.schema import Quantity, Scenario, TargetSpec, name_problem, safe_name
 
 CHANGED = "changed in the workbench"
 MONEY_PREFIXES = ("plan.budget_total", "plan.budget_per_year", "costs.")  # amounts of CNY: '25亿' is read
 TARGET_KEYS = ("expr", "nature", "year")
 NOT_SET = "not set"
+WRITTEN_MARK = "# healthsim what-if (written by healthsim; it may replace this file)"
 
 
 def _field(field: str) -> tuple[Any, Any]:
@@ -217,7 +227,10 @@ def _extend_ref(base: str | Path, out: Path | None) -> str:
 
 def whatif_document(base: str | Path, edits: dict[str, Any], wid: str | None = None,
                     description: str | None = None, out: str | Path | None = None) -> dict[str, Any]:
-    """The what-if as TOML data: ``extend``, ``id``, ``description`` and only the changed fields."""
+    """The what-if as TOML data: ``extend``, ``id``, ``description`` and only the changed fields.
+    ``wid`` must be a name (it names files and folders): ScenarioError otherwise."""
+    if wid is not None and (problem := name_problem(wid)):
+        raise ScenarioError(label_of(base), [("id", problem)])
     data, _ = load_raw(base)
     override = override_for(data, edits)
     validate(deep_merge(data, override), label_of(base))  # never save a what-if that does not load
@@ -235,11 +248,66 @@ def dumps_whatif(doc: dict[str, Any], header: str = "") -> str:
     return lines + tomli_w.dumps(doc)
 
 
+def chain_files(base: str | Path) -> list[Path]:
+    """The files ``base`` is made of: its own and every file its ``extend`` chain reads (resolved)."""
+    files: list[Path] = []
+    path = resolve_path(base)
+    while path.resolve() not in files and len(files) <= MAX_EXTEND_DEPTH:
+        files.append(path.resolve())
+        try:
+            parent = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("extend")
+            path = resolve_path(parent, path.parent) if isinstance(parent, str) else None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ScenarioError):
+            path = None
+        if path is None:
+            break
+    return files
+
+
+def written_by_healthsim(path: Path) -> bool:
+    """Whether file ``path`` is a what-if written by :func:`save_whatif` (its first line is :data:`WRITTEN_MARK`)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            return fh.readline().rstrip("\n") == WRITTEN_MARK
+    except OSError:
+        return False
+
+
+def save_problem(base: str | Path, out: str | Path, force: bool = False) -> str | None:
+    """Why the what-if of ``base`` must not be written to ``out`` (None when it may).
+
+    Never the base itself or a file its chain extends (the what-if would extend itself); without ``force``,
+    never into the built-in scenarios nor over a file that is not a what-if written by healthsim.
+    """
+    target = Path(out)
+    if target.is_dir():
+        return "is a folder; expected a file name ending in .toml"
+    if target.suffix != ".toml":
+        return "expected a file name ending in .toml"
+    resolved = target.resolve()
+    if resolved in chain_files(base):
+        return (f"is the scenario this what-if extends ({base}); saving there would make it extend itself; "
+                "expected another file name")
+    if force:
+        return None
+    if resolved.is_relative_to(BUILTIN_DIR):
+        return "is inside the built-in scenarios (scenarios/builtin/); expected a file elsewhere (or --force)"
+    if target.exists() and not written_by_healthsim(target):
+        return ("exists and is not a what-if written by healthsim; expected a new file name "
+                "(or --force to replace it)")
+    return None
+
+
 def save_whatif(base: str | Path, edits: dict[str, Any], out: str | Path, wid: str | None = None,
-                description: str | None = None, header: str = "") -> Path:
-    """Write the what-if file to ``out`` (atomically) and return its path."""
-    from scenarios.files import atomic_write
+                description: str | None = None, header: str = "", force: bool = False,
+                option: str = "--out") -> Path:
+    """Write the what-if file to ``out`` (atomically) and return its path; :func:`save_problem` is checked first
+    (an OutputError naming ``option``)."""
+    from scenarios.files import OutputError, atomic_write
 
     out = Path(out)
-    text = dumps_whatif(whatif_document(base, edits, wid or out.stem, description, out), header)
+    if problem := save_problem(base, out, force):
+        raise OutputError(f"{option} {out}: {problem}")
+    doc = whatif_document(base, edits, wid or safe_name(out.stem), description, out)
+    text = WRITTEN_MARK + "\n" + dumps_whatif(doc, header)
     return atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from browser import CHROMIUM, WORKBENCH_READY, render, workbench
 from click.testing import CliRunner
@@ -99,11 +101,12 @@ def test_bad_input_shows_the_cli_message_beside_the_field(app, key, value, cli_s
     assert message in sidebar_errors, (message, sidebar_errors)
 
 
-def test_save_a_whatif_and_validate_it(app, tmp_path):
+def test_save_a_whatif_and_validate_it(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("HEALTHSIM_WHATIF_DIR", str(tmp_path))  # the one folder the workbench saves into
     app.number_input(key=MIGRATION).set_value(8.0).run()
     app.text_input(key="conghua|plan.budget_total").set_value("25亿").run()
     target = tmp_path / "my_whatif.toml"
-    app.text_input(key="whatif_path").set_value(str(target)).run()
+    app.text_input(key="whatif_path").set_value(target.name).run()
     app.button(key="whatif_save").click().run()
     assert not app.exception and any(str(target) in s.value for s in app.success)
     result = CliRunner().invoke(main, ["validate", str(target)])
@@ -113,6 +116,36 @@ def test_save_a_whatif_and_validate_it(app, tmp_path):
     assert "changed in the workbench: population.net_migration_rate from 0 to 8" in s.population.net_migration_rate.assumption
     assert 'extend = "conghua"' in app.code[0].value  # the same text is offered for download
 
+
+
+@pytest.mark.parametrize("name", ["../escaped.toml", "/tmp/escaped.toml", "sub/../../escaped.toml"])
+def test_the_save_box_never_writes_outside_its_folder(app, tmp_path, monkeypatch, name):
+    monkeypatch.setenv("HEALTHSIM_WHATIF_DIR", str(tmp_path / "saves"))
+    app.text_input(key="whatif_path").set_value(name).run()
+    app.button(key="whatif_save").click().run()
+    assert not app.exception and not app.success
+    assert "leads out of" in _errors(app)
+    assert not (tmp_path / "escaped.toml").exists() and not Path("/tmp/escaped.toml").exists()
+
+
+def test_the_save_box_asks_before_replacing_a_file(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("HEALTHSIM_WHATIF_DIR", str(tmp_path))
+    target = tmp_path / "mine.toml"
+    target.write_text("# my own notes\n", encoding="utf-8")
+    app.text_input(key="whatif_path").set_value(target.name).run()
+    app.button(key="whatif_save").click().run()
+    assert not app.success and any("tick 'replace the existing mine.toml'" in w.value for w in app.warning)
+    assert target.read_text(encoding="utf-8") == "# my own notes\n"
+    app.checkbox(key="whatif_overwrite|mine.toml").check().run()
+    app.button(key="whatif_save").click().run()
+    assert "not a what-if written by healthsim" in _errors(app)  # ticked, yet a file healthsim did not write stays
+    assert target.read_text(encoding="utf-8") == "# my own notes\n"
+
+
+def test_the_id_box_takes_only_a_name(app):
+    app.text_input(key="whatif_id").set_value("../../ESCAPED").run()
+    assert not app.exception
+    assert "id of the what-if: expected a name of letters" in _errors(app)
 
 def test_simulation_on_demand_and_downloads(app):
     app.number_input(key="sim_reps").set_value(1).run()

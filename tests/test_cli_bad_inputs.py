@@ -74,8 +74,58 @@ def _disk_full(_tmp: Path, mp: pytest.MonkeyPatch) -> None:
 def _nothing_half_written(tmp: Path) -> None:
     out = tmp / "out"
     assert not list(out.rglob(".tmp-*")), "a temporary file was left behind"
-    assert (out / "additions.csv").read_text().startswith("region,")  # written before the failure, intact
-    assert not (out / "stocks.csv").exists()  # the failed file is not there half-written
+    # the plan is staged and swapped in whole: the folder keeps what it had (here nothing), never part of a plan
+    assert not (out / "additions.csv").exists() and not (out / "stocks.csv").exists()
+
+
+class _Busy:
+    """A listening socket on a port (released by the test)."""
+
+    def __init__(self, port: int):
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen()
+
+    def release(self) -> None:
+        self.sock.close()
+
+
+BUSY_PORT = 18517
+
+
+def _busy_port(_tmp: Path, _mp: pytest.MonkeyPatch) -> _Busy:
+    return _Busy(BUSY_PORT)
+
+
+def _plan_edit(edit: Callable[[list[str]], list[str]]) -> Callable[[Path, pytest.MonkeyPatch], None]:
+    """A setup that rewrites the copied plan's stocks.csv lines with ``edit``."""
+
+    def setup(tmp: Path, _mp: pytest.MonkeyPatch) -> None:
+        path = tmp / "plan" / "stocks.csv"
+        path.write_text("\n".join(edit(path.read_text(encoding="utf-8").splitlines())) + "\n", encoding="utf-8")
+
+    return setup
+
+
+def _plan_incomplete(tmp: Path, _mp: pytest.MonkeyPatch) -> None:
+    import json
+
+    path = tmp / "plan" / "plan.json"
+    path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), "complete": False}), encoding="utf-8")
+
+
+def _untouched(name: str) -> Callable[[Path], None]:
+    def check(tmp: Path) -> None:
+        assert (tmp / name).read_text(encoding="utf-8").startswith(("# my notes", 'extend = "renhe"')), name
+
+    return check
+
+
+CHAIN = {"c0.toml": RENHE, **{f"c{i}.toml": f'extend = "c{i - 1}.toml"\n' for i in range(1, 1000)},
+         "case.toml": 'extend = "c999.toml"\n'}
 
 
 GOOD_STOCKS_HEAD = "region,year,kind,tier,stock\n"
@@ -312,6 +362,57 @@ CASES = [
          "cannot reach a Dask scheduler within"),
     Case("batch-scheduler-down", "unreachable Dask scheduler", ["batch", "renhe", "--scheduler", "tcp://127.0.0.1:1",
                                                                 "--out", "{tmp}/out"], "cannot reach a Dask scheduler within"),
+    # -- issue 21: names, saves, run folders, tracebacks and unclear messages ---------------------------
+    scen("id-path", "a scenario id that is a path", RENHE + 'id = "../../../ESCAPED"\n',
+         "id: expected a name of letters, digits, '_', '-' or Chinese characters"),
+    scen("id-empty", "an empty scenario id", RENHE + 'id = ""\n', "id: expected a name of letters"),
+    Case("whatif-id-path", "whatif --id that is a path",
+         ["whatif", "renhe", "--id", "../../x", "--out", "{tmp}/w.toml"],
+         "--id '../../x': expected a name of letters"),
+    Case("whatif-out-base", "whatif --out naming its own base", ["whatif", "{f}", "--out", "{f}"],
+         "saving there would make it extend itself", {"case.toml": RENHE}, check=_untouched("case.toml")),
+    Case("whatif-out-builtin", "whatif --out naming a built-in",
+         ["whatif", "conghua", "--out", "scenarios/builtin/renhe.toml"], "is inside the built-in scenarios"),
+    Case("whatif-out-foreign", "whatif --out naming a file healthsim did not write",
+         ["whatif", "renhe", "--out", "{tmp}/mine.toml"], "exists and is not a what-if written by healthsim",
+         {"mine.toml": "# my notes\n"}, check=_untouched("mine.toml")),
+    Case("out-empty-run", "run --out ''", ["run", "renhe", "--out", ""],
+         "--out '': empty; expected the name of a folder"),
+    Case("out-empty-optimize", "optimize --out ''", ["optimize", "renhe", "--out", ""], "--out '': empty"),
+    Case("out-empty-compare", "compare --out ''", ["compare", "renhe", "conghua", "--out", ""], "--out '': empty"),
+    Case("seed-negative-run", "run --seed -1", ["run", "renhe", "--seed", "-1", "--out", "{tmp}/out"],
+         "Invalid value for '--seed': -1 is not in the range 0<=x<=4294967295"),
+    Case("seed-negative-simulate", "simulate --seed -1", ["simulate", "renhe", "--seed", "-1"],
+         "Invalid value for '--seed': -1 is not in the range"),
+    Case("seed-negative-uncertainty", "uncertainty --seed -1", ["uncertainty", "renhe", "--seed", "-1"],
+         "Invalid value for '--seed': -1 is not in the range"),
+    Case("draws-one", "uncertainty --draws 1 (no spread)",
+         ["uncertainty", "renhe", "--draws", "1", "--out", "{tmp}/out"],
+         "--draws 1: one draw gives a probability of 0 or 1 with no spread"),
+    Case("extend-chain-long", "a chain of 1,000 extends", ["validate", "{f}"],
+         "extend: the extend chain is longer than 50 files", CHAIN),
+    Case("validate-grid", "a grid given to validate", ["validate", GRID], "is a batch grid (it has an [axes] table)"),
+    scen("extend-grid", "extend naming a grid", f'extend = "{(ROOT / GRID).as_posix()}"\n',
+         "extend: example.toml is a batch grid (it has an [axes] table), not a scenario"),
+    Case("extend-folder", "extend naming a folder", ["validate", "{f}"], "extend: 'sub' is a folder",
+         {"case.toml": 'extend = "sub"\n', "sub/keep": ""}),
+    Case("batch-grid-repeated", "a grid axis with a repeated value", ["batch", "renhe", "--grid", "{f}"],
+         "axes.budget: 1000000000.0 is given twice; expected each value once",
+         {"case.toml": "[axes]\nbudget = [1e9, 1e9]\n"}),
+    Case("app-port-busy", "app on a port in use", ["app", "renhe", "--port", str(BUSY_PORT)],
+         f"--port {BUSY_PORT}: 127.0.0.1:{BUSY_PORT} is in use", setup=_busy_port),
+    plan_case("plan-stocks-header-only", "stocks.csv with only its header",
+              {"stocks.csv": "region,year,kind,tier,ownership,stock\n"}, "stocks.csv: no rows (only its header)"),
+    Case("plan-stocks-duplicate", "a duplicated row in stocks.csv",
+         ["simulate", "renhe", "--plan", "{plan}", "--replications", "1", "--flows-only"],
+         "stocks.csv: row 62: region/year/kind/tier/ownership (renhe, 2020, beds, hospital, public) repeats row 2",
+         setup=_plan_edit(lambda lines: [*lines, lines[1]])),
+    Case("plan-stocks-row-missing", "a row missing from stocks.csv",
+         ["simulate", "renhe", "--plan", "{plan}", "--replications", "1", "--flows-only"],
+         "stocks.csv: 59 rows; plan.json says 60 were written", setup=_plan_edit(lambda lines: lines[:-1])),
+    Case("plan-incomplete", "a plan folder whose writing was stopped (complete = false)",
+         ["uncertainty", "renhe", "--plan", "{plan}", "--draws", "5", "--out", "{tmp}/out"],
+         "plan.json: complete: false; the run that wrote this folder stopped", setup=_plan_incomplete),
 ]
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from scenarios.files import PLAN_MANIFEST, _write_json, atomic_write, plan_manifest, write_tables
+from scenarios.files import PLAN_MANIFEST, _write_json, atomic_write, plan_manifest, staged, write_tables
 from scenarios.labels import Labels
 from scenarios.report.words import diagnosis_words, outlook_sentences, uncertainty_words, worded_tables
 
@@ -33,27 +33,29 @@ def write_uncertainty(result: UncertaintyResult, title: str, out_dir: str | Path
 
 def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None = None) -> list[Path]:
     """Write CSV tables (shadow prices and the outlook with their English words), summary.json, plan.json,
-    scenario.json (the scenario as run, with every source), the
-    Excel workbook and the HTML report (in ``lang``, default the run's or the scenario's), each atomically."""
+    scenario.json (the scenario as run, with every source), the Excel workbook and the HTML report (in ``lang``,
+    default the run's), staged and swapped in whole (:func:`scenarios.files.staged`): files a previous, wider
+    run left are removed."""
     from scenarios.report.html import write_report
     from scenarios.report.workbook import write_workbook
 
-    out = Path(out_dir)
     en = Labels("en")
-    tables = worded_tables(result.tables(), result.plan, en)
-    written = write_tables(tables, out)
-    summary = result.summary()  # the diagnosis and the outlook in English sentences, as summary.json has them
-    summary["diagnosis"] = None if result.diagnosis is None else diagnosis_words(result.diagnosis, en)
-    summary["outlook"] = outlook_sentences(result.outlook, en)
-    if result.uncertainty is not None:
-        summary["uncertainty"] = uncertainty_summary(result.uncertainty)
-    written.append(_write_json(out / "summary.json", summary))
-    written.append(_write_json(out / PLAN_MANIFEST, plan_manifest(result.scenario, result.plan, result.options.variant)))
-    written.append(atomic_write(out / "scenario.json", lambda p: p.write_text(
-        json.dumps(result.scenario.model_dump(), ensure_ascii=False, indent=1), encoding="utf-8")))
-    written.append(atomic_write(out / "results.xlsx", lambda p: write_workbook(result, p, lang)))
-    written.append(atomic_write(out / "report.html", lambda p: write_report(result, p, lang)))
-    return written
+    with staged(out_dir) as out:  # swapped in whole: never a mix of two runs, nothing left from a wider run
+        tables = worded_tables(result.tables(), result.plan, en)
+        written = write_tables(tables, out)
+        summary = result.summary()  # the diagnosis and the outlook in English sentences, as summary.json has them
+        summary["diagnosis"] = None if result.diagnosis is None else diagnosis_words(result.diagnosis, en)
+        summary["outlook"] = outlook_sentences(result.outlook, en)
+        if result.uncertainty is not None:
+            summary["uncertainty"] = uncertainty_summary(result.uncertainty)
+        written.append(_write_json(out / "summary.json", summary))
+        manifest = plan_manifest(result.scenario, result.plan, result.options.variant)
+        written.append(_write_json(out / PLAN_MANIFEST, manifest))
+        written.append(atomic_write(out / "scenario.json", lambda p: p.write_text(
+            json.dumps(result.scenario.model_dump(), ensure_ascii=False, indent=1), encoding="utf-8")))
+        written.append(atomic_write(out / "results.xlsx", lambda p: write_workbook(result, p, lang)))
+        written.append(atomic_write(out / "report.html", lambda p: write_report(result, p, lang)))
+    return [Path(out_dir) / p.name for p in written]
 
 
 def write_evaluation(ev: Evaluation, out_dir: str | Path) -> list[Path]:

@@ -39,12 +39,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scenarios.bounds import outside
-from scenarios.files import atomic_write
+from scenarios.files import atomic_write, inside
 from scenarios.loader import ScenarioError, builtin_names, check_field, deep_merge, load_raw, validate
 from scenarios.run.options import PipelineOptions, resolve_options
 from scenarios.run.pipeline import run_pipeline
 from sim.executor import SCHEDULER_TIMEOUT, SchedulerUnreachable, as_finished
 from sim.executor import connect as connect_scheduler
+from scenarios.schema import safe_name
 from sim.referral.experiment import DEFAULT_SEED
 
 SPECIAL_AXES = ("budget", "variant")
@@ -129,6 +130,11 @@ def load_grid(path: str | Path | None) -> dict[str, list]:
     for name, values in axes.items():
         if not isinstance(values, list) or not values:
             raise BatchError(f"{p}: axes.{name}: expected a non-empty list of values, got {values!r}")
+        seen = [json.dumps(v, sort_keys=True, default=str) for v in values]
+        if len(set(seen)) < len(seen):
+            again = next(v for i, v in enumerate(values) if seen[i] in seen[:i])
+            raise BatchError(f"{p}: axes.{name}: {again!r} is given twice; expected each value once (a repeated "
+                             "value would run and rank the same job twice)")
         if name == "budget":
             for v in values:
                 if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
@@ -147,11 +153,17 @@ def _set(data: dict, dotted: str, value: Any) -> dict:
     """Return a copy of ``data`` with ``dotted`` set; a bare number for a quantity becomes a labelled assumption."""
     keys = dotted.split(".")
     override: Any = value
-    node = data
+    node, parent = data, None
     for k in keys:
-        node = node.get(k) if isinstance(node, dict) else None
+        parent, node = node, node.get(k) if isinstance(node, dict) else None
     if isinstance(node, dict) and "value" in node and isinstance(value, (int, float)):
         override = {"value": value, "assumption": f"batch grid: {dotted} = {value}"}
+    elif len(keys) >= 2 and keys[-2] == "target" and keys[-1] in ("expr", "nature", "year"):
+        # one key of a target: it keeps its other keys (a target is replaced whole when merged); a new target
+        # is 'expected' unless the grid says otherwise, as in the workbench
+        kept = {k: v for k, v in parent.items() if k in ("expr", "nature", "year")} if isinstance(parent, dict) else {}
+        keys, override = keys[:-1], {"nature": "expected", **kept, keys[-1]: value,
+                                     "assumption": f"batch grid: {dotted} = {value}"}
     for k in reversed(keys):
         override = {k: override}
     return deep_merge(data, override)
@@ -183,7 +195,7 @@ def expand_jobs(refs: list[str], axes: dict[str, list], grid: str | Path | None 
             base, path = load_raw(ref)
         except ScenarioError as exc:  # recorded as a failed job; the rest of the batch goes on
             stem = Path(str(ref)).stem
-            jobs.append(Job(f"{stem}-unreadable", stem, str(ref), (), {}, error=str(exc)))
+            jobs.append(Job(f"{safe_name(stem)}-unreadable", stem, str(ref), (), {}, error=str(exc)))
             continue
         scenario_id = str(base.get("id", path.stem))
         base_problem = _problem(base, str(ref), "medium")
@@ -200,7 +212,7 @@ def expand_jobs(refs: list[str], axes: dict[str, list], grid: str | Path | None 
                     data = _set(data, name, value)
             overrides = tuple(zip(names, combo))
             key = json.dumps([scenario_id, str(path), overrides], sort_keys=True, default=str)
-            job_id = f"{scenario_id}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+            job_id = f"{safe_name(scenario_id)}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"  # a folder name
             job = Job(job_id, scenario_id, str(ref), overrides, data, variant, budget, error=base_problem)
             if base_problem is None and (problem := _problem(data, str(ref), variant)):
                 raise BatchError(f"{grid or 'grid'}: {job.label}: {problem}")
@@ -228,7 +240,8 @@ def _atomic_json(path: Path, obj: Any) -> None:
 
 
 def job_dir(out: Path, job: Job) -> Path:
-    return out / "jobs" / job.job_id
+    """``out/jobs/<job_id>``, checked to stay inside ``out/jobs`` (a job id is never a path)."""
+    return inside(out / "jobs", job.job_id, "job id")
 
 
 def _record(fut, job: Job, folder: Path) -> str:
