@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from browser import CHROMIUM, WORKBENCH_READY, render, workbench
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, require
 from streamlit.testing.v1 import AppTest
 
 from cli import main
@@ -165,8 +165,8 @@ def test_uncertainty_run_on_demand_replaces_the_summary(app):
     assert "常住人口：100次抽样的P10-P90区间" in report
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium where it can)")
 def test_server_renders_plan_table_and_charts_in_headless_chromium():
+    require(CHROMIUM, "no Chromium on this machine (.ci/run installs Debian's chromium where it can)")
     with workbench("conghua") as url:
         ready, dom, png = render(url, WORKBENCH_READY, screenshot=True)
         unc_ready, unc_dom, _ = render(url, UNCERTAINTY_READY)

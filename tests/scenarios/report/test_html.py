@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from browser import CHROMIUM
 from click.testing import CliRunner
+from conftest import require
 from openpyxl import load_workbook
 
 from cli import main
@@ -21,9 +23,8 @@ from scenarios.report.fonts import find_cjk_font
 from scenarios.report.outputs import write_outputs
 from scenarios.run.pipeline import PipelineOptions, run_pipeline
 
-CHROMIUM = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
-needs_font = pytest.mark.skipif(find_cjk_font() is None, reason="no CJK font to embed (.ci/run installs fonts-noto-cjk)")
+NO_CHROMIUM = "no Chromium on this machine (.ci/run installs Debian's chromium)"
+NO_FONT = "no CJK font to embed (.ci/run installs fonts-noto-cjk)"
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +92,8 @@ def test_report_in_english(tmp_path, outputs):
     assert '<html lang="en">' in html and "Additions by year and tier" in html and "expected" in html
 
 
-@needs_chromium
 def test_report_charts_draw_in_headless_chromium(outputs, tmp_path):
+    require(CHROMIUM, NO_CHROMIUM)
     out, _ = outputs
     dom = _chromium(tmp_path, "--virtual-time-budget=15000", "--dump-dom", (out / "report.html").as_uri()).stdout
     charts = re.findall(r'<div id="chart(\d)" class="plotly-graph-div js-plotly-plot"', dom)
@@ -109,8 +110,8 @@ out.text=document.getElementById('answer').innerText;out.head=document.querySele
 const p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(out);document.body.appendChild(p);});</script>"""
 
 
-@needs_chromium
 def test_first_screen_shows_additions_cost_and_attainment(conghua, tmp_path):
+    require(CHROMIUM, NO_CHROMIUM)
     """At 1400x900 the plan by year, the cost in 亿元 and the attainment are all on the first screen."""
     page = tmp_path / "probe.html"
     page.write_text((conghua / "report.html").read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
@@ -145,13 +146,12 @@ def _title_crop(png: Path) -> np.ndarray:
     return np.asarray(Image.open(png).convert("L").crop((0, 0, 700, 52)), dtype=float)  # the h1 line only
 
 
-@needs_chromium
-@needs_font
 def test_chinese_glyphs_draw_without_a_system_cjk_font(conghua, tmp_path):
     """The report's title drawn on a machine with no CJK font matches the same title drawn with the embedded
     font and differs from it drawn without (the missing-glyph boxes)."""
-    if not shutil.which("fc-match"):
-        pytest.skip("no fontconfig")
+    require(CHROMIUM, NO_CHROMIUM)
+    require(find_cjk_font(), NO_FONT)
+    require(shutil.which("fc-match"), "no fontconfig (fc-match), which Debian's chromium brings")
     env = _fontconfig_without_cjk(tmp_path)
     html = (conghua / "report.html").read_text(encoding="utf-8")
     style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
