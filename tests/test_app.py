@@ -47,10 +47,6 @@ def _metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def _errors(at) -> str:
-    return "\n".join(e.value for e in at.error)
-
-
 def test_opens_on_conghua_with_the_plan(app):
     assert "Conghua" in app.subheader[0].value
     assert _metric(app, "targets met") == "5 of 5"
