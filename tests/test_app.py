@@ -110,6 +110,7 @@ def test_save_a_whatif_and_validate_it(app, tmp_path):
     assert 'extend = "conghua"' in app.code[0].value  # the same text is offered for download
 
 
+@pytest.mark.slow
 def test_simulation_on_demand_and_downloads(app):
     app.number_input(key="sim_reps").set_value(1).run()
     app.button(key="sim_run").click().run()
@@ -161,6 +162,7 @@ def test_uncertainty_run_on_demand_replaces_the_summary(app):
     assert "常住人口：100次抽样的P10-P90区间" in report
 
 
+@pytest.mark.slow
 def test_server_renders_plan_table_and_charts_in_headless_chromium():
     require(CHROMIUM, "no Chromium on this machine (.ci/run installs Debian's chromium where it can)")
     with workbench("conghua") as url:

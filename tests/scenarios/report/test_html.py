@@ -92,6 +92,7 @@ def test_report_in_english(tmp_path, outputs):
     assert '<html lang="en">' in html and "Additions by year and tier" in html and "expected" in html
 
 
+@pytest.mark.slow
 def test_report_charts_draw_in_headless_chromium(outputs, tmp_path):
     require(CHROMIUM, NO_CHROMIUM)
     out, _ = outputs
@@ -110,6 +111,7 @@ out.text=document.getElementById('answer').innerText;out.head=document.querySele
 const p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(out);document.body.appendChild(p);});</script>"""
 
 
+@pytest.mark.slow
 def test_first_screen_shows_additions_cost_and_attainment(conghua, tmp_path):
     require(CHROMIUM, NO_CHROMIUM)
     """At 1400x900 the plan by year, the cost in 亿元 and the attainment are all on the first screen."""
@@ -146,6 +148,7 @@ def _title_crop(png: Path) -> np.ndarray:
     return np.asarray(Image.open(png).convert("L").crop((0, 0, 700, 52)), dtype=float)  # the h1 line only
 
 
+@pytest.mark.slow
 def test_chinese_glyphs_draw_without_a_system_cjk_font(conghua, tmp_path):
     """The report's title drawn on a machine with no CJK font matches the same title drawn with the embedded
     font and differs from it drawn without (the missing-glyph boxes)."""
@@ -207,6 +210,7 @@ def test_workbook_for_finance(conghua):
     assert [c.value for c in book["稳健规划新增"][1]][:2] == ["年份", "新增床位 · 医院"]
 
 
+@pytest.mark.slow
 def test_cli_run_and_bad_budget(tmp_path):
     runner = CliRunner()
     r = runner.invoke(main, ["run", "renhe", "--out", str(tmp_path / "o"), "--replications", "1", "--lang", "en"])

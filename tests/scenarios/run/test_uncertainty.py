@@ -152,6 +152,7 @@ def test_need_moves_with_residents_and_use_rates_and_a_robust_plan_covers_it():
         any("2025年床位需求" in w for w in uncertainty_words(r, Labels("zh")))
 
 
+@pytest.mark.slow
 def test_draws_solved_on_a_dask_scheduler_give_the_same_numbers(conghua):
     import logging
 
