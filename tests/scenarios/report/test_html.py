@@ -217,9 +217,9 @@ def test_cli_run_and_bad_budget(tmp_path):
     assert r.exit_code == 0, r.output
     assert (tmp_path / "o" / "report.html").exists()
     assert "referral simulation ..." in r.output and re.search(r"referral simulation: 5/5 in [\d.]+ s", r.output)
-    bad = runner.invoke(main, ["run", "renhe", "--budget", "plenty"])
+    bad = runner.invoke(main, ["run", "renhe", "--budget", "plenty", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "expected an amount of CNY" in bad.output
-    bad = runner.invoke(main, ["run", "renhe", "--lang", "fr"])
+    bad = runner.invoke(main, ["run", "renhe", "--lang", "fr", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "'fr' is not one of 'zh', 'en'" in bad.output
 
 

@@ -118,7 +118,8 @@ def test_cli_uncertainty_writes_tables_and_charts(tmp_path):
         assert (tmp_path / "u" / name).exists()
     summary = json.loads((tmp_path / "u" / "uncertainty.json").read_text(encoding="utf-8"))
     assert summary["draws"] == 60 and 0.0 <= summary["joint_probability"] <= 1.0
-    bad = runner.invoke(main, ["uncertainty", "conghua", "--draws", "10", "--plan", str(tmp_path / "nothing")])
+    bad = runner.invoke(main, ["uncertainty", "conghua", "--draws", "10", "--plan", str(tmp_path / "nothing"),
+                               "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "stocks.csv" in bad.output and "Traceback" not in bad.output
 
 
