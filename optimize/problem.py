@@ -181,10 +181,6 @@ class AllocationProblem:
         """Present-value factor of a year's cost at the base year."""
         return 1.0 / (1.0 + self.discount_rate) ** (year - self.base_year)
 
-    def parent_of(self, kind: str) -> str | None:
-        """The kind a subset kind is counted inside, if any."""
-        return next((p for p, ch in self.subsets.items() if kind in ch and p in self.kinds), None)
-
     def with_budget(self, total: float | None, per_year: float | None = None) -> AllocationProblem:
         return replace(self, budget_total=total, budget_per_year=per_year if per_year is not None else self.budget_per_year)
 

@@ -33,10 +33,6 @@ class Target:
             raise ValueError("a relative target needs a baseline ratio")
         return baseline * (1.0 + self.value)
 
-    def met(self, achieved: float, baseline: float | None = None, tol: float = 1e-9) -> bool:
-        goal = self.resolve(baseline)
-        return achieved >= goal - tol if self.sense == "floor" else achieved <= goal + tol
-
 
 def parse_target(expr: str) -> Target:
     """Parse a target expression; raise ``ValueError`` naming the accepted forms."""

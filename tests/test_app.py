@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from browser import CHROMIUM, WORKBENCH_READY, render, workbench
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, require
 from streamlit.testing.v1 import AppTest
 
 from cli import main
@@ -147,6 +147,7 @@ def test_the_id_box_takes_only_a_name(app):
     assert not app.exception
     assert "id of the what-if: expected a name of letters" in _errors(app)
 
+@pytest.mark.slow
 def test_simulation_on_demand_and_downloads(app):
     app.number_input(key="sim_reps").set_value(1).run()
     app.button(key="sim_run").click().run()
@@ -198,8 +199,9 @@ def test_uncertainty_run_on_demand_replaces_the_summary(app):
     assert "常住人口：100次抽样的P10-P90区间" in report
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium where it can)")
+@pytest.mark.slow
 def test_server_renders_plan_table_and_charts_in_headless_chromium():
+    require(CHROMIUM, "no Chromium on this machine (.ci/run installs Debian's chromium where it can)")
     with workbench("conghua") as url:
         ready, dom, png = render(url, WORKBENCH_READY, screenshot=True)
         unc_ready, unc_dom, _ = render(url, UNCERTAINTY_READY)

@@ -1,11 +1,18 @@
 """Golden LP files: one per constraint family on a tiny problem, so a formulation change shows as a diff.
 
+The files are compared as Pyomo's own tests compare theirs (``pyomo.repn.tests.lp_diff``): comment lines
+dropped, whitespace-separated tokens, numbers equal within a relative 1e-9, so a Pyomo release that prints
+``1`` as ``1.0`` or a float one ulp off still matches, while a changed coefficient does not.
+
 Regenerate after an intended change with ``HEALTHSIM_UPDATE_LP=1 python -m pytest tests/optimize/test_lp_files.py``
 and review the diff of ``tests/optimize/lp_files/``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import math
 import os
 from pathlib import Path
 
@@ -16,6 +23,44 @@ from optimize.problem import AllocationProblem, FloorRow, TargetRow
 
 LP_DIR = Path(__file__).parent / "lp_files"
 KINDS = ("beds", "physicians", "nurses", "gps")
+REL_TOL = 1e-9  # relative tolerance on every number in an LP file
+ABS_TOL = 1e-12  # numbers this close to each other are equal (rounding noise around zero)
+
+
+def _lp_lines(text: str) -> list[list[str]]:
+    """The LP file's lines as token lists, without blank lines and ``\\`` comments (Pyomo's header)."""
+    return [line.split() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("\\")]
+
+
+def _same_token(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return False
+    return math.isclose(x, y, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
+def _same_line(a: list[str], b: list[str]) -> bool:
+    return len(a) == len(b) and all(_same_token(x, y) for x, y in zip(a, b))
+
+
+def lp_differences(golden: str, written: str) -> str:
+    """A unified diff of the lines that differ beyond the tolerance; empty when the two LP files agree."""
+    base, test = _lp_lines(golden), _lp_lines(written)
+    if len(base) == len(test) and all(_same_line(a, b) for a, b in zip(base, test)):
+        return ""
+    # Lines equal within the tolerance are shown as equal; only the real differences remain in the diff.
+    shown_base, shown_test = [" ".join(t) for t in base], [" ".join(t) for t in test]
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, shown_base, shown_test, autojunk=False).get_opcodes():
+        if tag == "replace":
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                if _same_line(base[i], test[j]):
+                    shown_base[i] = shown_test[j]
+    if shown_base == shown_test:
+        return ""
+    return "\n".join(difflib.unified_diff(shown_base, shown_test, "golden", "written", lineterm=""))
 
 
 def tiny_problem() -> AllocationProblem:
@@ -28,8 +73,9 @@ def tiny_problem() -> AllocationProblem:
     baseline["r", "beds", "private"] = 20.0
     cost = {"beds": (700_000.0, 100_000.0), "physicians": (50_000.0, 200_000.0),
             "nurses": (30_000.0, 120_000.0), "gps": (80_000.0, 180_000.0)}
-    capital = {(k, t): c * (0.8 if t == "primary" else 1.0) for k, (c, _) in cost.items() for t in ("hospital", "primary")}
-    annual = {(k, t): a * (0.8 if t == "primary" else 1.0) for k, (_, a) in cost.items() for t in ("hospital", "primary")}
+    tiers = ("hospital", "primary")
+    capital = {(k, t): c * (0.8 if t == "primary" else 1.0) for k, (c, _) in cost.items() for t in tiers}
+    annual = {(k, t): a * (0.8 if t == "primary" else 1.0) for k, (_, a) in cost.items() for t in tiers}
     targets = (
         TargetRow("r", "beds", "floor", 6.0, 1000.0, "binding", "6.0", 5.0, 3.0, "beds"),
         TargetRow("r", "beds", "floor", 0.25, 1.0, "expected", "25%", 0.2, 1.0, "beds", measure="private_share"),
@@ -51,15 +97,17 @@ def tiny_problem() -> AllocationProblem:
     )
 
 
-def _lp_text(family: str | None, tmp_path: Path, mode: str = "min-cost") -> str:
+def _lp_text(family: str | None, tmp_path: Path, mode: str = "min-cost",
+             problem: AllocationProblem | None = None) -> str:
     families = frozenset() if family is None else frozenset({family})
-    m = build_model(tiny_problem(), ModelOptions(mode=mode, families=families))
+    m = build_model(problem or tiny_problem(), ModelOptions(mode=mode, families=families))
     path = tmp_path / "model.lp"
     m.write(str(path), io_options={"symbolic_solver_labels": True})
     return path.read_text()
 
 
-CASES = [("core", None, "min-cost"), ("core_max_attainment", None, "max-attainment")] + [(f, f, "min-cost") for f in FAMILIES]
+CASES = [("core", None, "min-cost"), ("core_max_attainment", None, "max-attainment")]
+CASES += [(f, f, "min-cost") for f in FAMILIES]
 
 
 @pytest.mark.parametrize("name,family,mode", CASES, ids=[c[0] for c in CASES])
@@ -69,7 +117,40 @@ def test_formulation_matches_golden_lp_file(name, family, mode, tmp_path):
     if os.environ.get("HEALTHSIM_UPDATE_LP"):
         golden.write_text(text)
     assert golden.exists(), f"{golden} missing: run with HEALTHSIM_UPDATE_LP=1 to create it"
-    assert text == golden.read_text(), f"the formulation of {name} changed: diff against {golden}"
+    diff = lp_differences(golden.read_text(), text)
+    assert not diff, f"the formulation of {name} changed (golden {golden}):\n{diff}"
+
+
+def test_lp_comparison_ignores_formatting_and_float_noise():
+    golden = (LP_DIR / "core.lp").read_text()
+    line = next(x for x in golden.splitlines() if x.startswith("+0.648148148148148 "))
+    reprinted = golden.replace("\\* Source Pyomo model name=healthsim_allocation *\\", "\\* Source Pyomo 9.9 *\\")
+    reprinted = reprinted.replace("= 20.0\n", "= 20\n").replace("= -2\n", "=  -2.0 \n")
+    reprinted = reprinted.replace(line, line.replace("0.648148148148148", repr(0.648148148148148 * (1 + 1e-12))))
+    assert reprinted != golden and lp_differences(golden, reprinted) == ""
+
+
+def _changed_lines(diff: str) -> list[str]:
+    """The removed (``-``) and added (``+``) lines of a unified diff, without its two header lines."""
+    return [x for x in diff.splitlines()[2:] if x[:1] in ("-", "+")]
+
+
+def test_lp_comparison_fails_on_a_changed_coefficient_or_a_missing_line():
+    golden = (LP_DIR / "core.lp").read_text()
+    line = next(x for x in golden.splitlines() if x.startswith("+0.648148148148148 "))
+    changed = line.replace("0.648148148148148", repr(0.648148148148148 * (1 + 1e-7)))
+    diff = lp_differences(golden, golden.replace(line, changed))
+    assert _changed_lines(diff) == ["-" + line, "+" + changed]
+    assert _changed_lines(lp_differences(golden, golden.replace(line + "\n", ""))) == ["-" + line]
+    renamed = line.replace("add(", "stock(")
+    assert _changed_lines(lp_differences(golden, golden.replace(line, renamed))) == ["-" + line, "+" + renamed]
+
+
+def test_a_changed_coefficient_in_the_model_fails_against_its_golden_file(tmp_path):
+    """A real change to the data (the total budget 0.1% higher) shows in budget_total.lp's right-hand side."""
+    problem = dataclasses.replace(tiny_problem(), budget_total=50e6 * 1.001)
+    diff = lp_differences((LP_DIR / "budget_total.lp").read_text(), _lp_text("budget_total", tmp_path, problem=problem))
+    assert _changed_lines(diff) == ["-<= 94.68799999999999", "+<= 94.73799999999999"]
 
 
 @pytest.mark.parametrize("family", FAMILIES)

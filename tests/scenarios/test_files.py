@@ -100,6 +100,7 @@ def test_the_lock_clears_temporary_files_of_a_killed_run(tmp_path):
         assert not stale.exists()
 
 
+@pytest.mark.slow
 def test_two_processes_into_one_out_one_is_refused(tmp_path):
     """A second real run into the --out of a run under way is refused at once; the first completes intact."""
     import subprocess

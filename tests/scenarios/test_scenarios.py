@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SEEDS
+from conftest import SEEDS, require
 from pydantic import BaseModel
 
 from cli import main
@@ -57,9 +57,9 @@ def _cited_lines(source: str) -> tuple[Path, list[int]]:
     return SEEDS / file, lines
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared/seeds is not beside the repository")
 @pytest.mark.parametrize("name", BUILTINS)
 def test_every_cited_seed_line_exists_and_printed_values_appear_on_it(name):
+    require(SEEDS.exists(), f"no seed files at {SEEDS} (shared/seeds beside the checkout, or HEALTHSIM_SEEDS)")
     s = load(name)
     checked = 0
     for path, q in _quantities(s):

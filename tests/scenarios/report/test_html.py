@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from browser import CHROMIUM
 from click.testing import CliRunner
+from conftest import require
 from openpyxl import load_workbook
 
 from cli import main
@@ -22,9 +24,8 @@ from scenarios.report.outputs import write_outputs
 from scenarios.run.options import PipelineOptions
 from scenarios.run.pipeline import run_pipeline
 
-CHROMIUM = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
-needs_font = pytest.mark.skipif(find_cjk_font() is None, reason="no CJK font to embed (.ci/run installs fonts-noto-cjk)")
+NO_CHROMIUM = "no Chromium on this machine (.ci/run installs Debian's chromium)"
+NO_FONT = "no CJK font to embed (.ci/run installs fonts-noto-cjk)"
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +93,9 @@ def test_report_in_english(tmp_path, outputs):
     assert '<html lang="en">' in html and "Additions by year and tier" in html and "expected" in html
 
 
-@needs_chromium
+@pytest.mark.slow
 def test_report_charts_draw_in_headless_chromium(outputs, tmp_path):
+    require(CHROMIUM, NO_CHROMIUM)
     out, _ = outputs
     dom = _chromium(tmp_path, "--virtual-time-budget=15000", "--dump-dom", (out / "report.html").as_uri()).stdout
     charts = re.findall(r'<div id="chart(\d)" class="plotly-graph-div js-plotly-plot"', dom)
@@ -110,8 +112,9 @@ out.text=document.getElementById('answer').innerText;out.head=document.querySele
 const p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(out);document.body.appendChild(p);});</script>"""
 
 
-@needs_chromium
+@pytest.mark.slow
 def test_first_screen_shows_additions_cost_and_attainment(conghua, tmp_path):
+    require(CHROMIUM, NO_CHROMIUM)
     """At 1400x900 the plan by year, the cost in 亿元 and the attainment are all on the first screen."""
     page = tmp_path / "probe.html"
     page.write_text((conghua / "report.html").read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
@@ -146,13 +149,13 @@ def _title_crop(png: Path) -> np.ndarray:
     return np.asarray(Image.open(png).convert("L").crop((0, 0, 700, 52)), dtype=float)  # the h1 line only
 
 
-@needs_chromium
-@needs_font
+@pytest.mark.slow
 def test_chinese_glyphs_draw_without_a_system_cjk_font(conghua, tmp_path):
     """The report's title drawn on a machine with no CJK font matches the same title drawn with the embedded
     font and differs from it drawn without (the missing-glyph boxes)."""
-    if not shutil.which("fc-match"):
-        pytest.skip("no fontconfig")
+    require(CHROMIUM, NO_CHROMIUM)
+    require(find_cjk_font(), NO_FONT)
+    require(shutil.which("fc-match"), "no fontconfig (fc-match), which Debian's chromium brings")
     env = _fontconfig_without_cjk(tmp_path)
     html = (conghua / "report.html").read_text(encoding="utf-8")
     style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
@@ -208,15 +211,16 @@ def test_workbook_for_finance(conghua):
     assert [c.value for c in book["稳健规划新增"][1]][:2] == ["年份", "新增床位 · 医院"]
 
 
+@pytest.mark.slow
 def test_cli_run_and_bad_budget(tmp_path):
     runner = CliRunner()
     r = runner.invoke(main, ["run", "renhe", "--out", str(tmp_path / "o"), "--replications", "1", "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "o" / "report.html").exists()
     assert "referral simulation ..." in r.output and re.search(r"referral simulation: 5/5 in [\d.]+ s", r.output)
-    bad = runner.invoke(main, ["run", "renhe", "--budget", "plenty"])
+    bad = runner.invoke(main, ["run", "renhe", "--budget", "plenty", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "expected an amount of CNY" in bad.output
-    bad = runner.invoke(main, ["run", "renhe", "--lang", "fr"])
+    bad = runner.invoke(main, ["run", "renhe", "--lang", "fr", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "'fr' is not one of 'zh', 'en'" in bad.output
 
 

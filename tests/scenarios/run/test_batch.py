@@ -37,6 +37,7 @@ def _comparable(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns=[c for c in ("plan",) if c in table]).reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_batch_of_twenty_scenarios_on_a_local_cluster(tmp_path):
     folder = _whatifs(tmp_path / "sc", 20)
     jobs = expand_jobs(find_scenarios(str(folder)), {})
@@ -57,6 +58,7 @@ def test_batch_of_twenty_scenarios_on_a_local_cluster(tmp_path):
     assert (tmp_path / "out" / "ranking.csv").exists()
 
 
+@pytest.mark.slow
 def test_identical_results_with_one_and_two_workers(tmp_path):
     folder = _whatifs(tmp_path / "sc", 6, bad=False)
     grid = tmp_path / "grid.toml"
@@ -73,6 +75,7 @@ def test_identical_results_with_one_and_two_workers(tmp_path):
         assert a == b
 
 
+@pytest.mark.slow
 def test_kill_and_resume_loses_nothing_finished(tmp_path):
     folder = _whatifs(tmp_path / "sc", 24, bad=False)
     out = tmp_path / "out"
@@ -184,6 +187,7 @@ def test_grid_override_of_a_quantity_is_labelled_as_an_assumption():
     assert jobs[0].label == "max_additions_share=0.3"
 
 
+@pytest.mark.slow
 def test_runs_on_an_existing_scheduler(tmp_path):
     import logging
 

@@ -45,6 +45,7 @@ def test_plan15_what_ifs_validate_with_cited_2030_targets(name):
     assert s.next_plan.targets["gps"].expr == "5.0"
 
 
+@pytest.mark.slow
 def test_run_conghua_from_2025_to_2030_end_to_end(tmp_path):
     out = CliRunner().invoke(main, ["run", "conghua", "--base", "2025", "--target", "2030", "--out", str(tmp_path),
                                     "--replications", "1"])

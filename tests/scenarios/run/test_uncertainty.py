@@ -119,7 +119,8 @@ def test_cli_uncertainty_writes_tables_and_charts(tmp_path):
         assert (tmp_path / "u" / name).exists()
     summary = json.loads((tmp_path / "u" / "uncertainty.json").read_text(encoding="utf-8"))
     assert summary["draws"] == 60 and 0.0 <= summary["joint_probability"] <= 1.0
-    bad = runner.invoke(main, ["uncertainty", "conghua", "--draws", "10", "--plan", str(tmp_path / "nothing")])
+    bad = runner.invoke(main, ["uncertainty", "conghua", "--draws", "10", "--plan", str(tmp_path / "nothing"),
+                               "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "stocks.csv" in bad.output and "Traceback" not in bad.output
 
 
@@ -153,6 +154,7 @@ def test_need_moves_with_residents_and_use_rates_and_a_robust_plan_covers_it():
         any("2025年床位需求" in w for w in uncertainty_words(r, Labels("zh")))
 
 
+@pytest.mark.slow
 def test_draws_solved_on_a_dask_scheduler_give_the_same_numbers(conghua):
     import logging
 
