@@ -96,8 +96,27 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return out
 
 
+AGE_RATES = ("birth_rate", "death_rate", "net_migration_rate")
+
+
+def tie_age_rates(own: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
+    """``merged`` with ``population.age_structure.rates`` set to its population rates when ``own`` (one file's
+    data) gives an age structure without ``rates``: the age table stands for the rates stated with it, and
+    a file extending it that changes a rate scales the table's fertility or mortality (see
+    :class:`scenarios.schema.AgeRates`)."""
+    ages = own.get("population", {}).get("age_structure") if isinstance(own.get("population"), dict) else None
+    pop = merged.get("population")
+    if not isinstance(ages, dict) or "rates" in ages or not isinstance(pop, dict):
+        return merged
+    if not isinstance(pop.get("age_structure"), dict) or not all(k in pop for k in AGE_RATES):
+        return merged  # the schema reports what is missing
+    ages_out = {**pop["age_structure"], "rates": {k: pop[k] for k in AGE_RATES}}
+    return {**merged, "population": {**pop, "age_structure": ages_out}}
+
+
 def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
-    """Read a scenario file and everything it extends, merged; return (data, path)."""
+    """Read a scenario file and everything it extends, merged; return (data, path). An age structure
+    without ``rates`` is tied to the rates of the file that gives it (:func:`tie_age_rates`)."""
     path = resolve_path(ref, _chain[-1].parent if _chain else None)
     key = path.resolve()
     if key in _chain:
@@ -108,7 +127,7 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
         data["id"] = path.stem
     parent = data.pop("extend", None)
     if parent is None:
-        return data, path
+        return tie_age_rates(data, data), path
     if not isinstance(parent, str):
         raise ScenarioError(path, [("extend", f"expected a scenario name or path as a string, got {parent!r}")])
     try:
@@ -121,7 +140,7 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
         if exc.file == str(parent):  # unknown built-in name: blame the extending file
             raise ScenarioError(path, [("extend", msg) for _, msg in exc.problems]) from None
         raise
-    return deep_merge(base, data), path
+    return tie_age_rates(data, deep_merge(base, data)), path
 
 
 def _unwrap(tp: Any) -> Any:
