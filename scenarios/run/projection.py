@@ -34,6 +34,7 @@ from sim.population import PopulationInputs, ProjectionError, ProjectionResult, 
 
 _REFERENCE = "_reference"  # the rates the age table stands for (reference_inputs): the cohort method's reference
 RATE_BOUND = 200.0  # per 1,000 a year: the fitted net migration rate is searched within +-this
+FIT_TOLERANCE = 0.10  # a fitted projection further than this (relative) from an observation: the fit failed
 KIND_BASE, KIND_OBSERVED, KIND_INTERPOLATED, KIND_PROJECTED = "base", "observed", "interpolated", "projected"
 
 
@@ -121,6 +122,24 @@ def _bracket(inputs: PopulationInputs, ref: PopulationInputs, rate: float, base_
     return edge - 1e-6 if below else edge + 1e-6
 
 
+def _check_fit(s: Scenario, observed: dict[int, float], rate: float, fitted: dict[int, float]) -> None:
+    """Refuse a fit at the search bound (+-:data:`RATE_BOUND`) or further than :data:`FIT_TOLERANCE` from an
+    observation: the observed populations do not continue ``population.base`` (another area or unit)."""
+    errors = {y: fitted[y] / v - 1.0 for y, v in observed.items()}
+    at_bound = abs(rate) >= RATE_BOUND - 1e-3
+    if not at_bound and max(abs(e) for e in errors.values()) <= FIT_TOLERANCE:
+        return
+    residuals = ", ".join(f"{y} {v:,.0f} fitted {fitted[y]:,.0f} ({errors[y] * 100:+.1f}%)" for y, v in observed.items())
+    why = (f"the fit reaches the bound of {RATE_BOUND:+.0f} per 1,000 a year" if at_bound
+           else f"the best constant rate ({rate:+.2f} per 1,000 a year) misses an observation by more than "
+                f"{FIT_TOLERANCE:.0%}")
+    years = ",".join(map(str, observed))
+    raise ProjectionError(f"observed.{years}.population: no net migration rate makes the projection from "
+                          f"population.base {s.population.base.value:,.0f} ({s.base_year}) reproduce the observed "
+                          f"populations: {why}; residuals: {residuals}; expected observed year-end residents of the "
+                          "same area as population.base (a figure in another unit or of another area looks like this)")
+
+
 def calibrate(scenario: Scenario, variants: tuple[str, ...] | list[str] = ()) -> Calibration | None:
     """Fit the medium net migration rate to the observed populations; None without observations."""
     s, observed = scenario, observed_population(scenario)
@@ -131,6 +150,7 @@ def calibrate(scenario: Scenario, variants: tuple[str, ...] | list[str] = ()) ->
                           bounds=(-RATE_BOUND, RATE_BOUND), method="bounded", options={"xatol": 1e-7})
     rate = float(fit.x)
     fitted = _run({MEDIUM: _with_migration(medium, rate)}, ref, s.base_year, max(observed)).set_index("year")
+    _check_fit(s, observed, rate, {y: float(fitted.loc[y, "population"]) for y in observed})
     assumed = medium.migration.base
     rates, widened = {MEDIUM: rate}, []
     for v in variants:
