@@ -318,7 +318,8 @@ CASES = [
          CONGHUA + '[resources.gps]\nratio = { value = 0.452, assumption = "x" }\n',
          "resources.gps.ratio: 0.452 per 10,000 residents, but stock 325 over population.base 719,500 is 4.517 per "
          "10,000; expected them to agree within a factor of 1.5; off by a factor of 0.1: a ratio per 1,000 residents"),
-    scen("stock-extra-zero", "an extra zero on a stock", CONGHUA + '[resources.beds]\nstock = { value = 27930, assumption = "x" }\n',
+    scen("stock-extra-zero", "an extra zero on a stock",
+         CONGHUA + '[resources.beds]\nstock = { value = 27930, assumption = "x" }\n',
          "resources.beds.ratio: 3.88 per 1,000 residents, but stock 27,930 over population.base 719,500 is 38.82 per "
          "1,000; expected them to agree within a factor of 1.5; off by a factor of 0.1: an extra zero on the stock"),
     scen("stock-other-scope", "a stock and a ratio of different institutions",
@@ -326,7 +327,8 @@ CASES = [
          "resources.nurses.ratio: 2.87 per 1,000 residents, but stock 1,000 over population.base 719,500 is 1.39 per "
          "1,000; expected them to agree within a factor of 1.5; expected a stock and a ratio of the same institutions"),
     scen("target-year-interim", "a target for a year before the target year",
-         CONGHUA + '[resources.physicians]\ntarget = { expr = "3.0", nature = "expected", year = 2023, assumption = "x" }\n',
+         CONGHUA + '[resources.physicians]\n'
+                   'target = { expr = "3.0", nature = "expected", year = 2023, assumption = "x" }\n',
          "resources.physicians.target.year: 2023 is not the target year 2025; the optimizer plans every target for "
          "the target year"),
     scen("target-relative-zero", "a +30% target on a zero stock",

@@ -129,7 +129,8 @@ def _check_fit(s: Scenario, observed: dict[int, float], rate: float, fitted: dic
     at_bound = abs(rate) >= RATE_BOUND - 1e-3
     if not at_bound and max(abs(e) for e in errors.values()) <= FIT_TOLERANCE:
         return
-    residuals = ", ".join(f"{y} {v:,.0f} fitted {fitted[y]:,.0f} ({errors[y] * 100:+.1f}%)" for y, v in observed.items())
+    residuals = ", ".join(f"{y} {v:,.0f} fitted {fitted[y]:,.0f} ({errors[y] * 100:+.1f}%)"
+                          for y, v in observed.items())
     why = (f"the fit reaches the bound of {RATE_BOUND:+.0f} per 1,000 a year" if at_bound
            else f"the best constant rate ({rate:+.2f} per 1,000 a year) misses an observation by more than "
                 f"{FIT_TOLERANCE:.0%}")
