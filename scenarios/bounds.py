@@ -40,8 +40,12 @@ BOUNDS: dict[str, Bound] = {
     # -- population ----------------------------------------------------------------------------
     "population.base": Bound(1_000, 130e6, "persons; the largest province, Guangdong, had 126.0 M residents "
                              "(广东省第七次全国人口普查公报, 2021); a district or county has at least a few thousand"),
-    "population*.birth_rate": Bound(0, 60, f"{_RATE}; the highest national crude birth rates are below 50"),
-    "population*.death_rate": Bound(0, 60, f"{_RATE}; crude death rates above 20 occur only in crises"),
+    "population*.birth_rate": Bound(1, 60, f"{_RATE}; the highest national crude birth rates are below 50 and the "
+                                    "lowest Chinese province's about 3 (Heilongjiang, 2022): below 1 is a "
+                                    "per-mille typed as a fraction (11.79 per 1,000 as 0.01179)"),
+    "population*.death_rate": Bound(0.5, 60, f"{_RATE}; crude death rates above 20 occur only in crises and the "
+                                    "lowest anywhere (young migrant cities, the Gulf states) are above 1: below 0.5 is "
+                                    "a per-mille typed as a fraction (5.28 per 1,000 as 0.00528)"),
     "population*.net_migration_rate": Bound(-200, 200, f"{_RATE}; even the fastest-growing new districts gain "
                                             "well under 20% a year"),
     "population.share_60plus": Bound(0, 1, _SHARE),

@@ -9,6 +9,7 @@ a what-if can extend a what-if.
 
 from __future__ import annotations
 
+import math
 import tomllib
 import warnings
 from pathlib import Path
@@ -25,6 +26,8 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 
 MAX_EXTEND_DEPTH = 50  # files in one extend chain; a longer chain is refused (it is a mistake, not a plan)
 SCOPE_FACTOR = 3.0  # a baseline ratio and its target further apart than this suggest different scopes
+STOCK_RATIO_FACTOR = 1.5  # a stated ratio and the one its stock and population imply further apart: an error
+OBSERVED_GROWTH = 0.2  # a year: an observed population further from population.base than this compounded is refused
 
 
 class ScenarioWarning(UserWarning):
@@ -97,8 +100,27 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return out
 
 
+AGE_RATES = ("birth_rate", "death_rate", "net_migration_rate")
+
+
+def tie_age_rates(own: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
+    """``merged`` with ``population.age_structure.rates`` set to its population rates when ``own`` (one file's
+    data) gives an age structure without ``rates``: the age table stands for the rates stated with it, and
+    a file extending it that changes a rate scales the table's fertility or mortality (see
+    :class:`scenarios.schema.AgeRates`)."""
+    ages = own.get("population", {}).get("age_structure") if isinstance(own.get("population"), dict) else None
+    pop = merged.get("population")
+    if not isinstance(ages, dict) or "rates" in ages or not isinstance(pop, dict):
+        return merged
+    if not isinstance(pop.get("age_structure"), dict) or not all(k in pop for k in AGE_RATES):
+        return merged  # the schema reports what is missing
+    ages_out = {**pop["age_structure"], "rates": {k: pop[k] for k in AGE_RATES}}
+    return {**merged, "population": {**pop, "age_structure": ages_out}}
+
+
 def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
-    """Read a scenario file and everything it extends, merged; return (data, path)."""
+    """Read a scenario file and everything it extends, merged; return (data, path). An age structure
+    without ``rates`` is tied to the rates of the file that gives it (:func:`tie_age_rates`)."""
     path = resolve_path(ref, _chain[-1].parent if _chain else None)
     key = path.resolve()
     if key in _chain:
@@ -116,7 +138,7 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
         data["id"] = safe_name(path.stem)
     parent = data.pop("extend", None)
     if parent is None:
-        return data, path
+        return tie_age_rates(data, data), path
     if not isinstance(parent, str):
         raise ScenarioError(path, [("extend", f"expected a scenario name or path as a string, got {parent!r}")])
     try:
@@ -132,7 +154,7 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
         if exc.file == str(parent):  # unknown built-in name: blame the extending file
             raise ScenarioError(path, [("extend", msg) for _, msg in exc.problems]) from None
         raise
-    return deep_merge(base, data), path
+    return tie_age_rates(data, deep_merge(base, data)), path
 
 
 def _unwrap(tp: Any) -> Any:
@@ -244,10 +266,90 @@ def base_year_problems(s: Scenario, year: int, field: str) -> list[tuple[str, st
     return []
 
 
-def _cross_checks(s: Scenario) -> list[tuple[str, str]]:
-    """Checks across fields: observed years within the plan years, observed and next-plan kinds known."""
-    last = max(s.target_year, s.next_plan.target_year if s.next_plan else s.target_year)
+def _unit_hint(unit: str, factor: float) -> str:
+    """The likely mistake when a stated ratio is ``factor`` times the one its stock implies."""
+    power = round(math.log10(factor))
+    if power == 0 or abs(math.log10(factor) - power) > math.log10(STOCK_RATIO_FACTOR):
+        return "expected a stock and a ratio of the same institutions and year"
+    other = {v: k for k, v in UNIT_DIVISOR.items()}.get(UNIT_DIVISOR[unit] * 10.0 ** power)
+    n = abs(power)
+    extra, missing = ("an extra zero", "a zero missing") if n == 1 else (f"{n} extra zeros", f"{n} zeros missing")
+    stock, base = (extra, missing) if power < 0 else (missing, extra)
+    ratio = (f"a ratio per {int(UNIT_DIVISOR[other]):,} residents given with unit = \"{unit}\", "
+             if other else "")
+    return (f"off by a factor of {10.0 ** power:g}: {ratio}{stock} on the stock or {base} on population.base "
+            "looks like this")
+
+
+def _stock_ratio_problems(s: Scenario) -> list[tuple[str, str]]:
+    """A resource giving both its stock and its ratio: the ratio must agree with stock / population.base within a
+    factor of :data:`STOCK_RATIO_FACTOR` (rounding of a printed ratio and small scope differences pass)."""
     problems = []
+    base = s.population.base.value
+    for kind, res in s.resources.items():
+        if res.stock is None or res.ratio is None or (res.stock.value == 0 and res.ratio.value == 0):
+            continue
+        per = int(UNIT_DIVISOR[res.unit])
+        implied = res.stock.value / base * UNIT_DIVISOR[res.unit]
+        factor = res.ratio.value / implied if implied > 0 else math.inf
+        if 1 / STOCK_RATIO_FACTOR <= factor <= STOCK_RATIO_FACTOR:
+            continue
+        hint = _unit_hint(res.unit, factor) if math.isfinite(factor) and factor > 0 else \
+            "expected both zero or both above zero"
+        problems.append((f"resources.{kind}.ratio",
+                         f"{res.ratio.value:g} per {per:,} residents, but stock {res.stock.value:,.0f} over "
+                         f"population.base {base:,.0f} is {implied:.4g} per {per:,}; expected them to agree within "
+                         f"a factor of {STOCK_RATIO_FACTOR:g}; {hint}"))
+    return problems
+
+
+def _target_problems(s: Scenario) -> list[tuple[str, str]]:
+    """A planned target's ``year`` must be its plan's target year (the optimizer plans each target for the target
+    year, with yearly milestones on the straight line to it: no interim targets); a relative target needs a base
+    above zero. ``alternative_targets`` are kept for the record, never planned, and may name other years."""
+    targets = [(f"resources.{k}.target", s.target_year, r.target) for k, r in s.resources.items()]
+    targets += [(f"resources.{k}.private.target", s.target_year, r.private.target)
+                for k, r in s.resources.items() if r.private is not None]
+    if s.next_plan is not None:
+        targets += [(f"next_plan.targets.{k}", s.next_plan.target_year, t) for k, t in s.next_plan.targets.items()]
+    problems = [(f"{field}.year", f"{t.year} is not the target year {year}; the optimizer plans every target for the "
+                                  "target year (its yearly milestones run on a straight line to it), so an interim "
+                                  f"target cannot be planned; expected year = {year} or no year")
+                for field, year, t in targets if t is not None and t.year is not None and t.year != year]
+    for kind, res in s.resources.items():
+        t = res.target
+        if t is not None and t.parsed.relative and s.baseline_ratio(kind) == 0:
+            problems.append((f"resources.{kind}.target.expr",
+                             f"{t.expr!r} is relative to a base-year ratio of 0, which no percentage can move; "
+                             f"expected an absolute target such as \"1.0\" (per {int(UNIT_DIVISOR[res.unit]):,} "
+                             "residents) or a base-year stock above 0"))
+    return problems
+
+
+def _observed_problems(s: Scenario) -> list[tuple[str, str]]:
+    """An observed population after the base year must lie within +-:data:`OBSERVED_GROWTH` a year, compounded, of
+    ``population.base`` (the calibration's net migration bound, 200 per 1,000 a year)."""
+    problems = []
+    base = s.population.base.value
+    for year, fig in s.observed_series("population").items():
+        if year <= s.base_year or fig.value <= 0:
+            continue
+        growth = (fig.value / base) ** (1.0 / (year - s.base_year)) - 1.0
+        if abs(growth) > OBSERVED_GROWTH:
+            problems.append((f"observed.{year}.population",
+                             f"{fig.value:,.0f} is {fig.value / base:.3g} times population.base {base:,.0f} "
+                             f"({s.base_year}), a change of {growth * 100:+.0f}% a year; expected at most "
+                             f"{OBSERVED_GROWTH:.0%} a year either way; a figure with an extra or a missing zero, in "
+                             "another unit (万 persons) or of another area looks like this"))
+    return problems
+
+
+def _cross_checks(s: Scenario) -> list[tuple[str, str]]:
+    """Checks across fields: observed years within the plan years, observed and next-plan kinds known, stocks
+    against ratios (:func:`_stock_ratio_problems`), target years and relative targets (:func:`_target_problems`),
+    observed populations against the base (:func:`_observed_problems`)."""
+    last = max(s.target_year, s.next_plan.target_year if s.next_plan else s.target_year)
+    problems = _stock_ratio_problems(s) + _target_problems(s) + _observed_problems(s)
     for year, obs in sorted(s.observed.items()):
         if year > last:
             problems.append((f"observed.{year}", f"year {year} is after the target year {last}; "

@@ -149,6 +149,17 @@ class VitalRate(Rate):
         return v
 
 
+class AgeRates(Strict):
+    """The crude rates an age table stands for (per 1,000 residents per year): its fertility was scaled to
+    ``birth_rate`` and its survival goes with ``death_rate`` (and its ``net_migrants_*`` with
+    ``net_migration_rate``). The cohort-component method scales fertility by the scenario's birth rate over
+    this one (mortality likewise), so a changed ``population.birth_rate`` moves the projection."""
+
+    birth_rate: VitalRate
+    death_rate: VitalRate
+    net_migration_rate: Rate
+
+
 class AgeStructure(Provenanced):
     """Base-year population by 5-year age group (0-4, 5-9, ..., last group open) and sex.
 
@@ -159,7 +170,9 @@ class AgeStructure(Provenanced):
     woman per year). ``net_migrants_*[i]`` are net migrants per 5-year period.
     ``scale_to_base``: the counts give the shape only (e.g. census counts for a base that differs);
     otherwise they must total ``population.base`` within 0.5%. Either way the projection scales
-    them to the base.
+    them to the base. ``rates``: the crude rates the table stands for (:class:`AgeRates`); when the
+    file does not give them, the loader takes the population rates of the file that gives the age
+    structure (after its own ``extend``), so a what-if extending it that changes a rate changes the projection.
     """
 
     male: list[float]
@@ -173,6 +186,7 @@ class AgeStructure(Provenanced):
     net_migrants_male: list[float] | None = None
     net_migrants_female: list[float] | None = None
     scale_to_base: bool = Field(default=False, description="counts give the age-sex shape only; scaled to population.base")
+    rates: AgeRates | None = None
     _what: ClassVar[str] = "an age structure"
 
     @model_validator(mode="after")

@@ -226,9 +226,9 @@ def _old_share(male: np.ndarray, female: np.ndarray, from_group: int) -> float:
 def project_cohort(inputs: PopulationInputs, reference: PopulationInputs, base_year: int, to_year: int) -> pd.DataFrame:
     """Cohort-component projection in 5-year steps, apportioned to single years.
 
-    The age table's fertility, survival and migrants are those of ``reference`` (the medium
-    variant); ``inputs``' rates scale them by the ratio of its rates to the reference's.
-    """
+    The age table's fertility, survival and migrants are those of ``reference``, whose rates are the
+    crude rates the table stands for; ``inputs``' rates scale fertility and the death probabilities by
+    the ratio of its rates to the reference's (net migration: the difference, when the table gives migrants)."""
     ages = reference.ages
     if ages is None:
         raise ProjectionError("the cohort-component method needs an age table")

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "bad-inputs.md"
 GRID = "scenarios/builtin/grids/example.toml"
 RENHE = 'extend = "renhe"\n'
+CONGHUA = 'extend = "conghua"\n'
 MESSAGES: dict[str, str] = {}  # case id -> the message it gave (for the docs)
 
 
@@ -171,7 +172,7 @@ CASES = [
     scen("stock-huge", "stock of 1e9 beds", RENHE + '[resources.beds]\nunit = "per_1000"\nstock = { value = 1e9, assumption = "x" }\n',
          "resources.beds.stock.value: 1e+09 is outside the plausible range 0 to 10,000,000"),
     scen("birth-rate-high", "birth rate 90 per 1,000", RENHE + '[population]\nbirth_rate = { value = 90, assumption = "x" }\n',
-         "population.birth_rate.value: 90 is outside the plausible range 0 to 60"),
+         "population.birth_rate.value: 90 is outside the plausible range 1 to 60"),
     scen("death-rate-negative", "negative death rate", RENHE + '[population]\ndeath_rate = { value = -2, assumption = "x" }\n',
          "population.death_rate.value: expected a value that is greater than or equal to 0"),
     scen("migration-extreme", "net migration 500 per 1,000",
@@ -185,7 +186,7 @@ CASES = [
          "population.birth_rate.path.2025: expected a finite number"),
     scen("variant-rate-high", "a variant's birth rate of 70",
          RENHE + '[population.variants.high]\nbirth_rate = { value = 70, assumption = "x" }\n',
-         "population.variants.high.birth_rate.value: 70 is outside the plausible range 0 to 60"),
+         "population.variants.high.birth_rate.value: 70 is outside the plausible range 1 to 60"),
     scen("variant-medium", "a variant named medium", RENHE + '[population.variants.medium]\ndescription = "x"\n',
          "'medium' is the scenario's own rates"),
     scen("share-above-one", "primary-care share of 1.5",
@@ -413,6 +414,40 @@ CASES = [
     Case("plan-incomplete", "a plan folder whose writing was stopped (complete = false)",
          ["uncertainty", "renhe", "--plan", "{plan}", "--draws", "5", "--out", "{tmp}/out"],
          "plan.json: complete: false; the run that wrote this folder stopped", setup=_plan_incomplete),
+    # -- cross-checks that name the mistake (issue 21) ---------------------------------------------------
+    scen("gps-per-1000", "GPs per 1,000 given with unit per_10000 (stock and ratio disagree)",
+         CONGHUA + '[resources.gps]\nratio = { value = 0.452, assumption = "x" }\n',
+         "resources.gps.ratio: 0.452 per 10,000 residents, but stock 325 over population.base 719,500 is 4.517 per "
+         "10,000; expected them to agree within a factor of 1.5; off by a factor of 0.1: a ratio per 1,000 residents"),
+    scen("stock-extra-zero", "an extra zero on a stock",
+         CONGHUA + '[resources.beds]\nstock = { value = 27930, assumption = "x" }\n',
+         "resources.beds.ratio: 3.88 per 1,000 residents, but stock 27,930 over population.base 719,500 is 38.82 per "
+         "1,000; expected them to agree within a factor of 1.5; off by a factor of 0.1: an extra zero on the stock"),
+    scen("stock-other-scope", "a stock and a ratio of different institutions",
+         CONGHUA + '[resources.nurses]\nstock = { value = 1000, assumption = "x" }\n',
+         "resources.nurses.ratio: 2.87 per 1,000 residents, but stock 1,000 over population.base 719,500 is 1.39 per "
+         "1,000; expected them to agree within a factor of 1.5; expected a stock and a ratio of the same institutions"),
+    scen("target-year-interim", "a target for a year before the target year",
+         CONGHUA + '[resources.physicians]\n'
+                   'target = { expr = "3.0", nature = "expected", year = 2023, assumption = "x" }\n',
+         "resources.physicians.target.year: 2023 is not the target year 2025; the optimizer plans every target for "
+         "the target year"),
+    scen("target-relative-zero", "a +30% target on a zero stock",
+         CONGHUA + '[resources.public_health_staff]\nratio = { value = 0, assumption = "x" }\n',
+         "resources.public_health_staff.target.expr: '+30%' is relative to a base-year ratio of 0"),
+    scen("birth-rate-fraction", "a birth rate per mille typed as a fraction (0.01179)",
+         RENHE + '[population]\nbirth_rate = { value = 0.01179, assumption = "x" }\n',
+         "population.birth_rate.value: 0.01179 is outside the plausible range 1 to 60"),
+    scen("death-rate-fraction", "a death rate per mille typed as a fraction (0.0069)",
+         RENHE + '[population]\ndeath_rate = { value = 0.0069, assumption = "x" }\n',
+         "population.death_rate.value: 0.0069 is outside the plausible range 0.5 to 60"),
+    scen("observed-tenfold", "an observed population ten times the base",
+         RENHE + '[observed.2022]\npopulation = { value = 2655620, reference = "《x》, test, 2024" }\n',
+         "observed.2022.population: 2,655,620 is 10 times population.base 265,562 (2020), a change of +216% a year"),
+    Case("observed-fit-fails", "observed populations no constant net migration fits (up 18%, then down 30%)",
+         ["project", "{f}"], "population: observed.2021,2022.population: no net migration rate makes the projection",
+         {"case.toml": RENHE + '[observed.2021]\npopulation = { value = 313000, reference = "《x》, test, 2024" }\n'
+                       '[observed.2022]\npopulation = { value = 186000, reference = "《x》, test, 2024" }\n'}),
 ]
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from scenarios.schema import AgeStructure, Population, Rate, Scenario
 from sim.population import AgeTable, PopulationInputs, ProjectionError, RatePath
 
@@ -58,6 +60,20 @@ def population_inputs(pop: Population, base_year: int, variant: str = MEDIUM) ->
         share_60plus=pop.share_60plus.value if pop.share_60plus else None,
         share_65plus=pop.share_65plus.value if pop.share_65plus else None,
     )
+
+
+def reference_inputs(pop: Population, base_year: int) -> PopulationInputs:
+    """The cohort-component method's reference: the medium inputs with the rates the age table stands for
+    (``age_structure.rates``, see :class:`scenarios.schema.AgeRates`), so that each variant's fertility and
+    mortality are the table's scaled by its own rates over these. Without an age table, or without
+    ``rates`` (a scenario built in code), the medium rates."""
+    medium = population_inputs(pop, base_year)
+    rates = pop.age_structure.rates if pop.age_structure is not None else None
+    if rates is None:
+        return medium
+    return dataclasses.replace(medium, birth=rate_path(rates.birth_rate, base_year),
+                               death=rate_path(rates.death_rate, base_year),
+                               migration=rate_path(rates.net_migration_rate, base_year))
 
 
 def observed_population(scenario: Scenario) -> dict[int, float]:

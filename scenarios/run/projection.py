@@ -9,6 +9,13 @@ interpolated, and projects from the latest observed population on with each vari
 rates: the fit explains the past, the scenario's rates remain its assumption about the future, so a
 what-if that changes a rate changes the projection (each variant's projection is scaled to the
 observed population, which for the components method is the same as projecting from it).
+
+Cohort-component reference: the age table's fertility and survival stand for the crude rates stated
+with it (``population.age_structure.rates``: the rates of the file that gives the table, see
+:class:`scenarios.schema.AgeRates`), not the scenario's current medium rates; each variant, medium
+included, scales the table's fertility by its birth rate over the reference's (mortality likewise). A
+built-in's own medium rates are its reference (factor 1, its projection as before); a what-if that
+sets the birth rate from 11.79 to 25 per 1,000 doubles fertility.
 """
 
 from __future__ import annotations
@@ -20,13 +27,14 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq, minimize_scalar
 
-from scenarios.inputs.population import HIGH, LOW, MEDIUM, observed_population, population_inputs
+from scenarios.inputs.population import HIGH, LOW, MEDIUM, observed_population, population_inputs, reference_inputs
 from scenarios.labels import Labels
 from scenarios.schema import Scenario
 from sim.population import PopulationInputs, ProjectionError, ProjectionResult, RatePath, project_population
 
-_REFERENCE = "_reference"  # the scenario's own medium rates, kept as the cohort method's reference
+_REFERENCE = "_reference"  # the rates the age table stands for (reference_inputs): the cohort method's reference
 RATE_BOUND = 200.0  # per 1,000 a year: the fitted net migration rate is searched within +-this
+FIT_TOLERANCE = 0.10  # a fitted projection further than this (relative) from an observation: the fit failed
 KIND_BASE, KIND_OBSERVED, KIND_INTERPOLATED, KIND_PROJECTED = "base", "observed", "interpolated", "projected"
 
 
@@ -114,17 +122,37 @@ def _bracket(inputs: PopulationInputs, ref: PopulationInputs, rate: float, base_
     return edge - 1e-6 if below else edge + 1e-6
 
 
+def _check_fit(s: Scenario, observed: dict[int, float], rate: float, fitted: dict[int, float]) -> None:
+    """Refuse a fit at the search bound (+-:data:`RATE_BOUND`) or further than :data:`FIT_TOLERANCE` from an
+    observation: the observed populations do not continue ``population.base`` (another area or unit)."""
+    errors = {y: fitted[y] / v - 1.0 for y, v in observed.items()}
+    at_bound = abs(rate) >= RATE_BOUND - 1e-3
+    if not at_bound and max(abs(e) for e in errors.values()) <= FIT_TOLERANCE:
+        return
+    residuals = ", ".join(f"{y} {v:,.0f} fitted {fitted[y]:,.0f} ({errors[y] * 100:+.1f}%)"
+                          for y, v in observed.items())
+    why = (f"the fit reaches the bound of {RATE_BOUND:+.0f} per 1,000 a year" if at_bound
+           else f"the best constant rate ({rate:+.2f} per 1,000 a year) misses an observation by more than "
+                f"{FIT_TOLERANCE:.0%}")
+    years = ",".join(map(str, observed))
+    raise ProjectionError(f"observed.{years}.population: no net migration rate makes the projection from "
+                          f"population.base {s.population.base.value:,.0f} ({s.base_year}) reproduce the observed "
+                          f"populations: {why}; residuals: {residuals}; expected observed year-end residents of the "
+                          "same area as population.base (a figure in another unit or of another area looks like this)")
+
+
 def calibrate(scenario: Scenario, variants: tuple[str, ...] | list[str] = ()) -> Calibration | None:
     """Fit the medium net migration rate to the observed populations; None without observations."""
     s, observed = scenario, observed_population(scenario)
     if not observed:
         return None
-    ref = population_inputs(s.population, s.base_year)
-    fit = minimize_scalar(lambda m: float(np.sum(_log_errors(ref, ref, m, s.base_year, observed) ** 2)),
+    ref, medium = reference_inputs(s.population, s.base_year), population_inputs(s.population, s.base_year)
+    fit = minimize_scalar(lambda m: float(np.sum(_log_errors(medium, ref, m, s.base_year, observed) ** 2)),
                           bounds=(-RATE_BOUND, RATE_BOUND), method="bounded", options={"xatol": 1e-7})
     rate = float(fit.x)
-    fitted = _run({MEDIUM: _with_migration(ref, rate)}, ref, s.base_year, max(observed)).set_index("year")
-    assumed = ref.migration.base
+    fitted = _run({MEDIUM: _with_migration(medium, rate)}, ref, s.base_year, max(observed)).set_index("year")
+    _check_fit(s, observed, rate, {y: float(fitted.loc[y, "population"]) for y in observed})
+    assumed = medium.migration.base
     rates, widened = {MEDIUM: rate}, []
     for v in variants:
         if v == MEDIUM:
@@ -188,7 +216,7 @@ def _projection_with_calibration(scenario: Scenario, to_year: int | None, varian
                                  calibrated: bool) -> tuple[ProjectionResult, Calibration | None]:
     s = scenario
     to_year = s.target_year if to_year is None else int(to_year)
-    ref = population_inputs(s.population, s.base_year)
+    ref, medium = reference_inputs(s.population, s.base_year), population_inputs(s.population, s.base_year)
     cal = calibrate(s, variants) if calibrated else None
     if cal is None:
         inputs = {v: population_inputs(s.population, s.base_year, v) for v in variants}
@@ -197,7 +225,7 @@ def _projection_with_calibration(scenario: Scenario, to_year: int | None, varian
         table["kind"] = np.where(table["year"] == s.base_year, KIND_BASE, KIND_PROJECTED)
         return ProjectionResult(s.id, result.method, s.base_year, table), None
     latest = cal.latest_year
-    fitted = project_population({_REFERENCE: ref, MEDIUM: _with_migration(ref, cal.fitted_rate)}, s.base_year,
+    fitted = project_population({_REFERENCE: ref, MEDIUM: _with_migration(medium, cal.fitted_rate)}, s.base_year,
                                 max(to_year, latest), _REFERENCE, s.id)
     stated = {v: population_inputs(s.population, s.base_year, v) for v in dict.fromkeys([MEDIUM, *variants])}
     result = project_population({_REFERENCE: ref, **stated}, s.base_year, max(to_year, latest), _REFERENCE, s.id)

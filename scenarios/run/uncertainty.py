@@ -44,7 +44,7 @@ from optimize.uncertainty import (
     solve_draws,
 )
 from scenarios.inputs.need import need_table
-from scenarios.inputs.population import HIGH, LOW, MEDIUM, population_inputs
+from scenarios.inputs.population import HIGH, LOW, MEDIUM, population_inputs, reference_inputs
 from scenarios.run.plan import PlanOutcome, plan_or_best_reachable
 from scenarios.run.projection import Calibration, projection_with_calibration
 from scenarios.schema import Scenario
@@ -199,7 +199,7 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
     for d in range(n):
         drawn = {ENGINE_RATE[name]: _drawn_path(*paths[name], shocks[d, j]) for j, name in enumerate(RATES)}
         inputs.append(replace(medium, **drawn))
-    pop = project_many(inputs, s.base_year, to_year, medium)
+    pop = project_many(inputs, s.base_year, to_year, reference_inputs(s.population, s.base_year))
     latest = None
     if calibrated:
         proj, cal = medium_projection or projection_with_calibration(s, to_year, [MEDIUM], True)

@@ -30,7 +30,9 @@ def test_every_bound_has_a_reason_and_a_range():
 
 @pytest.mark.parametrize("field, value, expected", [
     ("population.base", 1e12, "1e+12 is outside the plausible range 1,000 to 130,000,000"),
-    ("population.variants.low.birth_rate", 61, "61 is outside the plausible range 0 to 60"),
+    ("population.variants.low.birth_rate", 61, "61 is outside the plausible range 1 to 60"),
+    ("population.birth_rate", 0.01179, "0.01179 is outside the plausible range 1 to 60"),  # a per-mille as a fraction
+    ("population.age_structure.rates.death_rate", 0.00528, "0.00528 is outside the plausible range 0.5 to 60"),
     ("resources.beds.ratio", 1e308, "1e+308 is outside"),
     ("plan.budget_total", math.inf, "expected a finite number, got inf"),
     ("plan.budget_total", math.nan, "expected a finite number, got nan"),

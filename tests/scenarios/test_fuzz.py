@@ -7,13 +7,17 @@ once the file parses), one line per problem.
 from __future__ import annotations
 
 import copy
+import io
 import math
 import os
 import re
+import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import tomli_w
 from click.testing import CliRunner
@@ -130,6 +134,46 @@ def _check(result, path: Path) -> None:
             assert re.match(rf"^(error: )?{re.escape(str(path))}: .+: ", line), line
 
 
+def _check_projection(csv: str) -> None:
+    """An accepted projection: population above zero, the balance identity P(t) = P(t-1) + B - D + M in every year."""
+    table = pd.read_csv(io.StringIO(csv))
+    assert len(table) and (table["population"] > 0).all()
+    for _, df in table.groupby("variant"):
+        p = df["population"].to_numpy()
+        flows = (df["births"] - df["deaths"] + df["migration"]).to_numpy()[1:]
+        np.testing.assert_allclose(p[1:], p[:-1] + flows, rtol=1e-9, atol=1e-6)
+        assert (df[["births", "deaths"]].iloc[1:] >= 0).all().all()
+
+
+def _check_plan(out: Path, doc: dict) -> None:
+    """An accepted plan (optimal, or the best reachable one with a diagnosis): attainment 0-100%, costs of the
+    public budget never negative (unless disinvestment is on), whole units (unless turned off), and each pool's
+    stock identity stock(y) = stock(y-1) + added - removed - leavers, the same number of leavers every year."""
+    switches = doc.get("constraints", {}).get("enabled", {})
+    whole = doc.get("plan", {}).get("whole_units", True) is not False
+    att = pd.read_csv(out / "attainment.csv")
+    assert ((att["attainment"] >= 0) & (att["attainment"] <= 1 + 1e-9)).all(), att
+    costs = pd.read_csv(out / "costs.csv")
+    np.testing.assert_allclose(costs["total_cny"], costs["capital_cny"] + costs["running_cny"], rtol=1e-9, atol=1e-3)
+    if switches.get("disinvestment") is not True:
+        assert (costs[["capital_cny", "running_cny", "total_cny"]] >= -1e-6).all().all(), costs
+    stocks, adds = pd.read_csv(out / "stocks.csv"), pd.read_csv(out / "additions.csv")
+    assert (stocks["stock"] >= -1e-6).all() and (adds[["added", "removed"]] >= -1e-6).all().all()
+    if whole:
+        for values in (stocks["stock"], adds["added"], adds["removed"]):
+            np.testing.assert_allclose(values, np.round(values), atol=1e-6)
+    pools = ["region", "kind", "tier", "ownership"]
+    for _, st_ in stocks.groupby(pools):
+        st_ = st_.sort_values("year")
+        key = tuple(st_.iloc[0][pools])
+        a = adds[(adds[pools] == pd.Series(key, index=pools)).all(axis=1)].set_index("year")
+        change = st_["stock"].diff().to_numpy()[1:]
+        flow = (a.loc[st_["year"].iloc[1:], "added"] - a.loc[st_["year"].iloc[1:], "removed"]).to_numpy()
+        leavers = flow - change
+        np.testing.assert_allclose(leavers, leavers[0], atol=1e-6)  # a fixed number a year
+        assert leavers[0] >= -1e-6
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
@@ -142,7 +186,32 @@ def folder(tmp_path_factory) -> Path:
 def test_mutated_scenarios_never_give_a_traceback(data, folder):
     path = _file(data, folder)
     runner = CliRunner()
-    for argv in (["validate", str(path)], ["project", str(path)], ["optimize", str(path)]):
+    out = folder / f"out_{path.stem}"
+    shutil.rmtree(out, ignore_errors=True)
+    for argv in (["validate", str(path)], ["project", str(path), "--format", "csv"],
+                 ["optimize", str(path), "--out", str(out)]):
         result = runner.invoke(main, argv)
         event(f"{argv[0]} exit {result.exit_code}")
         _check(result, path)
+        if result.exit_code == 0 and argv[0] == "project":
+            _check_projection(result.stdout)
+        if result.exit_code in (0, 1) and argv[0] == "optimize" and (out / "attainment.csv").exists():
+            _check_plan(out, tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.slow
+@settings(max_examples=int(os.environ.get("HEALTHSIM_FUZZ_RUN_EXAMPLES", 12)), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_scenarios_run_end_to_end_with_checked_answers(data, folder):
+    """``run --no-simulate --no-replan`` on mutated files (a few: each run writes the report and workbook): a clear
+    refusal, or a run folder whose plan passes the same checks as ``optimize``'s and whose projection balances."""
+    path = _file(data, folder)
+    out = folder / f"run_{path.stem}"
+    shutil.rmtree(out, ignore_errors=True)
+    result = CliRunner().invoke(main, ["run", str(path), "--no-simulate", "--no-replan", "--out", str(out)])
+    event(f"run exit {result.exit_code}")
+    _check(result, path)
+    if result.exit_code in (0, 1) and (out / "attainment.csv").exists():
+        _check_plan(out, tomllib.loads(path.read_text(encoding="utf-8")))
+        _check_projection((out / "population.csv").read_text(encoding="utf-8"))

@@ -56,6 +56,9 @@ def test_batch_of_twenty_scenarios_on_a_local_cluster(tmp_path):
         summary = json.loads((tmp_path / "out" / "jobs" / job.job_id / "summary.json").read_text())
         assert summary["scenario"] == job.scenario
     assert (tmp_path / "out" / "ranking.csv").exists()
+    # the birth rate (5.0 .. 9.75 per 1,000 by file) moves Renhe's cohort projection: a higher rate, more residents
+    pop = ok.set_index("scenario")["population_target_year"].sort_index()
+    assert pop.is_monotonic_increasing and pop.nunique() == 20, pop
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from optimize.problem import PRIVATE
-from optimize.solve import InfeasiblePlan, solve
+from optimize.solve import GAP_ACCEPTED, InfeasiblePlan, solve
 from scenarios.inputs.allocation import SUBSETS, tier_split
 from scenarios.labels import Labels
 from scenarios.loader import ScenarioWarning, load
@@ -82,7 +82,9 @@ def test_whole_units_everywhere(outcomes, name):
     for table, col in ((o.plan.additions, "added"), (o.plan.stocks, "stock")):
         values = table[col].to_numpy()
         np.testing.assert_array_equal(values, np.round(values))
-    assert o.plan.mip_gap is None or o.plan.mip_gap < 1e-3
+    # a whole plan always reports its gap: the MILP's own (accepted within GAP_ACCEPTED), or a repaired LP plan's
+    # against the LP relaxation (whole units cost a few per cent at most)
+    assert o.plan.mip_gap is not None and 0 <= o.plan.mip_gap <= (GAP_ACCEPTED if o.plan.rounding == "milp" else 0.05)
 
 
 @pytest.mark.parametrize("name", BUILTINS)
