@@ -27,7 +27,7 @@ from scenarios.labels import Labels, check_lang, resource_label
 from scenarios.loader import ScenarioError, builtin_names, load_raw, validate
 from scenarios.report.html import uncertainty_figures, uncertainty_titles
 from scenarios.report.outputs import write_outputs
-from scenarios.report.words import diagnosis_words, probability_display, uncertainty_words
+from scenarios.report.words import diagnosis_words, probability_display, run_note, uncertainty_words
 from scenarios.run.options import PipelineOptions
 from scenarios.run.pipeline import PipelineResult, run_pipeline, simulate_plan
 from scenarios.run.uncertainty import UncertaintyOptions, UncertaintyResult, run_uncertainty
@@ -44,13 +44,18 @@ from scenarios.whatif import (
 )
 
 INPUT_ERRORS = input_errors()  # every engine is imported above, so the tuple is whole
-RATES = (("birth_rate", "birth rate (per 1,000 a year)"), ("death_rate", "death rate (per 1,000 a year)"),
-         ("net_migration_rate", "net migration rate (per 1,000 a year)"))
+RATES = (
+    ("birth_rate", "birth rate (per 1,000 a year)"),
+    ("death_rate", "death rate (per 1,000 a year)"),
+    ("net_migration_rate", "net migration rate (per 1,000 a year)"),
+)
 NATURES = ("binding", "expected")
 SWEEP_STEPS = 8
 PLOTLY_CONFIG = {"displayModeBar": False}
-COMPACT = ("<style>[data-testid='stMainBlockContainer']{padding-top:2rem}"
-           "[data-testid='stSidebarHeader']{height:1rem;min-height:1rem}</style>")
+COMPACT = (
+    "<style>[data-testid='stMainBlockContainer']{padding-top:2rem}"
+    "[data-testid='stSidebarHeader']{height:1rem;min-height:1rem}</style>"
+)
 
 
 class Form:
@@ -87,8 +92,9 @@ def _raw(ref: str) -> tuple[dict[str, Any], str]:
 def _pipeline(data_json: str, label: str, variant: str, calibrated: bool) -> PipelineResult:
     """Projection, plan and budget sweep of one what-if (cached on its data: moving a widget back is free)."""
     scenario = validate(json.loads(data_json), label)
-    return run_pipeline(scenario, PipelineOptions(variant=variant, simulate=False, sweep_steps=SWEEP_STEPS,
-                                                  calibrated=calibrated))
+    return run_pipeline(
+        scenario, PipelineOptions(variant=variant, simulate=False, sweep_steps=SWEEP_STEPS, calibrated=calibrated)
+    )
 
 
 def _region(ref: str) -> str:
@@ -125,8 +131,9 @@ def _pick_scenario() -> str:
     options = builtin_names()
     if start not in options:
         options = [start, *options]
-    ref = st.sidebar.selectbox("region (scenario)", options, index=options.index(start), format_func=_region,
-                               key="scenario")
+    ref = st.sidebar.selectbox(
+        "region (scenario)", options, index=options.index(start), format_func=_region, key="scenario"
+    )
     return ref
 
 
@@ -137,10 +144,12 @@ def _population(form: Form, variant: str) -> bool:
     calibrated = False
     with st.sidebar.expander("population", expanded=True):
         if observed:
-            calibrated = st.checkbox(f"fit net migration to the observed populations ({', '.join(observed)})",
-                                     value=True, key=form.key("calibrated"),
-                                     help="as healthsim run does; untick to project with the rates below "
-                                          "(healthsim run --uncalibrated)")
+            calibrated = st.checkbox(
+                f"fit net migration to the observed populations ({', '.join(observed)})",
+                value=True,
+                key=form.key("calibrated"),
+                help="as healthsim run does; untick to project with the rates below (healthsim run --uncalibrated)",
+            )
         for rate, label in RATES:
             field = rate_field(form.data, variant, rate)
             node = pop["variants"][variant][rate] if field.startswith("population.variants") else pop[rate]
@@ -163,10 +172,14 @@ def _targets(form: Form) -> None:
                 continue
             field = f"resources.{kind}.target"
             c1, c2 = st.columns([2, 3])
-            expr = c1.text_input(f"{resource_label(kind)} ({res['unit'].replace('_', ' ')})", value=target["expr"],
-                                 key=form.key(f"{field}.expr"))
-            nature = c2.selectbox("nature", NATURES, index=NATURES.index(target["nature"]),
-                                  key=form.key(f"{field}.nature"))
+            expr = c1.text_input(
+                f"{resource_label(kind)} ({res['unit'].replace('_', ' ')})",
+                value=target["expr"],
+                key=form.key(f"{field}.expr"),
+            )
+            nature = c2.selectbox(
+                "nature", NATURES, index=NATURES.index(target["nature"]), key=form.key(f"{field}.nature")
+            )
             form.slot(field)
             if expr != target["expr"]:
                 form.edits[f"{field}.expr"] = expr
@@ -197,8 +210,14 @@ def _budget(form: Form) -> None:
         _amount(form, "plan.budget_per_year", "yearly budget cap (CNY)")
         modes = ("min-cost", "max-attainment")
         base = form.data.get("plan", {}).get("mode", "min-cost")
-        mode = st.radio("objective", modes, index=modes.index(base), horizontal=True, key=form.key("plan.mode"),
-                        help="min-cost meets every target at least cost; max-attainment gets closest within the budget")
+        mode = st.radio(
+            "objective",
+            modes,
+            index=modes.index(base),
+            horizontal=True,
+            key=form.key("plan.mode"),
+            help="min-cost meets every target at least cost; max-attainment gets closest within the budget",
+        )
         if mode != base:
             form.edits["plan.mode"] = mode
 
@@ -215,9 +234,14 @@ def _hiring(form: Form) -> None:
             if node is None:
                 continue
             field = f"constraints.max_additions_share.{kind}"
-            pct = st.number_input(f"{resource_label(kind)}: most added a year (% of base-year stock)",
-                                  value=node["value"] * 100, step=1.0, format="%.1f", key=form.key(field),
-                                  disabled=not on)
+            pct = st.number_input(
+                f"{resource_label(kind)}: most added a year (% of base-year stock)",
+                value=node["value"] * 100,
+                step=1.0,
+                format="%.1f",
+                key=form.key(field),
+                disabled=not on,
+            )
             form.slot(field)
             if abs(pct / 100 - node["value"]) > 1e-9:
                 form.edits[field] = pct / 100
@@ -248,7 +272,9 @@ def sidebar() -> tuple[Form, str, bool] | None:
 # -- main area: results -----------------------------------------------------------------------------
 def _plan_table(plan: AllocationPlan) -> pd.DataFrame:
     adds = plan.additions.assign(kind=plan.additions["kind"].map(resource_label))
-    wide = adds.pivot_table(index="year", columns=["kind", "tier", "ownership"], values="added", aggfunc="sum", sort=False)
+    wide = adds.pivot_table(
+        index="year", columns=["kind", "tier", "ownership"], values="added", aggfunc="sum", sort=False
+    )
     wide.index = wide.index.astype(str)
     wide.loc["total"] = wide.sum()
     return wide.map(lambda v: f"{v:,.0f}")
@@ -264,14 +290,22 @@ def _cost_table(r: PipelineResult) -> pd.DataFrame:
 
 def _attainment_table(r: PipelineResult) -> pd.DataFrame:
     a = r.plan.attainment
-    return pd.DataFrame({
-        "resource": a["name"], "target": a["expr"], "nature": a["nature"],
-        "achieved": [f"{v:.1%}" if m == "private_share" else f"{v:.2f}" for v, m in zip(a["achieved_ratio"], a["measure"])],
-        "attainment": a["attainment"].map(lambda v: f"{v * 100:.1f}%"),
-        "shortfall": [("–" if m else f"{s:.1%}" if u != u else f"{s:.3f} ({u:,.0f})")
-                      for m, s, u in zip(a["met"], a["shortfall_ratio"], a["shortfall_units"])],
-        "met": a["met"].map(lambda m: "yes" if m else "NO"),
-    })
+    return pd.DataFrame(
+        {
+            "resource": a["name"],
+            "target": a["expr"],
+            "nature": a["nature"],
+            "achieved": [
+                f"{v:.1%}" if m == "private_share" else f"{v:.2f}" for v, m in zip(a["achieved_ratio"], a["measure"])
+            ],
+            "attainment": a["attainment"].map(lambda v: f"{v * 100:.1f}%"),
+            "shortfall": [
+                ("–" if m else f"{s:.1%}" if u != u else f"{s:.3f} ({u:,.0f})")
+                for m, s, u in zip(a["met"], a["shortfall_ratio"], a["shortfall_units"])
+            ],
+            "met": a["met"].map(lambda m: "yes" if m else "NO"),
+        }
+    )
 
 
 def _cost_chart(r: PipelineResult) -> go.Figure:
@@ -279,27 +313,55 @@ def _cost_chart(r: PipelineResult) -> go.Figure:
     for kind, df in r.plan.costs.groupby("kind", sort=False):
         by_year = df.groupby("year")["total_cny"].sum() / 1e8
         fig.add_trace(go.Bar(x=by_year.index, y=by_year.values, name=resource_label(kind)))
-    fig.update_layout(barmode="relative", title="cost by year and resource (亿元)", xaxis=dict(dtick=1),
-                      yaxis_title="亿元", height=340, margin=dict(t=40, b=30, l=10, r=10))
+    fig.update_layout(
+        barmode="relative",
+        title="cost by year and resource (亿元)",
+        xaxis=dict(dtick=1),
+        yaxis_title="亿元",
+        height=340,
+        margin=dict(t=40, b=30, l=10, r=10),
+    )
     return fig
 
 
 def _sweep_chart(r: PipelineResult) -> go.Figure:
     fig = go.Figure()
     for (kind, expr), df in r.sweep.groupby(["kind", "expr"], sort=False):
-        fig.add_trace(go.Scatter(x=df["budget_cny"] / 1e8, y=df["attainment"] * 100, mode="lines+markers",
-                                 name=f"{resource_label(kind)} ({expr})"))
+        fig.add_trace(
+            go.Scatter(
+                x=df["budget_cny"] / 1e8,
+                y=df["attainment"] * 100,
+                mode="lines+markers",
+                name=f"{resource_label(kind)} ({expr})",
+            )
+        )
     score = r.sweep.groupby("budget_cny", as_index=False)["score"].first()
-    fig.add_trace(go.Scatter(x=score["budget_cny"] / 1e8, y=score["score"] * 100, mode="lines",
-                             name="weighted score", line=dict(dash="dash", color="black")))
+    fig.add_trace(
+        go.Scatter(
+            x=score["budget_cny"] / 1e8,
+            y=score["score"] * 100,
+            mode="lines",
+            name="weighted score",
+            line=dict(dash="dash", color="black"),
+        )
+    )
     budget = r.plan.budget_total
     mark = budget if budget is not None else r.plan.total_cost
-    fig.add_vline(x=mark / 1e8, line=dict(color="red", dash="dot"),
-                  annotation_text="budget" if budget is not None else "this plan's cost",
-                  annotation_position="bottom right")
-    fig.update_layout(title="attainment (%) against the plan-period budget (亿元)", xaxis_title="budget (亿元)",
-                      yaxis_title="attainment (%)", yaxis_range=[0, 105], height=360, margin=dict(t=40, b=30, l=10, r=10),
-                      legend=dict(orientation="h", y=-0.25))
+    fig.add_vline(
+        x=mark / 1e8,
+        line=dict(color="red", dash="dot"),
+        annotation_text="budget" if budget is not None else "this plan's cost",
+        annotation_position="bottom right",
+    )
+    fig.update_layout(
+        title="attainment (%) against the plan-period budget (亿元)",
+        xaxis_title="budget (亿元)",
+        yaxis_title="attainment (%)",
+        yaxis_range=[0, 105],
+        height=360,
+        margin=dict(t=40, b=30, l=10, r=10),
+        legend=dict(orientation="h", y=-0.25),
+    )
     return fig
 
 
@@ -310,29 +372,37 @@ def _headline(r: PipelineResult) -> None:
     c2.metric("weighted attainment", f"{p.attainment_score * 100:.1f}%")
     c3.metric("targets met", f"{int(p.attainment['met'].sum())} of {len(p.attainment)}")
     c4.metric("budget", _cny(p.budget_total))
-    st.caption(r.plan_note.capitalize() + f"; population variant {r.options.variant}."
-               + (f" {r.calibration.describe()[0]}" if r.calibration is not None else ""))
+    st.caption(
+        run_note(r).capitalize()
+        + f"; population variant {r.options.variant}."
+        + (f" {r.calibration.describe()[0]}" if r.calibration is not None else "")
+    )
     if r.diagnosis:
         st.warning(diagnosis_words(r.diagnosis, Labels("en")), icon="⚠️")
 
 
 def plan_tab(r: PipelineResult) -> None:
     s = r.scenario
-    st.markdown(f"**additions {s.base_year + 1}-{s.target_year} by year and tier** (beds, persons; "
-                "staff include replacements for those who leave)")
+    st.markdown(
+        f"**additions {s.base_year + 1}-{s.target_year} by year and tier** (beds, persons; "
+        "staff include replacements for those who leave)"
+    )
     _table(_plan_table(r.plan))
     left, right = st.columns([1, 1])
     with left:
-        st.markdown(f"**targets in {s.target_year}: attainment and shortfalls** (shortfall per capita, and in beds "
-                    "or persons)")
+        st.markdown(
+            f"**targets in {s.target_year}: attainment and shortfalls** (shortfall per capita, and in beds or persons)"
+        )
         _table(_attainment_table(r), hide_index=True)
         st.markdown("**cost per year**")
         _table(_cost_table(r))
     with right:
         if r.sweep is not None:
             st.plotly_chart(_sweep_chart(r), width="stretch", config=PLOTLY_CONFIG)
-            st.caption("each point is the best plan within that budget; the dotted line marks the current budget "
-                       "(or, without one, this plan's cost)")
+            st.caption(
+                "each point is the best plan within that budget; the dotted line marks the current budget "
+                "(or, without one, this plan's cost)"
+            )
         st.plotly_chart(_cost_chart(r), width="stretch", config=PLOTLY_CONFIG)
 
 
@@ -363,12 +433,16 @@ def simulation_tab(r: PipelineResult, key: str) -> None:
             st.error(str(exc))
     sim = runs.get(key)
     if sim is None:
-        st.caption("patient flows in the medical alliances with this plan's beds and physicians, year by year "
-                   "(admissions and referrals; a few seconds per year and replication for a district)")
+        st.caption(
+            "patient flows in the medical alliances with this plan's beds and physicians, year by year "
+            "(admissions and referrals; a few seconds per year and replication for a district)"
+        )
         return
     summ = sim.summary()
-    cell = summ.apply(lambda x: f"{x['mean']:,.3g}" + ("" if x["half_width"] != x["half_width"]
-                                                        else f" ± {x['half_width']:,.2g}"), axis=1)
+    cell = summ.apply(
+        lambda x: f"{x['mean']:,.3g}" + ("" if x["half_width"] != x["half_width"] else f" ± {x['half_width']:,.2g}"),
+        axis=1,
+    )
     _table(summ.assign(value=cell).pivot(index="kpi", columns="year", values="value"))
 
 
@@ -393,11 +467,18 @@ def _run_uncertainty(r: PipelineResult, key: str) -> None:
     """The draws and robust-share widgets, and the full Monte Carlo (a least-cost LP per draw) on demand."""
     c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
     draws = int(c1.number_input("drawn futures", min_value=10, max_value=5000, value=1000, step=100, key="unc_draws"))
-    share = c2.slider("robust plan: meets every target in this share of futures", min_value=0.5, max_value=0.99,
-                      value=0.9, step=0.01, key="unc_share")
+    share = c2.slider(
+        "robust plan: meets every target in this share of futures",
+        min_value=0.5,
+        max_value=0.99,
+        value=0.9,
+        step=0.01,
+        key="unc_share",
+    )
     if c3.button(f"run {draws:,} draws", key="unc_run"):
-        opts = UncertaintyOptions(draws=draws, seed=r.options.seed, share=share, solve=True,
-                                  calibrated=r.options.calibrated)
+        opts = UncertaintyOptions(
+            draws=draws, seed=r.options.seed, share=share, solve=True, calibrated=r.options.calibrated
+        )
         try:
             with st.spinner(f"drawing {draws:,} futures and solving the least-cost plan in each"):
                 _store("uncertainty")[key] = run_uncertainty(r.scenario, _uncertainty_problem(r), r.plan, opts)
@@ -412,9 +493,14 @@ def uncertainty_tab(r: PipelineResult, key: str) -> None:
     _run_uncertainty(r, key)
     u = _store("uncertainty").get(key) or r.uncertainty
     o = u.options
-    st.caption(f"{o.draws:,} drawn futures of the rates and costs (seed {o.seed})"
-               + (f", a least-cost plan solved in each ({u.solves:,} LP solves, {u.seconds:.1f} s)" if o.solve
-                  else ": the short summary of the plan run, without a solve per draw"))
+    st.caption(
+        f"{o.draws:,} drawn futures of the rates and costs (seed {o.seed})"
+        + (
+            f", a least-cost plan solved in each ({u.solves:,} LP solves, {u.seconds:.1f} s)"
+            if o.solve
+            else ": the short summary of the plan run, without a solve per draw"
+        )
+    )
     L = Labels(check_lang(r.options.lang or r.scenario.report.lang))
     figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
     left, right = st.columns([1, 1])
@@ -458,10 +544,15 @@ def _outputs_tab(r: PipelineResult, key: str) -> None:
             files[key] = {n: (Path(tmp) / n).read_bytes() for n in ("results.xlsx", "report.html")}
     if key in files:
         sid = r.scenario.id
-        st.download_button("Excel workbook (results.xlsx)", files[key]["results.xlsx"], f"{sid}_results.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        st.download_button("HTML report (report.html)", files[key]["report.html"], f"{sid}_report.html",
-                           mime="text/html")
+        st.download_button(
+            "Excel workbook (results.xlsx)",
+            files[key]["results.xlsx"],
+            f"{sid}_results.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        st.download_button(
+            "HTML report (report.html)", files[key]["report.html"], f"{sid}_report.html", mime="text/html"
+        )
 
 
 def whatif_folder() -> Path:
@@ -495,8 +586,11 @@ def _save_box(form: Form, wid: str, header: str) -> None:
     except OutputError as exc:
         st.error(str(exc))
         path = None
-    replace = path is not None and path.exists() and \
-        st.checkbox(f"replace the existing {path.name}", value=False, key=f"whatif_overwrite|{path.name}")
+    replace = (
+        path is not None
+        and path.exists()
+        and st.checkbox(f"replace the existing {path.name}", value=False, key=f"whatif_overwrite|{path.name}")
+    )
     if c2.button("save", key="whatif_save") and path is not None:
         if path.exists() and not replace:
             st.warning(f"{path} exists: tick 'replace the existing {path.name}' to replace it, or choose another name")
@@ -524,8 +618,13 @@ def results(form: Form, variant: str, calibrated: bool) -> None:
     key = json.dumps([data, variant, calibrated], sort_keys=True, ensure_ascii=False, default=str)
     try:
         r = _pipeline(json.dumps(data, sort_keys=True, ensure_ascii=False), label_of(form.ref), variant, calibrated)
-        base = r if not form.edits else _pipeline(json.dumps(form.data, sort_keys=True, ensure_ascii=False),
-                                                  str(form.ref), variant, calibrated)
+        base = (
+            r
+            if not form.edits
+            else _pipeline(
+                json.dumps(form.data, sort_keys=True, ensure_ascii=False), str(form.ref), variant, calibrated
+            )
+        )
     except ScenarioError as exc:
         _invalid(form, exc)
         return
@@ -535,8 +634,15 @@ def results(form: Form, variant: str, calibrated: bool) -> None:
     s = r.scenario
     st.subheader(f"{s.region.name_cn} {s.region.name}: plan {s.base_year + 1}-{s.target_year}")
     _headline(r)
-    tabs = st.tabs(["plan, cost and budget curve", "referral simulation", "uncertainty", "compare with the base",
-                    "save and download"])
+    tabs = st.tabs(
+        [
+            "plan, cost and budget curve",
+            "referral simulation",
+            "uncertainty",
+            "compare with the base",
+            "save and download",
+        ]
+    )
     with tabs[0]:
         plan_tab(r)
     with tabs[1]:

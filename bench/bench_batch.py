@@ -35,8 +35,16 @@ def main() -> None:
             seconds = time.perf_counter() - t
         assert (table["status"] == "ok").all()
         rates[workers] = len(jobs) / seconds * 60
-        print(json.dumps({"workers": workers, "jobs": len(jobs), "seconds": round(seconds, 1),
-                          "scenarios_per_minute": round(rates[workers], 1)}))
+        print(
+            json.dumps(
+                {
+                    "workers": workers,
+                    "jobs": len(jobs),
+                    "seconds": round(seconds, 1),
+                    "scenarios_per_minute": round(rates[workers], 1),
+                }
+            )
+        )
     print(json.dumps({"speedup_2_over_1": round(rates[2] / rates[1], 2)}))
 
 

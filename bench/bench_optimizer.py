@@ -46,7 +46,13 @@ from scenarios.run.projection import project  # noqa: E402
 
 PREVIOUS = "f15617c"
 KINDS = ("beds", "physicians", "nurses", "gps", "public_health_staff")
-RATIO = {"beds": 4.0, "physicians": 2.4, "nurses": 2.9, "gps": 3.0, "public_health_staff": 0.7}  # per 1,000 (GPs per 10,000)
+RATIO = {
+    "beds": 4.0,
+    "physicians": 2.4,
+    "nurses": 2.9,
+    "gps": 3.0,
+    "public_health_staff": 0.7,
+}  # per 1,000 (GPs per 10,000)
 TARGET = {"beds": 6.0, "physicians": 3.0, "nurses": 4.0, "gps": 4.0, "public_health_staff": 0.9}
 DIV = {"gps": 10_000.0}
 
@@ -77,16 +83,26 @@ def synthetic_province(n_districts: int, n_years: int, seed: int = 1) -> Allocat
         baseline[r, "beds", "hospital"] -= baseline[r, "beds", PRIVATE]
         private_add[r, "beds"] = int(0.13 * baseline[r, "beds", PRIVATE])
     return AllocationProblem(
-        regions=regions, kinds=KINDS, base_year=base_year, target_year=target_year, baseline=baseline,
-        population=population, targets=tuple(targets),
+        regions=regions,
+        kinds=KINDS,
+        base_year=base_year,
+        target_year=target_year,
+        baseline=baseline,
+        population=population,
+        targets=tuple(targets),
         capital={(k, t): ref.capital.get((k, t), 20_000.0) for k in KINDS for t in TIERS},
         annual={(k, t): ref.annual[k, t] for k in KINDS for t in TIERS},
-        attrition={k: ref.attrition.get(k, 0.0) for k in KINDS}, max_additions=max_add,
+        attrition={k: ref.attrition.get(k, 0.0) for k in KINDS},
+        max_additions=max_add,
         nurse_physician_ratio_min=ref.nurse_physician_ratio_min,
         hospital_nurses_per_bed_min=ref.hospital_nurses_per_bed_min,
-        gp_primary_share_min=ref.gp_primary_share_min, primary_share_shift_max=ref.primary_share_shift_max,
-        trajectory="linear", discount_rate=ref.discount_rate, capital_share_max=ref.capital_share_max,
-        private_max_additions=private_add, subsets={"physicians": ("gps",)},
+        gp_primary_share_min=ref.gp_primary_share_min,
+        primary_share_shift_max=ref.primary_share_shift_max,
+        trajectory="linear",
+        discount_rate=ref.discount_rate,
+        capital_share_max=ref.capital_share_max,
+        private_max_additions=private_add,
+        subsets={"physicians": ("gps",)},
     )
 
 
@@ -158,14 +174,22 @@ def run_case(name: str, problem: AllocationProblem, repeat: int, milp_seconds: f
         milp_times.append(time.perf_counter() - t0)
     t_lp, t_milp, t_base, t_prev = min(lp_times), min(milp_times), min(bases), previous["build_plus_solve_s"]
     return {
-        "case": name, "variables": lp.n_variables, "constraints": lp.n_constraints,
-        "previous_variables": previous["variables"], "previous_constraints": previous["constraints"],
+        "case": name,
+        "variables": lp.n_variables,
+        "constraints": lp.n_constraints,
+        "previous_variables": previous["variables"],
+        "previous_constraints": previous["constraints"],
         "previous_build_plus_solve_s": round(t_prev, 3),
-        "new_lp_build_plus_solve_s": round(t_lp, 3), "new_milp_total_s": round(t_milp, 3),
-        "milp_rounding": milp.rounding, "milp_gap": milp.mip_gap,
-        "ratio_new_lp_to_previous": round(t_lp / t_prev, 2), "ratio_new_milp_to_previous": round(t_milp / t_prev, 2),
-        "solver_alone_highspy_mps_s": round(t_base, 3), "ratio_new_lp_to_solver_alone": round(t_lp / t_base, 1),
-        "lp_total_cost_cny": round(lp.total_cost), "milp_total_cost_cny": round(milp.total_cost),
+        "new_lp_build_plus_solve_s": round(t_lp, 3),
+        "new_milp_total_s": round(t_milp, 3),
+        "milp_rounding": milp.rounding,
+        "milp_gap": milp.mip_gap,
+        "ratio_new_lp_to_previous": round(t_lp / t_prev, 2),
+        "ratio_new_milp_to_previous": round(t_milp / t_prev, 2),
+        "solver_alone_highspy_mps_s": round(t_base, 3),
+        "ratio_new_lp_to_solver_alone": round(t_lp / t_base, 1),
+        "lp_total_cost_cny": round(lp.total_cost),
+        "milp_total_cost_cny": round(milp.total_cost),
     }
 
 
@@ -177,8 +201,13 @@ def _rebuilt_draw(p: AllocationProblem, pop: dict, cf: float, rf: float) -> floa
     from optimize.model import ModelOptions, build_model
     from optimize.solve import run_model, solved
 
-    q = replace(p, population={**p.population, **pop}, capital={k: v * cf for k, v in p.capital.items()},
-                annual={k: v * rf for k, v in p.annual.items()}, private_subsidy={k: v * cf for k, v in p.private_subsidy.items()})
+    q = replace(
+        p,
+        population={**p.population, **pop},
+        capital={k: v * cf for k, v in p.capital.items()},
+        annual={k: v * rf for k, v in p.annual.items()},
+        private_subsidy={k: v * cf for k, v in p.private_subsidy.items()},
+    )
     zeros = tuple(0.0 for _ in q.targets)
     hard = lambda caps: build_model(q, ModelOptions(mode="min-cost", elastic_targets=True, shortfall_caps=caps))  # noqa: E731
     m = hard(zeros)
@@ -212,10 +241,15 @@ def bench_draws(n: int, sample: int, workers: int) -> dict:
     t3 = time.perf_counter()
     assert np.array_equal(one.cost, many.cost, equal_nan=True)
     persistent, parallel, rebuilt = n / (t1 - t0), n / (t2 - t1), sample / (t3 - t2)
-    return {"case": f"guangzhou Monte Carlo ({n} draws, {one.solves} LP solves)", "persistent_draws_per_s": round(persistent, 1),
-            f"persistent_{workers}_workers_draws_per_s": round(parallel, 1), f"{workers}_workers_s": round(t2 - t1, 1),
-            "rebuilt_draws_per_s": round(rebuilt, 1), "ratio_persistent_to_rebuilt": round(persistent / rebuilt, 1),
-            "same_with_1_and_2_workers": True}
+    return {
+        "case": f"guangzhou Monte Carlo ({n} draws, {one.solves} LP solves)",
+        "persistent_draws_per_s": round(persistent, 1),
+        f"persistent_{workers}_workers_draws_per_s": round(parallel, 1),
+        f"{workers}_workers_s": round(t2 - t1, 1),
+        "rebuilt_draws_per_s": round(rebuilt, 1),
+        "ratio_persistent_to_rebuilt": round(persistent / rebuilt, 1),
+        "same_with_1_and_2_workers": True,
+    }
 
 
 def bench_sweep(problem: AllocationProblem, points: int, sample: int) -> dict:
@@ -239,15 +273,21 @@ def bench_sweep(problem: AllocationProblem, points: int, sample: int) -> dict:
             caps = tuple(float(m.shortfall[i].value or 0.0) for i in range(len(problem.targets)))
     t2 = time.perf_counter()
     persistent, rebuilt = points / (t1 - t0), sample / (t2 - t1)
-    return {"case": f"province budget sweep ({points} points, {len(problem.regions)} districts)",
-            "persistent_s": round(t1 - t0, 1), "persistent_points_per_s": round(persistent, 2),
-            "rebuilt_points_per_s": round(rebuilt, 2), "ratio_persistent_to_rebuilt": round(persistent / rebuilt, 1),
-            "feasible_points": int(table.groupby("budget_cny")["feasible"].first().sum())}
+    return {
+        "case": f"province budget sweep ({points} points, {len(problem.regions)} districts)",
+        "persistent_s": round(t1 - t0, 1),
+        "persistent_points_per_s": round(persistent, 2),
+        "rebuilt_points_per_s": round(rebuilt, 2),
+        "ratio_persistent_to_rebuilt": round(persistent / rebuilt, 1),
+        "feasible_points": int(table.groupby("budget_cny")["feasible"].first().sum()),
+    }
 
 
 def persistent_section(args: argparse.Namespace) -> list[dict]:
-    return [bench_draws(args.draws, args.rebuild_sample, 2),
-            bench_sweep(synthetic_province(args.districts, args.years), args.sweep_points, args.rebuild_sample)]
+    return [
+        bench_draws(args.draws, args.rebuild_sample, 2),
+        bench_sweep(synthetic_province(args.districts, args.years), args.sweep_points, args.rebuild_sample),
+    ]
 
 
 def main() -> None:
@@ -267,10 +307,20 @@ def main() -> None:
         return
     previous = previous_times(args.districts, args.years, args.repeat)
     rows = [
-        run_case("guangzhou (1 city, hiring and private-growth limits off)", guangzhou_problem(), args.repeat, args.milp_seconds,
-                 previous["guangzhou"]),
-        run_case(f"synthetic province ({args.districts} districts x 5 kinds x 2 tiers + private beds x {args.years} years)",
-                 synthetic_province(args.districts, args.years), args.repeat, args.milp_seconds, previous["province"]),
+        run_case(
+            "guangzhou (1 city, hiring and private-growth limits off)",
+            guangzhou_problem(),
+            args.repeat,
+            args.milp_seconds,
+            previous["guangzhou"],
+        ),
+        run_case(
+            f"synthetic province ({args.districts} districts x 5 kinds x 2 tiers + private beds x {args.years} years)",
+            synthetic_province(args.districts, args.years),
+            args.repeat,
+            args.milp_seconds,
+            previous["province"],
+        ),
     ]
     for row in rows + persistent_section(args):
         print(json.dumps(row, ensure_ascii=False))

@@ -76,10 +76,24 @@ def bare_mmc(n_patients: int, lam: float, mu: float, c: int, seed: int = 1) -> f
 
 def model_mmc(n_patients: int, lam: float, mu: float, c: int, seed: int = 1) -> float:
     """Episodes per second of the referral model reduced to one M/M/c station."""
-    rates = FlowRates(primary_first_share=1.0, p_up=0.0, p_admit_primary=0.0, p_admit_hospital=0.0, p_down=0.0,
-                      consult_days=1 / mu, alos_hospital=5, alos_primary=5, recovery=5, los_cv=1,
-                      wait_tolerance=math.inf, bed_wait_tolerance=math.inf, congestion_wait=1, congestion_uplift=1,
-                      severe_share=0.0, severe_multiplier=1.0)
+    rates = FlowRates(
+        primary_first_share=1.0,
+        p_up=0.0,
+        p_admit_primary=0.0,
+        p_admit_hospital=0.0,
+        p_down=0.0,
+        consult_days=1 / mu,
+        alos_hospital=5,
+        alos_primary=5,
+        recovery=5,
+        los_cv=1,
+        wait_tolerance=math.inf,
+        bed_wait_tolerance=math.inf,
+        congestion_wait=1,
+        congestion_uplift=1,
+        severe_share=0.0,
+        severe_multiplier=1.0,
+    )
     net = ReferralNetwork(2020, 1.0, (AllianceNode("a", "h", lam, 1, c, 1, 1, 1),), rates, clinic_days_share=1.0)
     days = n_patients / lam
     sim = ReferralSimulation(net, seed, warmup_days=0.0, days=days)
@@ -91,14 +105,22 @@ def model_mmc(n_patients: int, lam: float, mu: float, c: int, seed: int = 1) -> 
 def scenario_year(name: str, flows_only: bool = False, days: float | None = None) -> dict:
     """One run of a scenario's base year; ``days``: that many days after no warm-up instead."""
     net = network_from_scenario(load(name))
-    sim = (ReferralSimulation(net, 1, flows_only=flows_only) if days is None
-           else ReferralSimulation(net, 1, warmup_days=0.0, days=days, flows_only=flows_only))
+    sim = (
+        ReferralSimulation(net, 1, flows_only=flows_only)
+        if days is None
+        else ReferralSimulation(net, 1, warmup_days=0.0, days=days, flows_only=flows_only)
+    )
     cpu, t = time.process_time(), time.perf_counter()
     run = sim.run()
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     c = run.counters
-    return {"seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "episodes": c.episodes, "discharges": c.discharges,
-            "episodes_per_s": round(c.episodes / seconds)}
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_s": round(cpu, 2),
+        "episodes": c.episodes,
+        "discharges": c.discharges,
+        "episodes_per_s": round(c.episodes / seconds),
+    }
 
 
 def workers_case(name: str = "qingcheng", replications: int = 4) -> dict:
@@ -111,10 +133,15 @@ def workers_case(name: str = "qingcheng", replications: int = 4) -> dict:
         res = simulate(nets, replications, seed=1, workers=workers)
         out[workers] = (time.perf_counter() - t, res.runs)
     assert out[1][1].equals(out[2][1]), "1 and 2 workers disagree"
-    return {"case": f"{name}: {replications} replications, 1 vs 2 workers", "wall_s_1": round(out[1][0], 2),
-            "wall_s_2": round(out[2][0], 2), "speedup_2_workers": round(out[1][0] / out[2][0], 2),
-            "identical_runs": True, "cores": os.cpu_count(),
-            "load_avg_1min": round(load_before, 2)}  # other processes' load shrinks the speed-up
+    return {
+        "case": f"{name}: {replications} replications, 1 vs 2 workers",
+        "wall_s_1": round(out[1][0], 2),
+        "wall_s_2": round(out[2][0], 2),
+        "speedup_2_workers": round(out[1][0] / out[2][0], 2),
+        "identical_runs": True,
+        "cores": os.cpu_count(),
+        "load_avg_1min": round(load_before, 2),
+    }  # other processes' load shrinks the speed-up
 
 
 def guangzhou_child(days: float | None) -> dict:
@@ -132,8 +159,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--patients", type=int, default=300_000)
     ap.add_argument("--skip-guangzhou", action="store_true")
-    ap.add_argument("--guangzhou-days", type=float, default=None,
-                    help="Simulate this many days of Guangzhou and extrapolate (default: a whole year run).")
+    ap.add_argument(
+        "--guangzhou-days",
+        type=float,
+        default=None,
+        help="Simulate this many days of Guangzhou and extrapolate (default: a whole year run).",
+    )
     ap.add_argument("--skip-workers", action="store_true")
     ap.add_argument("--guangzhou-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -143,11 +174,25 @@ def main() -> None:
     lam, mu, c = 80.0, 10.0, 10  # utilisation 0.8
     base = bare_mmc(args.patients, lam, mu, c)
     ours = model_mmc(args.patients, lam, mu, c)
-    print(json.dumps({"case": "mmc", "patients": args.patients, "bare_simpy_per_s": round(base),
-                      "model_per_s": round(ours), "ratio_to_bare": round(ours / base, 2)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "case": "mmc",
+                "patients": args.patients,
+                "bare_simpy_per_s": round(base),
+                "model_per_s": round(ours),
+                "ratio_to_bare": round(ours / base, 2),
+            }
+        ),
+        flush=True,
+    )
     q = scenario_year("qingcheng")
-    print(json.dumps({"case": "qingcheng one year, full model", **q,
-                      "ratio_to_bare": round(q["episodes_per_s"] / base, 2)}), flush=True)
+    print(
+        json.dumps(
+            {"case": "qingcheng one year, full model", **q, "ratio_to_bare": round(q["episodes_per_s"] / base, 2)}
+        ),
+        flush=True,
+    )
     if not args.skip_workers:
         print(json.dumps(workers_case()), flush=True)
     if not args.skip_guangzhou:
@@ -188,12 +233,16 @@ def replan_loop_cost(name: str = "qingcheng", basis: str = "target", replication
     t = time.perf_counter()
     simulate_plan(s, proj, loop.outcome.plan, o)  # what the pipeline runs after the loop, same settings
     years_s = time.perf_counter() - t
-    return {"case": f"{name} re-plan loop (basis {basis}, {replications} replications)", "iterations": loop.count,
-            "converged": loop.converged, "loop_seconds": round(loop_s, 2),
-            "simulation_seconds_per_iteration": round(sum(sim_seconds) / len(sim_seconds), 2),
-            "solve_seconds_per_iteration": round((loop_s - sum(sim_seconds)) / loop.count, 2),
-            "plan_years_simulation_seconds": round(years_s, 2), "ratio_loop_to_plan_years_simulation":
-            round(loop_s / years_s, 2)}
+    return {
+        "case": f"{name} re-plan loop (basis {basis}, {replications} replications)",
+        "iterations": loop.count,
+        "converged": loop.converged,
+        "loop_seconds": round(loop_s, 2),
+        "simulation_seconds_per_iteration": round(sum(sim_seconds) / len(sim_seconds), 2),
+        "solve_seconds_per_iteration": round((loop_s - sum(sim_seconds)) / loop.count, 2),
+        "plan_years_simulation_seconds": round(years_s, 2),
+        "ratio_loop_to_plan_years_simulation": round(loop_s / years_s, 2),
+    }
 
 
 def replan_main() -> None:

@@ -141,14 +141,22 @@ def define_parameters(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOpti
         raise ValueError(f"mutable data {sorted(unknown)}: expected some of {', '.join(MUTABLE)}")
     on = lambda group: group in opt.mutable  # noqa: E731  (immutable parameters are folded into the expressions)
     ratio_idx = [(i, y) for i, tr in enumerate(p.targets) if tr.measure == "ratio" for y in p.years]
-    m.target_population = pyo.Param(ratio_idx, mutable=on("population"), within=pyo.Reals,
-                                     initialize={(i, y): p.requirement_population(p.targets[i], y) for i, y in ratio_idx})
+    m.target_population = pyo.Param(
+        ratio_idx,
+        mutable=on("population"),
+        within=pyo.Reals,
+        initialize={(i, y): p.requirement_population(p.targets[i], y) for i, y in ratio_idx},
+    )
     m.budget_total_cny = pyo.Param(mutable=on("budget"), initialize=p.budget_total or 0.0, within=pyo.Reals)
     m.budget_per_year_cny = pyo.Param(mutable=on("budget"), initialize=p.budget_per_year or 0.0, within=pyo.Reals)
     m.tiebreak_budget = pyo.Param(initialize=(p.budget_total or 1e9) / COST_SCALE, within=pyo.Reals)
     if opt.elastic and opt.shortfall_caps:
-        m.shortfall_cap = pyo.Param(m.TARGETS, mutable=on("caps"), within=pyo.Reals,
-                                    initialize={i: c + 1e-9 for i, c in enumerate(opt.shortfall_caps)})
+        m.shortfall_cap = pyo.Param(
+            m.TARGETS,
+            mutable=on("caps"),
+            within=pyo.Reals,
+            initialize={i: c + 1e-9 for i, c in enumerate(opt.shortfall_caps)},
+        )
 
 
 def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
@@ -159,8 +167,11 @@ def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptio
     if p.allow_disinvestment:
         m.cut = pyo.Var(m.I, domain=domain)
     if opt.elastic:
-        m.shortfall = pyo.Var(m.TARGETS, domain=pyo.NonNegativeReals,  # per-capita units (or share)
-                              bounds=(lambda m, i: (0, m.shortfall_cap[i])) if opt.shortfall_caps else None)
+        m.shortfall = pyo.Var(
+            m.TARGETS,
+            domain=pyo.NonNegativeReals,  # per-capita units (or share)
+            bounds=(lambda m, i: (0, m.shortfall_cap[i])) if opt.shortfall_caps else None,
+        )
 
 
 def define_balance_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
@@ -201,8 +212,14 @@ def define_cost_expressions(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
         return sum(capital_rate(p, k, t) * m.add[r, k, t, y] for r, k, t in keys) / COST_SCALE
 
     def running_rule(m, y):
-        return sum(running_rate(p, k, t) * (_own_stock(m, p, r, k, t, y) - _own_stock(m, p, r, k, t, None))
-                   for r, k, t in keys if running_rate(p, k, t)) / COST_SCALE
+        return (
+            sum(
+                running_rate(p, k, t) * (_own_stock(m, p, r, k, t, y) - _own_stock(m, p, r, k, t, None))
+                for r, k, t in keys
+                if running_rate(p, k, t)
+            )
+            / COST_SCALE
+        )
 
     m.capital_cost = pyo.Expression(m.YEARS, rule=capital_rule)
     m.running_cost = pyo.Expression(m.YEARS, rule=running_rule)
@@ -250,60 +267,80 @@ def define_no_decline_constraints(m: pyo.ConcreteModel, p: AllocationProblem) ->
     for (r, k, t, y), var in m.stock.items():  # a bound, not a row: the solver handles it in presolve
         var.setlb(p.baseline[r, k, t])
     rest = [(r, k, t, y) for r in p.regions for k, _ in _subset_pairs(p) for t in TIERS for y in p.years]
-    m.no_decline_rest = pyo.Constraint(rest, rule=lambda m, r, k, t, y: _own_stock(m, p, r, k, t, y)
-                                       >= _own_stock(m, p, r, k, t, None))
+    m.no_decline_rest = pyo.Constraint(
+        rest, rule=lambda m, r, k, t, y: _own_stock(m, p, r, k, t, y) >= _own_stock(m, p, r, k, t, None)
+    )
 
 
 def define_subset_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Kinds counted inside a parent (其中 rows) never outnumber it: sum of children <= parent, every year."""
     idx = [(r, k, y) for r in p.regions for k, _ in _subset_pairs(p) for y in p.years]
     children = dict(_subset_pairs(p))
-    m.subset = pyo.Constraint(idx, rule=lambda m, r, k, y: sum(_total(m, p, r, c, y) for c in children[k])
-                              <= _total(m, p, r, k, y))
+    m.subset = pyo.Constraint(
+        idx, rule=lambda m, r, k, y: sum(_total(m, p, r, c, y) for c in children[k]) <= _total(m, p, r, k, y)
+    )
 
 
 def define_hiring_limit_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Yearly public additions of a kind (both tiers) at most ``max_additions`` units."""
     hk = [(r, k, y) for (r, k) in p.max_additions if k in p.kinds for y in p.years]
-    m.hiring = pyo.Constraint(hk, rule=lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS)
-                              <= p.max_additions[r, k])
+    m.hiring = pyo.Constraint(
+        hk, rule=lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS) <= p.max_additions[r, k]
+    )
 
 
 def define_private_growth_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Yearly private additions of a kind at most ``private_max_additions`` units."""
     pk = [(r, k, y) for (r, k) in p.private_max_additions if (r, k, PRIVATE) in p.baseline for y in p.years]
-    m.private_growth = pyo.Constraint(pk, rule=lambda m, r, k, y: m.add[r, k, PRIVATE, y]
-                                      <= p.private_max_additions[r, k])
+    m.private_growth = pyo.Constraint(
+        pk, rule=lambda m, r, k, y: m.add[r, k, PRIVATE, y] <= p.private_max_additions[r, k]
+    )
 
 
 def define_nurse_physician_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Nurses at least ``nurse_physician_ratio_min`` per physician in the target year."""
     Y = p.target_year
-    m.nurse_physician = pyo.Constraint(list(p.regions), rule=lambda m, r: _total(m, p, r, "nurses", Y)
-                                       >= p.nurse_physician_ratio_min * _total(m, p, r, "physicians", Y))
+    m.nurse_physician = pyo.Constraint(
+        list(p.regions),
+        rule=lambda m, r: (
+            _total(m, p, r, "nurses", Y) >= p.nurse_physician_ratio_min * _total(m, p, r, "physicians", Y)
+        ),
+    )
 
 
 def define_nurses_per_bed_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Hospital nurses at least ``hospital_nurses_per_bed_min`` per hospital bed (public and private), target year."""
     Y = p.target_year
-    m.nurses_per_bed = pyo.Constraint(list(p.regions), rule=lambda m, r: _hospital(m, p, r, "nurses", Y)
-                                      >= p.hospital_nurses_per_bed_min * _hospital(m, p, r, "beds", Y))
+    m.nurses_per_bed = pyo.Constraint(
+        list(p.regions),
+        rule=lambda m, r: (
+            _hospital(m, p, r, "nurses", Y) >= p.hospital_nurses_per_bed_min * _hospital(m, p, r, "beds", Y)
+        ),
+    )
 
 
 def define_gp_primary_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """At least ``gp_primary_share_min`` of GPs work in primary care, every plan year."""
     gy = [(r, y) for r in p.regions for y in p.years]
-    m.gp_primary = pyo.Constraint(gy, rule=lambda m, r, y: m.stock[r, "gps", "primary", y]
-                                  >= p.gp_primary_share_min * _total(m, p, r, "gps", y))
+    m.gp_primary = pyo.Constraint(
+        gy, rule=lambda m, r, y: m.stock[r, "gps", "primary", y] >= p.gp_primary_share_min * _total(m, p, r, "gps", y)
+    )
 
 
 def define_primary_share_band_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """Each kind's primary-care share, every plan year, between its base share and base + ``primary_share_shift_max``."""
+    """Each kind's primary-care share, every plan year, between its base share and base +
+    ``primary_share_shift_max``."""
     rky = [(r, k, y) for r in p.regions for k in p.kinds for y in p.years]
-    m.band_lo = pyo.Constraint(rky, rule=lambda m, r, k, y: m.stock[r, k, "primary", y]
-                               >= p.base_share(r, k) * _total(m, p, r, k, y))
-    m.band_hi = pyo.Constraint(rky, rule=lambda m, r, k, y: m.stock[r, k, "primary", y]
-                               <= min(1.0, p.base_share(r, k) + p.primary_share_shift_max) * _total(m, p, r, k, y))
+    m.band_lo = pyo.Constraint(
+        rky, rule=lambda m, r, k, y: m.stock[r, k, "primary", y] >= p.base_share(r, k) * _total(m, p, r, k, y)
+    )
+    m.band_hi = pyo.Constraint(
+        rky,
+        rule=lambda m, r, k, y: (
+            m.stock[r, k, "primary", y]
+            <= min(1.0, p.base_share(r, k) + p.primary_share_shift_max) * _total(m, p, r, k, y)
+        ),
+    )
 
 
 def define_milestone_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
@@ -343,8 +380,9 @@ def define_floor_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: Mo
     is a parameter (mutable when ``opt.mutable`` names ``floors``: Monte Carlo draws rescale need)."""
     rows = floor_rows(p)
     m.FLOORS = pyo.Set(initialize=list(range(len(rows))), ordered=True)
-    m.floor_units = pyo.Param(m.FLOORS, mutable="floors" in opt.mutable, within=pyo.Reals,
-                              initialize={i: f.units for i, f in enumerate(rows)})
+    m.floor_units = pyo.Param(
+        m.FLOORS, mutable="floors" in opt.mutable, within=pyo.Reals, initialize={i: f.units for i, f in enumerate(rows)}
+    )
     if opt.elastic:
         m.floor_short = pyo.Var(m.FLOORS, domain=pyo.NonNegativeReals)
 

@@ -28,12 +28,41 @@ from optimize.problem import HORIZON_MAX, PRIVATE, TIERS, AllocationProblem, Tar
 from optimize.result import AllocationPlan
 from optimize.solve import feasible, run_model, solve, solved
 
-COLUMNS = ["region", "kind", "measure", "name", "label", "expr", "unit", "target_ratio", "reached_ratio",
-           "earliest_year", "horizon", "binding_limit", "change", "limit_now", "needed", "limit_unit", "pool", "scale"]
+COLUMNS = [
+    "region",
+    "kind",
+    "measure",
+    "name",
+    "label",
+    "expr",
+    "unit",
+    "target_ratio",
+    "reached_ratio",
+    "earliest_year",
+    "horizon",
+    "binding_limit",
+    "change",
+    "limit_now",
+    "needed",
+    "limit_unit",
+    "pool",
+    "scale",
+]
 # Limits tried first when several would each suffice: those a planner can size.
-PREFERENCE = ("hiring_limits", "private_growth", "budget_total", "budget_per_year", "capital_smoothing", "milestones",
-              "nurse_physician_ratio", "hospital_nurses_per_bed", "gp_primary_share", "primary_share_band",
-              "subsets", "no_decline")
+PREFERENCE = (
+    "hiring_limits",
+    "private_growth",
+    "budget_total",
+    "budget_per_year",
+    "capital_smoothing",
+    "milestones",
+    "nurse_physician_ratio",
+    "hospital_nurses_per_bed",
+    "gp_primary_share",
+    "primary_share_band",
+    "subsets",
+    "no_decline",
+)
 
 
 def last_year(p: AllocationProblem) -> int:
@@ -99,7 +128,9 @@ def least_yearly_share(p: AllocationProblem, r: str, k: str, pool: str = "public
     if base <= 0:
         return None
     m.sigma = pyo.Var(domain=pyo.NonNegativeReals)
-    m.sigma_cap = pyo.Constraint(list(p.years), rule=lambda m, y: sum(m.add[r, k, t, y] for t in pools) <= m.sigma * base)
+    m.sigma_cap = pyo.Constraint(
+        list(p.years), rule=lambda m, y: sum(m.add[r, k, t, y] for t in pools) <= m.sigma * base
+    )
     return _least(m, m.sigma)
 
 
@@ -122,8 +153,9 @@ def least_scale_of_all_limits(p: AllocationProblem) -> float | None:
         m.hiring.deactivate()
     m.lam = pyo.Var(domain=pyo.NonNegativeReals)
     idx = [(r, k, y) for (r, k) in p.max_additions if k in p.kinds for y in p.years]
-    m.lam_cap = pyo.Constraint(idx, rule=lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS)
-                               <= m.lam * p.max_additions[r, k])
+    m.lam_cap = pyo.Constraint(
+        idx, rule=lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS) <= m.lam * p.max_additions[r, k]
+    )
     return _least(m, m.lam)
 
 
@@ -197,9 +229,28 @@ def outlook(p: AllocationProblem, plan: AllocationPlan) -> pd.DataFrame:
     for i in unmet:
         tr, a = p.targets[i], att.iloc[i]
         c = least_change(p, i)
-        rows.append((tr.region, tr.kind, tr.measure, tr.name, tr.label or tr.kind, tr.expr, tr.unit_label, tr.ratio,
-                     float(a["achieved_ratio"]), years[i], horizon, c.family, c.case, c.now, c.needed, c.unit, c.pool,
-                     c.scale))
+        rows.append(
+            (
+                tr.region,
+                tr.kind,
+                tr.measure,
+                tr.name,
+                tr.label or tr.kind,
+                tr.expr,
+                tr.unit_label,
+                tr.ratio,
+                float(a["achieved_ratio"]),
+                years[i],
+                horizon,
+                c.family,
+                c.case,
+                c.now,
+                c.needed,
+                c.unit,
+                c.pool,
+                c.scale,
+            )
+        )
     out = pd.DataFrame(rows, columns=COLUMNS)
     out["earliest_year"] = out["earliest_year"].astype("Int64")
     return out

@@ -26,8 +26,11 @@ from optimize.problem import PRIVATE, AllocationProblem
 from optimize.result import attainment_table
 from optimize.solve import OptimizeError
 
-_SOLVED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit,
-           highspy.HighsModelStatus.kIterationLimit)
+_SOLVED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kTimeLimit,
+    highspy.HighsModelStatus.kIterationLimit,
+)
 
 
 def _persistent_solver() -> Highs:
@@ -77,8 +80,10 @@ class PersistentModel:
         self._running_cols = np.array([cols[id(v)] for v in m.stock.values() if id(v) in cols], dtype=np.int32)
         self._vars = [(v, cols[id(v)]) for v in m.component_data_objects(pyo.Var) if id(v) in cols]
         Y = problem.target_year
-        self._target_stock = [_linear(sum(m.stock[tr.region, tr.kind, t, Y] for t in problem.pools(tr.region, tr.kind)), cols)
-                              for tr in problem.targets]
+        self._target_stock = [
+            _linear(sum(m.stock[tr.region, tr.kind, t, Y] for t in problem.pools(tr.region, tr.kind)), cols)
+            for tr in problem.targets
+        ]
 
     def _require(self, group: str) -> None:
         if group not in self.options.mutable:
@@ -88,7 +93,7 @@ class PersistentModel:
         """Residents by (region, year) that every per-capita target and milestone is measured against."""
         self._require("population")
         m, p = self.model, self.problem
-        for (i, y) in m.target_population:
+        for i, y in m.target_population:
             m.target_population[i, y] = population[p.targets[i].region, y]
         self.problem = replace(p, population={**p.population, **population}, target_population={})
 
@@ -156,8 +161,9 @@ class PersistentModel:
         self._ok = status in _SOLVED and info.primal_solution_status == 2
         # Pyomo keeps the objective's constant (the running cost of the base-year stock, subtracted) at its
         # built value; scale it with the running-cost factor here
-        self._objective = float(info.objective_function_value) + self._offset * (self._factors[1] - 1.0) \
-            if self._ok else float("nan")
+        self._objective = (
+            float(info.objective_function_value) + self._offset * (self._factors[1] - 1.0) if self._ok else float("nan")
+        )
         self._values = np.asarray(h.getSolution().col_value) if self._ok else None
         return self._ok
 
@@ -192,7 +198,8 @@ class PersistentModel:
         return float(coef @ self._values[idx] + const)
 
     def attainment(self) -> pd.DataFrame:
-        """The ``attainment`` table of the loaded solution, read off the model (no plan tables: fast on large models)."""
+        """The ``attainment`` table of the loaded solution, read off the model (no plan tables: fast on large
+        models)."""
         p, m, Y = self.problem, self.model, self.problem.target_year
         achieved = []
         for tr, total in zip(p.targets, self.target_stocks()):
@@ -206,5 +213,8 @@ class PersistentModel:
     def shortfalls(self) -> list[float]:
         """Each target's shortfall (per-capita units or share) in the loaded solution; zeros when not elastic."""
         m = self.model
-        return [float(m.shortfall[i].value or 0.0) for i in range(len(self.problem.targets))] if hasattr(m, "shortfall") \
+        return (
+            [float(m.shortfall[i].value or 0.0) for i in range(len(self.problem.targets))]
+            if hasattr(m, "shortfall")
             else [0.0] * len(self.problem.targets)
+        )

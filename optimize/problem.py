@@ -182,7 +182,9 @@ class AllocationProblem:
         return 1.0 / (1.0 + self.discount_rate) ** (year - self.base_year)
 
     def with_budget(self, total: float | None, per_year: float | None = None) -> AllocationProblem:
-        return replace(self, budget_total=total, budget_per_year=per_year if per_year is not None else self.budget_per_year)
+        return replace(
+            self, budget_total=total, budget_per_year=per_year if per_year is not None else self.budget_per_year
+        )
 
     def with_floors(self, floors: tuple[FloorRow, ...]) -> AllocationProblem:
         return replace(self, floors=tuple(floors))

@@ -133,7 +133,9 @@ def _pool_tables(p: AllocationProblem, m, whole: bool) -> tuple[pd.DataFrame, pd
                     rows_add.append((r, y, k, tier, owner, _value(m.add[r, k, t, y], whole), cut))
                     rows_stock.append((r, y, k, tier, owner, _value(m.stock[r, k, t, y], whole)))
     cols = ["region", "year", "kind", "tier", "ownership"]
-    return pd.DataFrame(rows_add, columns=cols + ["added", "removed"]), pd.DataFrame(rows_stock, columns=cols + ["stock"])
+    return pd.DataFrame(rows_add, columns=cols + ["added", "removed"]), pd.DataFrame(
+        rows_stock, columns=cols + ["stock"]
+    )
 
 
 def _cost_table(p: AllocationProblem, additions: pd.DataFrame, stocks: pd.DataFrame) -> pd.DataFrame:
@@ -147,9 +149,21 @@ def _cost_table(p: AllocationProblem, additions: pd.DataFrame, stocks: pd.DataFr
         for c in p.subsets.get(a.kind, ()):
             if c in p.kinds and c != a.kind and t in p.pools(a.region, c):
                 own -= st[a.region, a.year, c, a.tier, a.ownership] - p.baseline[a.region, c, t]
-        rows.append((a.year, a.kind, a.tier, a.ownership, capital_rate(p, a.kind, t) * a.added, running_rate(p, a.kind, t) * own))
-    costs = (pd.DataFrame(rows, columns=["year", "kind", "tier", "ownership", "capital_cny", "running_cny"])
-             .groupby(["year", "kind", "tier", "ownership"], as_index=False).sum())
+        rows.append(
+            (
+                a.year,
+                a.kind,
+                a.tier,
+                a.ownership,
+                capital_rate(p, a.kind, t) * a.added,
+                running_rate(p, a.kind, t) * own,
+            )
+        )
+    costs = (
+        pd.DataFrame(rows, columns=["year", "kind", "tier", "ownership", "capital_cny", "running_cny"])
+        .groupby(["year", "kind", "tier", "ownership"], as_index=False)
+        .sum()
+    )
     costs["running_cny"] = costs["running_cny"].where(costs["running_cny"].abs() > 1e-6, 0.0)
     costs["total_cny"] = costs["capital_cny"] + costs["running_cny"]
     costs["pv_cny"] = costs["total_cny"] * costs["year"].map(p.discount)
@@ -185,9 +199,24 @@ def _attainment_row(p: AllocationProblem, tr: TargetRow, achieved: float) -> tup
         attain = min(1.0, tr.ratio / achieved) if achieved > 0 else 1.0
     met = bool(gap_met(gap, tr.ratio))
     units = gap * (p.population[tr.region, p.target_year] / tr.divisor if tr.measure == "ratio" else 1.0)
-    return (tr.region, tr.kind, tr.measure, tr.name, tr.expr, tr.unit_label, tr.nature, tr.sense, tr.weight,
-            tr.baseline_ratio, tr.ratio, achieved,
-            attain, gap, units if tr.measure == "ratio" else float("nan"), met)
+    return (
+        tr.region,
+        tr.kind,
+        tr.measure,
+        tr.name,
+        tr.expr,
+        tr.unit_label,
+        tr.nature,
+        tr.sense,
+        tr.weight,
+        tr.baseline_ratio,
+        tr.ratio,
+        achieved,
+        attain,
+        gap,
+        units if tr.measure == "ratio" else float("nan"),
+        met,
+    )
 
 
 def attainment_table(p: AllocationProblem, achieved: list[float]) -> pd.DataFrame:
@@ -195,9 +224,24 @@ def attainment_table(p: AllocationProblem, achieved: list[float]) -> pd.DataFram
     return pd.DataFrame([_attainment_row(p, tr, a) for tr, a in zip(p.targets, achieved)], columns=ATTAINMENT_COLUMNS)
 
 
-ATTAINMENT_COLUMNS = ["region", "kind", "measure", "name", "expr", "unit", "nature", "sense", "weight", "baseline_ratio",
-                      "target_ratio",
-                      "achieved_ratio", "attainment", "shortfall_ratio", "shortfall_units", "met"]
+ATTAINMENT_COLUMNS = [
+    "region",
+    "kind",
+    "measure",
+    "name",
+    "expr",
+    "unit",
+    "nature",
+    "sense",
+    "weight",
+    "baseline_ratio",
+    "target_ratio",
+    "achieved_ratio",
+    "attainment",
+    "shortfall_ratio",
+    "shortfall_units",
+    "met",
+]
 
 
 def milestone_table(p: AllocationProblem, stocks: pd.DataFrame, goals: list[float]) -> pd.DataFrame:
@@ -213,23 +257,40 @@ def milestone_table(p: AllocationProblem, stocks: pd.DataFrame, goals: list[floa
             line = tr.milestone(y, B, Y, base, goal)
             tol = 1e-6 * max(1.0, abs(line))
             on_track = achieved >= line - tol if tr.sense == "floor" else achieved <= line + tol
-            rows.append((tr.region, y, tr.kind, tr.measure, tr.name, tr.expr, tr.milestone(y, B, Y, base), line,
-                         achieved, on_track))
-    return pd.DataFrame(rows, columns=["region", "year", "kind", "measure", "name", "expr", "milestone", "plan_line",
-                                       "achieved", "on_track"])
+            rows.append(
+                (
+                    tr.region,
+                    y,
+                    tr.kind,
+                    tr.measure,
+                    tr.name,
+                    tr.expr,
+                    tr.milestone(y, B, Y, base),
+                    line,
+                    achieved,
+                    on_track,
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["region", "year", "kind", "measure", "name", "expr", "milestone", "plan_line", "achieved", "on_track"],
+    )
 
 
 def _goals(p: AllocationProblem, m) -> list[float]:
     """The value each target's milestones run to: the target, less the shortfall where the model has one."""
     if not hasattr(m, "shortfall"):
         return [tr.ratio for tr in p.targets]
-    return [tr.ratio - (m.shortfall[i].value or 0.0) * (1 if tr.sense == "floor" else -1) for i, tr in enumerate(p.targets)]
+    return [
+        tr.ratio - (m.shortfall[i].value or 0.0) * (1 if tr.sense == "floor" else -1) for i, tr in enumerate(p.targets)
+    ]
 
 
 def extract_plan(p: AllocationProblem, m, opt: ModelOptions, duals: dict, whole: bool | None = None) -> AllocationPlan:
     """Read a solved model ``m`` of ``p`` into an :class:`AllocationPlan`.
 
-    ``duals``: constraint name -> dual of the LP relaxation (empty: no shadow prices); ``whole``: round the additions and stocks
+    ``duals``: constraint name -> dual of the LP relaxation (empty: no shadow prices); ``whole``: round the additions
+    and stocks
     to whole units (default: when the model is integer).
     """
     whole = opt.integer if whole is None else whole
@@ -243,8 +304,10 @@ def extract_plan(p: AllocationProblem, m, opt: ModelOptions, duals: dict, whole:
     totals["ratio"] = totals["stock"] / totals["population"] * totals["divisor"]
     ratios = totals.drop(columns="divisor")
     lookup = _measure_lookup(stocks)
-    attainment = pd.DataFrame([_attainment_row(p, tr, achieved_value(p, tr, lookup, p.target_year)) for tr in p.targets],
-                              columns=ATTAINMENT_COLUMNS)
+    attainment = pd.DataFrame(
+        [_attainment_row(p, tr, achieved_value(p, tr, lookup, p.target_year)) for tr in p.targets],
+        columns=ATTAINMENT_COLUMNS,
+    )
     rows_dual = []
     if duals:
         for i, (tr, att) in enumerate(zip(p.targets, attainment.itertuples(index=False))):
@@ -253,9 +316,20 @@ def extract_plan(p: AllocationProblem, m, opt: ModelOptions, duals: dict, whole:
             rows_dual.append(_budget_dual(p, duals.get("budget", 0.0), opt, attainment))
     dual_df = pd.DataFrame([astuple(d) for d in rows_dual], columns=DUAL_COLUMNS)
     return AllocationPlan(
-        mode=opt.mode, status="", objective=0.0, total_cost=float(costs["total_cny"].sum()), budget_total=p.budget_total,
-        additions=additions, stocks=stocks, ratios=ratios, costs=costs, attainment=attainment, duals=dual_df,
-        milestones=milestone_table(p, stocks, _goals(p, m)), integer=whole, present_value=float(costs["pv_cny"].sum()),
+        mode=opt.mode,
+        status="",
+        objective=0.0,
+        total_cost=float(costs["total_cny"].sum()),
+        budget_total=p.budget_total,
+        additions=additions,
+        stocks=stocks,
+        ratios=ratios,
+        costs=costs,
+        attainment=attainment,
+        duals=dual_df,
+        milestones=milestone_table(p, stocks, _goals(p, m)),
+        integer=whole,
+        present_value=float(costs["pv_cny"].sum()),
         discount_rate=p.discount_rate,
     )
 
@@ -281,8 +355,22 @@ def _target_dual(p: AllocationProblem, tr: TargetRow, price: float, opt: ModelOp
     # one): lowering it changes the measured shortfall, not the plan; a target met exactly with a positive dual
     # holds the others back
     cny = opt.mode == "min-cost"
-    return Dual("target", tr.region, tr.kind, value * COST_SCALE if cny else value, "cny" if cny else "objective",
-                tr.measure, tr.name, tr.expr, tr.unit_label, tr.divisor, tr.sense, Y, units, met)
+    return Dual(
+        "target",
+        tr.region,
+        tr.kind,
+        value * COST_SCALE if cny else value,
+        "cny" if cny else "objective",
+        tr.measure,
+        tr.name,
+        tr.expr,
+        tr.unit_label,
+        tr.divisor,
+        tr.sense,
+        Y,
+        units,
+        met,
+    )
 
 
 def _budget_dual(p: AllocationProblem, dual: float, opt: ModelOptions, attainment: pd.DataFrame) -> Dual:

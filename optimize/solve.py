@@ -104,7 +104,9 @@ def solver():
     return solver
 
 
-def run_model(m: pyo.ConcreteModel, integer: bool = False, time_limit: float | None = None, rel_gap: float | None = None):
+def run_model(
+    m: pyo.ConcreteModel, integer: bool = False, time_limit: float | None = None, rel_gap: float | None = None
+):
     """Solve a built model with HiGHS without loading the solution; return the results object."""
     kwargs = dict(load_solutions=False, raise_exception_on_nonoptimal_result=False)
     if time_limit:
@@ -116,15 +118,22 @@ def run_model(m: pyo.ConcreteModel, integer: bool = False, time_limit: float | N
 
 def solved(res) -> bool:
     """Whether a run produced a usable solution (optimal, or stopped at a limit with an incumbent)."""
-    return res.termination_condition in (
-        TerminationCondition.convergenceCriteriaSatisfied,
-        TerminationCondition.maxTimeLimit,
-        TerminationCondition.iterationLimit,
-    ) and res.incumbent_objective is not None
+    return (
+        res.termination_condition
+        in (
+            TerminationCondition.convergenceCriteriaSatisfied,
+            TerminationCondition.maxTimeLimit,
+            TerminationCondition.iterationLimit,
+        )
+        and res.incumbent_objective is not None
+    )
 
 
 def _infeasible(res) -> bool:
-    return res.termination_condition in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded)
+    return res.termination_condition in (
+        TerminationCondition.provenInfeasible,
+        TerminationCondition.infeasibleOrUnbounded,
+    )
 
 
 MODES = ("min-cost", "max-attainment")
@@ -194,10 +203,15 @@ def solve(
     t2 = time.perf_counter()
     if integer is False:
         plan = extract_plan(p, m, opt, duals)
-        plan.rounding, plan.status, plan.objective = "lp", res.termination_condition.name, float(res.incumbent_objective)
+        plan.rounding, plan.status, plan.objective = (
+            "lp",
+            res.termination_condition.name,
+            float(res.incumbent_objective),
+        )
     else:
-        plan = _whole_plan(p, m, _whole_stages(p, stage, lp_caps), opt, duals, time_limit if integer else MILP_SECONDS,
-                           rel_gap)
+        plan = _whole_plan(
+            p, m, _whole_stages(p, stage, lp_caps), opt, duals, time_limit if integer else MILP_SECONDS, rel_gap
+        )
     plan.build_seconds, plan.solve_seconds = t1 - t0, t2 - t1 + plan.solve_seconds
     plan.n_variables, plan.n_constraints = m.nvariables(), m.nconstraints()
     return plan
@@ -210,14 +224,28 @@ def _whole_stages(p: AllocationProblem, stage: ModelOptions, lp_caps: tuple[floa
     if lp_caps is None:
         return [replace(stage, integer=True)]
     Y = p.target_year
-    capped = [replace(stage, integer=True, shortfall_caps=tuple(
-        c + units / target_scale(p, tr, Y) if c > 1e-9 else 0.0 for c, tr in zip(lp_caps, p.targets)))
-        for units in (1.0, SHORTFALL_UNITS)]
+    capped = [
+        replace(
+            stage,
+            integer=True,
+            shortfall_caps=tuple(
+                c + units / target_scale(p, tr, Y) if c > 1e-9 else 0.0 for c, tr in zip(lp_caps, p.targets)
+            ),
+        )
+        for units in (1.0, SHORTFALL_UNITS)
+    ]
     return capped + [ModelOptions(mode="max-attainment", integer=True)]  # last: the least shortfall in whole units
 
 
-def _whole_plan(p: AllocationProblem, lp: pyo.ConcreteModel, stages: list[ModelOptions], opt: ModelOptions,
-                duals: dict, seconds: float | None, rel_gap: float | None) -> AllocationPlan:
+def _whole_plan(
+    p: AllocationProblem,
+    lp: pyo.ConcreteModel,
+    stages: list[ModelOptions],
+    opt: ModelOptions,
+    duals: dict,
+    seconds: float | None,
+    rel_gap: float | None,
+) -> AllocationPlan:
     """The first MILP of ``stages`` solved within ``seconds``; when it has no plan in time, or only one further
     than :data:`GAP_ACCEPTED` from optimal, the LP plan ``lp`` rounded and repaired (every constraint kept), if
     that is better. The plan is labelled with the caller's options ``opt``."""
@@ -233,11 +261,17 @@ def _whole_plan(p: AllocationProblem, lp: pyo.ConcreteModel, stages: list[ModelO
         if repaired is not None and (not solved(res) or repaired[1].incumbent_objective < res.incumbent_objective):
             (m, res), rounding = repaired, "repaired"
     if not solved(res):
-        raise OptimizeError("no plan in whole units was found within the time limit; "
-                            "relax a constraint or solve the continuous plan (integer=False)")
+        raise OptimizeError(
+            "no plan in whole units was found within the time limit; "
+            "relax a constraint or solve the continuous plan (integer=False)"
+        )
     res.solution_loader.load_vars()
     plan = extract_plan(p, m, opt, duals, whole=True)
-    plan.rounding, plan.status, plan.objective = rounding, res.termination_condition.name, float(res.incumbent_objective)
+    plan.rounding, plan.status, plan.objective = (
+        rounding,
+        res.termination_condition.name,
+        float(res.incumbent_objective),
+    )
     plan.mip_gap = _gap(res) if res.objective_bound is not None else None
     if rounding == "repaired":  # the neighbourhood's own bound says little: measure against the LP relaxation
         inc, bound = float(res.incumbent_objective), float(pyo.value(lp.objective))
@@ -317,11 +351,29 @@ def shortfalls(plan: AllocationPlan) -> tuple[pd.DataFrame, tuple[Shortfall, ...
     if plan.attainment.empty:  # no targets (a plan sized by need only): nothing to list
         return pd.DataFrame(columns=["region", "kind", "expr", "target_ratio", "best_ratio", "shortfall_ratio"]), ()
     att = plan.attainment[~plan.attainment["met"]]
-    best = pd.DataFrame({"region": att["region"], "kind": att["kind"], "expr": att["expr"],
-                         "target_ratio": att["target_ratio"], "best_ratio": att["achieved_ratio"],
-                         "shortfall_ratio": att["shortfall_ratio"]}).reset_index(drop=True)
-    rows = tuple(Shortfall(row.region, row.kind, row.measure, row.name, row.expr, row.unit, float(row.achieved_ratio),
-                           float(row.shortfall_ratio)) for row in att.itertuples(index=False))
+    best = pd.DataFrame(
+        {
+            "region": att["region"],
+            "kind": att["kind"],
+            "expr": att["expr"],
+            "target_ratio": att["target_ratio"],
+            "best_ratio": att["achieved_ratio"],
+            "shortfall_ratio": att["shortfall_ratio"],
+        }
+    ).reset_index(drop=True)
+    rows = tuple(
+        Shortfall(
+            row.region,
+            row.kind,
+            row.measure,
+            row.name,
+            row.expr,
+            row.unit,
+            float(row.achieved_ratio),
+            float(row.shortfall_ratio),
+        )
+        for row in att.itertuples(index=False)
+    )
     return best, rows
 
 
@@ -336,10 +388,16 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
     enforced_alone, fam = _first_breaking(p, elastic=True)
     if fam is not None:
         ratio = fam == "nurse_physician_ratio" and p.nurse_physician_ratio_min is not None
-        return InfeasiblePlan(Diagnosis("contradiction", fam, p.target_year,
-                                        tuple(f for f in FAMILIES if f in enforced_alone),
-                                        limit=p.nurse_physician_ratio_min if ratio else None,
-                                        unit="nurses_per_physician" if ratio else ""))
+        return InfeasiblePlan(
+            Diagnosis(
+                "contradiction",
+                fam,
+                p.target_year,
+                tuple(f for f in FAMILIES if f in enforced_alone),
+                limit=p.nurse_physician_ratio_min if ratio else None,
+                unit="nurses_per_physician" if ratio else "",
+            )
+        )
     enforced, culprit = _first_breaking(p, elastic=False)
     if culprit is None:  # should not happen: all families together were infeasible
         return InfeasiblePlan(Diagnosis("unknown", "unknown", p.target_year))
@@ -348,12 +406,22 @@ def diagnose_infeasibility(p: AllocationProblem) -> InfeasiblePlan:
     limit = needed = None
     if culprit in ("budget_total", "budget_per_year"):
         # without the culprit budget (with_budget keeps a per-year cap given as None, so replace both)
-        unbudgeted = replace(p, budget_total=None if culprit == "budget_total" else p.budget_total, budget_per_year=None)
+        unbudgeted = replace(
+            p, budget_total=None if culprit == "budget_total" else p.budget_total, budget_per_year=None
+        )
         need = solve(unbudgeted, mode="min-cost", diagnose=False)
         if culprit == "budget_total":
             limit, needed = p.budget_total, need.total_cost
         else:
             limit, needed = p.budget_per_year, float(need.costs.groupby("year")["total_cny"].sum().max())
-    diagnosis = Diagnosis("targets", culprit, p.target_year, tuple(sorted(enforced)), limit, needed,
-                          "cny" if limit is not None else "", rows)
+    diagnosis = Diagnosis(
+        "targets",
+        culprit,
+        p.target_year,
+        tuple(sorted(enforced)),
+        limit,
+        needed,
+        "cny" if limit is not None else "",
+        rows,
+    )
     return InfeasiblePlan(diagnosis, best, plan)

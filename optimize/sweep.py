@@ -16,12 +16,14 @@ from optimize.solve import OptimizeError
 NO_CAP = 1e6  # a shortfall cap that never binds (per-capita units; a share is at most 1)
 
 
-def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray,
-                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+def budget_sweep(
+    p: AllocationProblem, budgets: list[float] | np.ndarray, progress: Callable[[int], None] | None = None
+) -> pd.DataFrame:
     """Max-attainment plans at increasing budgets; one row per (budget, target).
 
     A budget below the cost of keeping the base-year stock has no plan: its rows have
-    ``feasible`` False and no attainment. Budgets are solved in increasing order and no target's shortfall may grow from one
+    ``feasible`` False and no attainment. Budgets are solved in increasing order and no target's shortfall may grow
+    from one
     budget to the next (the previous plan stays feasible, so this costs no attainment
     overall); every target's curve is therefore monotone in the budget. One model is built (at the
     highest budget, which also scales the cost tie-break) and re-solved with each budget and the
@@ -36,8 +38,9 @@ def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray,
     if budgets[0] < 0:
         raise OptimizeError(f"budgets must be >= 0 CNY, got {budgets[0]:,.0f}")
     top = p.with_budget(budgets[-1])
-    opt = ModelOptions(mode="max-attainment", shortfall_caps=tuple(NO_CAP for _ in p.targets),
-                       mutable=frozenset({"budget", "caps"}))
+    opt = ModelOptions(
+        mode="max-attainment", shortfall_caps=tuple(NO_CAP for _ in p.targets), mutable=frozenset({"budget", "caps"})
+    )
     model = PersistentModel(top, opt)
     frames = []
     for n, b in enumerate(budgets, start=1):
@@ -46,9 +49,16 @@ def budget_sweep(p: AllocationProblem, budgets: list[float] | np.ndarray,
         model.set_budget(b)
         model.solve(time_limit=120.0)
         if not model.ok:  # below the cost of keeping the base-year stock: no plan at all
-            rows = pd.DataFrame({"budget_cny": b, "region": [t.region for t in p.targets],
-                                 "kind": [t.kind for t in p.targets], "expr": [t.expr for t in p.targets],
-                                 "nature": [t.nature for t in p.targets], "target_ratio": [t.ratio for t in p.targets]})
+            rows = pd.DataFrame(
+                {
+                    "budget_cny": b,
+                    "region": [t.region for t in p.targets],
+                    "kind": [t.kind for t in p.targets],
+                    "expr": [t.expr for t in p.targets],
+                    "nature": [t.nature for t in p.targets],
+                    "target_ratio": [t.ratio for t in p.targets],
+                }
+            )
             rows["feasible"] = False
             frames.append(rows)
             continue

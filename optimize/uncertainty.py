@@ -60,9 +60,13 @@ class Draws:
         return {(r, y): float(a[d, j]) for r, a in self.population.items() for j, y in enumerate(self.years)}
 
     def part(self, lo: int, hi: int) -> Draws:
-        return Draws(self.years, {r: a[lo:hi] for r, a in self.population.items()},
-                     self.capital_factor[lo:hi], self.running_factor[lo:hi],
-                     None if self.demand_factor is None else self.demand_factor[lo:hi])
+        return Draws(
+            self.years,
+            {r: a[lo:hi] for r, a in self.population.items()},
+            self.capital_factor[lo:hi],
+            self.running_factor[lo:hi],
+            None if self.demand_factor is None else self.demand_factor[lo:hi],
+        )
 
     def need_scale(self, p: AllocationProblem, region: str, year: int) -> np.ndarray:
         """(N,) each draw's need in ``region`` and ``year`` relative to the problem's: drawn / the problem's
@@ -103,8 +107,9 @@ def plan_outcomes(p: AllocationProblem, plan: AllocationPlan, draws: Draws) -> P
     """
     stocks = target_stocks(p, plan)
     met = np.zeros((draws.n, len(p.targets)), dtype=bool)
-    fixed = dict(zip(zip(plan.attainment["region"], plan.attainment["kind"], plan.attainment["measure"]),
-                     plan.attainment["met"]))
+    fixed = dict(
+        zip(zip(plan.attainment["region"], plan.attainment["kind"], plan.attainment["measure"]), plan.attainment["met"])
+    )
     for i, tr in enumerate(p.targets):
         if tr.measure != "ratio":
             met[:, i] = bool(fixed.get((tr.region, tr.kind, tr.measure), False))
@@ -122,7 +127,9 @@ def plan_outcomes(p: AllocationProblem, plan: AllocationPlan, draws: Draws) -> P
 
 def floor_stock(plan: AllocationPlan, f: FloorRow) -> float:
     """The plan's stock that floor row ``f`` bounds: its tier, every pool (tier None) or the hospital pools."""
-    st = plan.stocks[(plan.stocks["region"] == f.region) & (plan.stocks["kind"] == f.kind) & (plan.stocks["year"] == f.year)]
+    st = plan.stocks[
+        (plan.stocks["region"] == f.region) & (plan.stocks["kind"] == f.kind) & (plan.stocks["year"] == f.year)
+    ]
     if f.tier == "hospital":
         st = st[st["tier"] != "primary"]
     elif f.tier is not None:
@@ -130,8 +137,11 @@ def floor_stock(plan: AllocationPlan, f: FloorRow) -> float:
     return float(st["stock"].sum())
 
 
-def floor_outcomes(p: AllocationProblem, plan: AllocationPlan, floors: tuple[FloorRow, ...], draws: Draws) -> np.ndarray:
-    """(N, floors): whether the plan's stock meets each floor (need) once scaled to the draw (:meth:`Draws.need_scale`)."""
+def floor_outcomes(
+    p: AllocationProblem, plan: AllocationPlan, floors: tuple[FloorRow, ...], draws: Draws
+) -> np.ndarray:
+    """(N, floors): whether the plan's stock meets each floor (need) once scaled to the draw
+    (:meth:`Draws.need_scale`)."""
     met = np.zeros((draws.n, len(floors)), dtype=bool)
     for j, f in enumerate(floors):
         have = floor_stock(plan, f)
@@ -162,12 +172,19 @@ def probability_frame(columns: dict, met: np.ndarray) -> pd.DataFrame:
 
 def probability_table(p: AllocationProblem, outcomes: PlanOutcomes) -> pd.DataFrame:
     """One row per target: the probability it is met and its binomial standard error."""
-    return probability_frame({
-        "region": [tr.region for tr in p.targets], "kind": [tr.kind for tr in p.targets],
-        "name": [tr.name for tr in p.targets], "expr": [tr.expr for tr in p.targets],
-        "unit": [tr.unit_label for tr in p.targets], "nature": [tr.nature for tr in p.targets],
-        "ratio": [tr.ratio for tr in p.targets], "divisor": [tr.divisor for tr in p.targets],
-    }, outcomes.met)
+    return probability_frame(
+        {
+            "region": [tr.region for tr in p.targets],
+            "kind": [tr.kind for tr in p.targets],
+            "name": [tr.name for tr in p.targets],
+            "expr": [tr.expr for tr in p.targets],
+            "unit": [tr.unit_label for tr in p.targets],
+            "nature": [tr.nature for tr in p.targets],
+            "ratio": [tr.ratio for tr in p.targets],
+            "divisor": [tr.divisor for tr in p.targets],
+        },
+        outcomes.met,
+    )
 
 
 def robust_target_population(p: AllocationProblem, draws: Draws, share: float) -> dict[tuple[str, str, int], float]:
@@ -185,8 +202,11 @@ def robust_target_population(p: AllocationProblem, draws: Draws, share: float) -
             continue
         for y in p.years:
             col = draws.column(tr.region, y)
-            q = np.quantile(col, share, method="inverted_cdf") if tr.sense == "floor" else \
-                -np.quantile(-col, share, method="inverted_cdf")
+            q = (
+                np.quantile(col, share, method="inverted_cdf")
+                if tr.sense == "floor"
+                else -np.quantile(-col, share, method="inverted_cdf")
+            )
             out[tr.region, tr.kind, y] = float(q)
     return out
 
@@ -210,17 +230,32 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
     a draw no plan meets goes to a max-attainment model first, whose shortfalls become the caps."""
     zeros = tuple(0.0 for _ in p.targets)
     floors = frozenset({"floors"}) if p.floors else frozenset()
-    hard = PersistentModel(p, ModelOptions(mode="min-cost", elastic_targets=True, shortfall_caps=zeros,
-                                           mutable=frozenset({"population", "caps"}) | floors))
+    hard = PersistentModel(
+        p,
+        ModelOptions(
+            mode="min-cost",
+            elastic_targets=True,
+            shortfall_caps=zeros,
+            mutable=frozenset({"population", "caps"}) | floors,
+        ),
+    )
     best: PersistentModel | None = None
     n, t = draws.n, len(p.targets)
-    out = dict(feasible=np.zeros(n, bool), reachable=np.zeros(n, bool), cost=np.full(n, np.nan), pv=np.full(n, np.nan),
-               shortfall=np.full((n, t), np.nan))
+    out = dict(
+        feasible=np.zeros(n, bool),
+        reachable=np.zeros(n, bool),
+        cost=np.full(n, np.nan),
+        pv=np.full(n, np.nan),
+        shortfall=np.full((n, t), np.nan),
+    )
     solves, hard_first = 0, True  # after an unreachable draw, the next goes to the max-attainment model first
     for d in range(n):
         pop, cf, rf = draws.at(d), float(draws.capital_factor[d]), float(draws.running_factor[d])
-        scale = {(f.region, f.year): float(draws.need_scale(p, f.region, f.year)[d]) for f in p.floors
-                 if f.year in draws.years}
+        scale = {
+            (f.region, f.year): float(draws.need_scale(p, f.region, f.year)[d])
+            for f in p.floors
+            if f.year in draws.years
+        }
         hard.set_population(pop)
         hard.set_cost_factors(cf, rf)
         if floors:
@@ -232,7 +267,9 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
             solves += 1
         if not hard_first or not hard.ok:
             if best is None:
-                best = PersistentModel(p, ModelOptions(mode="max-attainment", mutable=frozenset({"population"}) | floors))
+                best = PersistentModel(
+                    p, ModelOptions(mode="max-attainment", mutable=frozenset({"population"}) | floors)
+                )
             best.set_population(pop)
             best.set_cost_factors(cf, rf)
             if floors:
@@ -258,8 +295,9 @@ def _solve_chunk(p: AllocationProblem, draws: Draws) -> DrawSolutions:
     return DrawSolutions(solves=solves, **out)
 
 
-def solve_draws(p: AllocationProblem, draws: Draws, workers: int = 1, chunk: int = DRAW_CHUNK,
-                scheduler: str | None = None) -> DrawSolutions:
+def solve_draws(
+    p: AllocationProblem, draws: Draws, workers: int = 1, chunk: int = DRAW_CHUNK, scheduler: str | None = None
+) -> DrawSolutions:
     """:func:`_solve_chunk` over fixed chunks of ``chunk`` draws, in draw order, on
     :func:`sim.executor.map_ordered`: in this process, on ``workers`` local processes when more than one,
     or on the Dask scheduler at ``scheduler`` (an address) when the draws are many."""
@@ -269,5 +307,6 @@ def solve_draws(p: AllocationProblem, draws: Draws, workers: int = 1, chunk: int
         empty = np.zeros(0)
         return DrawSolutions(empty.astype(bool), empty.astype(bool), empty, empty, np.zeros((0, len(p.targets))), 0)
     cat = lambda name: np.concatenate([getattr(r, name) for r in results])  # noqa: E731
-    return DrawSolutions(cat("feasible"), cat("reachable"), cat("cost"), cat("pv"), cat("shortfall"),
-                         sum(r.solves for r in results))
+    return DrawSolutions(
+        cat("feasible"), cat("reachable"), cat("cost"), cat("pv"), cat("shortfall"), sum(r.solves for r in results)
+    )

@@ -45,8 +45,9 @@ def format_cny(value: float, digits: int | None = None) -> str:
     return f"CNY {value:,.0f}"
 
 
-def parse_years(text: str | None, default: list[int], option: str = "--years",
-                within: tuple[int, int] | None = None) -> list[int]:
+def parse_years(
+    text: str | None, default: list[int], option: str = "--years", within: tuple[int, int] | None = None
+) -> list[int]:
     """'2021-2025', '2021,2023' or '2022' -> list of years; ``default`` when empty; each year within
     ``within`` (first, last) when given."""
     if not text:

@@ -38,53 +38,79 @@ BOUNDS: dict[str, Bound] = {
     "*.path.year": Bound(1950, 2100, "calendar year of a rate's anchor"),
     "resources.*.year": Bound(1950, 2100, "calendar year of a target"),
     # -- population ----------------------------------------------------------------------------
-    "population.base": Bound(1_000, 130e6, "persons; the largest province, Guangdong, had 126.0 M residents "
-                             "(广东省第七次全国人口普查公报, 2021); a district or county has at least a few thousand"),
-    "population*.birth_rate": Bound(1, 60, f"{_RATE}; the highest national crude birth rates are below 50 and the "
-                                    "lowest Chinese province's about 3 (Heilongjiang, 2022): below 1 is a "
-                                    "per-mille typed as a fraction (11.79 per 1,000 as 0.01179)"),
-    "population*.death_rate": Bound(0.5, 60, f"{_RATE}; crude death rates above 20 occur only in crises and the "
-                                    "lowest anywhere (young migrant cities, the Gulf states) are above 1: below 0.5 is "
-                                    "a per-mille typed as a fraction (5.28 per 1,000 as 0.00528)"),
-    "population*.net_migration_rate": Bound(-200, 200, f"{_RATE}; even the fastest-growing new districts gain "
-                                            "well under 20% a year"),
+    "population.base": Bound(
+        1_000,
+        130e6,
+        "persons; the largest province, Guangdong, had 126.0 M residents "
+        "(广东省第七次全国人口普查公报, 2021); a district or county has at least a few thousand",
+    ),
+    "population*.birth_rate": Bound(
+        1,
+        60,
+        f"{_RATE}; the highest national crude birth rates are below 50 and the "
+        "lowest Chinese province's about 3 (Heilongjiang, 2022): below 1 is a "
+        "per-mille typed as a fraction (11.79 per 1,000 as 0.01179)",
+    ),
+    "population*.death_rate": Bound(
+        0.5,
+        60,
+        f"{_RATE}; crude death rates above 20 occur only in crises and the "
+        "lowest anywhere (young migrant cities, the Gulf states) are above 1: below 0.5 is "
+        "a per-mille typed as a fraction (5.28 per 1,000 as 0.00528)",
+    ),
+    "population*.net_migration_rate": Bound(
+        -200, 200, f"{_RATE}; even the fastest-growing new districts gain well under 20% a year"
+    ),
     "population.share_60plus": Bound(0, 1, _SHARE),
     "population.share_65plus": Bound(0, 1, _SHARE),
     "population.age_structure.male.*": Bound(0, 130e6, "persons in an age group (see population.base)"),
     "population.age_structure.female.*": Bound(0, 130e6, "persons in an age group (see population.base)"),
     "population.age_structure.survival_*.*": Bound(0, 1, "a 5-year survival ratio"),
     "population.age_structure.birth_survival_*": Bound(0, 1, "a survival ratio of births"),
-    "population.age_structure.fertility.*": Bound(0, 0.5, "births per woman per year; the highest "
-                                                  "age-specific rates observed anywhere are about 0.35"),
-    "population.age_structure.sex_ratio_at_birth": Bound(90, 130, "male births per 100 female; China's peaked "
-                                                         "near 121 in the 2000s"),
+    "population.age_structure.fertility.*": Bound(
+        0, 0.5, "births per woman per year; the highest age-specific rates observed anywhere are about 0.35"
+    ),
+    "population.age_structure.sex_ratio_at_birth": Bound(
+        90, 130, "male births per 100 female; China's peaked near 121 in the 2000s"
+    ),
     "population.age_structure.net_migrants_*.*": Bound(-130e6, 130e6, "persons per 5 years (see population.base)"),
     # -- resources and targets ------------------------------------------------------------------
     "resources.*.stock": Bound(0, 1e7, "beds or staff; 10 M is two thirds of China's whole health workforce"),
-    "resources.*.ratio": Bound(0, 1_000, "per 1,000 / 10,000 / 100,000 residents; the densest systems have "
-                               "about 15 beds and 8 physicians per 1,000 residents"),
+    "resources.*.ratio": Bound(
+        0,
+        1_000,
+        "per 1,000 / 10,000 / 100,000 residents; the densest systems have "
+        "about 15 beds and 8 physicians per 1,000 residents",
+    ),
     "resources.*.primary_share": Bound(0, 1, _SHARE),
     "resources.*.private.share": Bound(0, 1, "the privately run share of hospital capacity"),
     "resources.*.expr": Bound(0, 1_000, "a per-capita target, same scale as resources.*.ratio"),
-    "resources.*.expr%": Bound(-100, 1_000, "a relative target in %: no resource can fall below zero, and "
-                               "growing one tenfold in a five-year plan is beyond any build-out"),
+    "resources.*.expr%": Bound(
+        -100,
+        1_000,
+        "a relative target in %: no resource can fall below zero, and "
+        "growing one tenfold in a five-year plan is beyond any build-out",
+    ),
     "primary_share_defaults.*": Bound(0, 1, _SHARE),
     # -- costs (CNY at base-year prices) ---------------------------------------------------------
-    "costs.*.capital": Bound(0, 1e7, "CNY per unit added; a tertiary-hospital bed with its building costs "
-                             "about CNY 1-2 M"),
-    "costs.*.annual": Bound(0, 5e6, "CNY per unit-year; a senior specialist's pay and on-costs are well "
-                            "below CNY 2 M"),
+    "costs.*.capital": Bound(
+        0, 1e7, "CNY per unit added; a tertiary-hospital bed with its building costs about CNY 1-2 M"
+    ),
+    "costs.*.annual": Bound(0, 5e6, "CNY per unit-year; a senior specialist's pay and on-costs are well below CNY 2 M"),
     "costs.*.primary_factor": Bound(0.01, 100, "primary-care cost relative to hospital"),
     "costs.*.private_subsidy": Bound(0, 1e7, "public CNY per privately run unit added; see costs.*.capital"),
     # -- constraints ---------------------------------------------------------------------------
-    "constraints.attrition.*": Bound(0, 0.5, "share of the stock lost per year; losing half every year "
-                                     "is not a workforce"),
+    "constraints.attrition.*": Bound(
+        0, 0.5, "share of the stock lost per year; losing half every year is not a workforce"
+    ),
     "constraints.max_additions_share.*": Bound(0, 5, "units added in one year per base-year unit"),
     "constraints.nurse_physician_ratio_min": Bound(0, 10, "nurses per physician; rich systems have about 3-4"),
     "constraints.hospital_nurses_per_bed_min": Bound(0, 5, "nurses per hospital bed; Chinese standards ask 0.4-0.8"),
     "constraints.gp_primary_share_min": Bound(0, 1, _SHARE),
     "constraints.primary_share_shift_max": Bound(0, 1, _SHARE),
-    "constraints.private_max_additions_share.*": Bound(0, 5, "private units added in one year per base-year private unit"),
+    "constraints.private_max_additions_share.*": Bound(
+        0, 5, "private units added in one year per base-year private unit"
+    ),
     "constraints.capital_share_max": Bound(0, 1, "a year's share of the plan's capital spending"),
     # -- plan ----------------------------------------------------------------------------------
     "plan.budget_total": Bound(0, 1e13, "CNY; China's whole health expenditure was CNY 7.2 trillion in 2020"),
@@ -94,10 +120,12 @@ BOUNDS: dict[str, Bound] = {
     # -- referral simulation --------------------------------------------------------------------
     "referral.alliances.*.members": Bound(1, 1_000, "health centres in one alliance"),
     "referral.alliances.*.population_share": Bound(0, 1, _SHARE),
-    "referral.visits_per_capita": Bound(0, 30, "outpatient visits per resident per year; the highest "
-                                        "national figures (Japan, Korea) are below 20"),
-    "referral.admissions_per_capita": Bound(0, 1, "admissions per resident per year; the highest "
-                                            "national figures are about 0.25"),
+    "referral.visits_per_capita": Bound(
+        0, 30, "outpatient visits per resident per year; the highest national figures (Japan, Korea) are below 20"
+    ),
+    "referral.admissions_per_capita": Bound(
+        0, 1, "admissions per resident per year; the highest national figures are about 0.25"
+    ),
     "referral.alos_hospital_days": Bound(0, 365, _DAYS),
     "referral.alos_primary_days": Bound(0, 365, _DAYS),
     "referral.recovery_days": Bound(0, 365, _DAYS),
@@ -112,8 +140,9 @@ BOUNDS: dict[str, Bound] = {
     "demand.admissions_ratio_65plus": Bound(1, 10, "65+ use over the all-ages average (NHSS 2018: 1.8)"),
     "demand.visits_ratio_65plus": Bound(1, 10, "65+ use over the all-ages average (NHSS 2018: 1.7)"),
     "demand.alos_hospital_target_days": Bound(0, 365, _DAYS),
-    "demand.clinical_minutes_per_year": Bound(1_000, 200_000, "minutes of patient care a year; 365 days x 8 hours "
-                                          "is 175,200"),
+    "demand.clinical_minutes_per_year": Bound(
+        1_000, 200_000, "minutes of patient care a year; 365 days x 8 hours is 175,200"
+    ),
     "demand.consult_minutes_*": Bound(0, 240, "minutes of a physician per outpatient consult"),
     "demand.bed_day_minutes_*": Bound(0, 1_440, "minutes of a physician per inpatient day (a day has 1,440)"),
     "demand.residents_per_gp": Bound(1, 100_000, "residents signed per family-doctor team leader"),
@@ -132,12 +161,22 @@ BOUNDS: dict[str, Bound] = {
     "next_plan.targets.*.expr": Bound(0, 1_000, "a per-capita target, same scale as resources.*.ratio"),
     "next_plan.targets.*.expr%": Bound(-100, 1_000, "a relative target in %; see resources.*.expr%"),
     # -- Monte Carlo draws (issue 14) ------------------------------------------------------------
-    "uncertainty.*_rate.low": Bound(-60, 0, "per 1,000 a year below the medium rate (5th percentile); see population rates"),
-    "uncertainty.*_rate.high": Bound(0, 60, "per 1,000 a year above the medium rate (95th percentile); see population rates"),
+    "uncertainty.*_rate.low": Bound(
+        -60, 0, "per 1,000 a year below the medium rate (5th percentile); see population rates"
+    ),
+    "uncertainty.*_rate.high": Bound(
+        0, 60, "per 1,000 a year above the medium rate (95th percentile); see population rates"
+    ),
     "uncertainty.rate_correlation": Bound(0, 1, "correlation of the rate shocks"),
-    "uncertainty.capital_cost": Bound(0, 5, "95th percentile of a cost factor is 1 + value; a sixfold overrun is not a plan"),
-    "uncertainty.running_cost": Bound(0, 5, "95th percentile of a cost factor is 1 + value; see uncertainty.capital_cost"),
-    "uncertainty.demand_rate": Bound(0, 5, "95th percentile of the use-rate factor is 1 + value; see uncertainty.capital_cost"),
+    "uncertainty.capital_cost": Bound(
+        0, 5, "95th percentile of a cost factor is 1 + value; a sixfold overrun is not a plan"
+    ),
+    "uncertainty.running_cost": Bound(
+        0, 5, "95th percentile of a cost factor is 1 + value; see uncertainty.capital_cost"
+    ),
+    "uncertainty.demand_rate": Bound(
+        0, 5, "95th percentile of the use-rate factor is 1 + value; see uncertainty.capital_cost"
+    ),
 }
 
 ANY_NUMBER = Bound(-1e13, 1e13, "no quantity in a regional health plan is larger (budgets included)")
@@ -206,8 +245,7 @@ def outside(field: str, value: float, what: str | None = None) -> str | None:
     _, bound = bound_for(field)
     if bound.low <= value <= bound.high:
         return None
-    return (f"{fmt(value)} is outside the plausible range {fmt(bound.low)} to {fmt(bound.high)} "
-            f"({what or bound.reason})")
+    return f"{fmt(value)} is outside the plausible range {fmt(bound.low)} to {fmt(bound.high)} ({what or bound.reason})"
 
 
 def check(data: dict[str, Any]) -> list[tuple[str, str]]:

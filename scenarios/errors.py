@@ -11,9 +11,14 @@ import sys
 
 # (module, class): input errors reported as "error: ..." (exit status 2)
 INPUT_ERRORS = (
-    ("scenarios.loader", "ScenarioError"), ("scenarios.amounts", "AmountError"), ("scenarios.files", "OutputError"),
-    ("scenarios.run.batch", "BatchError"), ("sim.population", "ProjectionError"), ("optimize.problem", "ProblemError"),
-    ("optimize.solve", "OptimizeError"), ("sim.referral.network", "NetworkError"),
+    ("scenarios.loader", "ScenarioError"),
+    ("scenarios.amounts", "AmountError"),
+    ("scenarios.files", "OutputError"),
+    ("scenarios.run.batch", "BatchError"),
+    ("sim.population", "ProjectionError"),
+    ("optimize.problem", "ProblemError"),
+    ("optimize.solve", "OptimizeError"),
+    ("sim.referral.network", "NetworkError"),
     ("sim.executor", "SchedulerUnreachable"),
 )
 INFEASIBLE = (("optimize.solve", "InfeasiblePlan"),)  # no plan meets the targets: an answer (exit status 1)

@@ -49,8 +49,9 @@ def inside(folder: str | Path, name: str | Path, what: str = "name") -> Path:
         raise OutputError(f"{what} {text!r}: empty; expected a name inside {base}")
     rel = Path(text)
     if rel.is_absolute() or rel.drive or ".." in rel.parts:
-        raise OutputError(f"{what} {text!r}: leads out of {base}; expected a name inside it "
-                          "(no '..', no absolute path)")
+        raise OutputError(
+            f"{what} {text!r}: leads out of {base}; expected a name inside it (no '..', no absolute path)"
+        )
     path = base / rel
     root = base.resolve()
     if not path.resolve().is_relative_to(root):
@@ -97,8 +98,10 @@ def output_lock(path: str | Path, option: str = "--out") -> Iterator[Path]:
     try:
         lock.acquire()
     except Timeout:
-        raise OutputError(f"{option} {out}: another healthsim run is writing into this folder (lock file "
-                          f"{out / LOCK_NAME}); wait for it to finish or choose another folder") from None
+        raise OutputError(
+            f"{option} {out}: another healthsim run is writing into this folder (lock file "
+            f"{out / LOCK_NAME}); wait for it to finish or choose another folder"
+        ) from None
     try:
         for stale in out.rglob(f"{TMP_PREFIX}*"):
             shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
@@ -134,8 +137,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"{path}: writing failed ({_reason(exc)}); the file was left as it was and files "
-                          "written before it are intact") from None
+        raise OutputError(
+            f"{path}: writing failed ({_reason(exc)}); the file was left as it was and files "
+            "written before it are intact"
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -144,8 +149,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
     """Write each table as ``<name>.csv`` into ``out_dir`` (created), atomically; return the paths."""
-    return [atomic_write(Path(out_dir) / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-            for name, df in tables.items()]
+    return [
+        atomic_write(Path(out_dir) / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
+        for name, df in tables.items()
+    ]
 
 
 @contextmanager
@@ -159,8 +166,11 @@ def staged(out_dir: str | Path) -> Iterator[Path]:
         yield stage
         publish(stage, out)
     except OutputError as exc:  # name the file as the person knows it, not the staging folder
-        raise OutputError(str(exc).replace(str(stage), str(out)).replace(
-            "files written before it are intact", f"the previous result in {out} is untouched")) from None
+        raise OutputError(
+            str(exc)
+            .replace(str(stage), str(out))
+            .replace("files written before it are intact", f"the previous result in {out} is untouched")
+        ) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -192,8 +202,7 @@ def publish(stage: Path, out: Path) -> None:
     except (OSError, ValueError):
         manifest = {}
     rows = {f: len(pd.read_csv(stage / f)) for f in files if f.endswith(".csv") and (stage / f).stat().st_size}
-    manifest.update(complete=True, files=[*files, PLAN_MANIFEST] if PLAN_MANIFEST not in files else files,
-                    rows=rows)
+    manifest.update(complete=True, files=[*files, PLAN_MANIFEST] if PLAN_MANIFEST not in files else files, rows=rows)
     old = _previous_files(out)
     _write_json(out / PLAN_MANIFEST, {**manifest, "complete": False, "files": sorted(set(old) | set(files))})
     try:
@@ -204,8 +213,10 @@ def publish(stage: Path, out: Path) -> None:
             if name != PLAN_MANIFEST:
                 os.replace(stage / name, out / name)
     except OSError as exc:
-        raise OutputError(f"{out}: replacing the previous result failed ({_reason(exc)}); its plan.json says the "
-                          "folder is incomplete; rerun into it") from None
+        raise OutputError(
+            f"{out}: replacing the previous result failed ({_reason(exc)}); its plan.json says the "
+            "folder is incomplete; rerun into it"
+        ) from None
     _write_json(out / PLAN_MANIFEST, manifest)
 
 
@@ -216,9 +227,15 @@ def plan_tables(plan: AllocationPlan) -> dict[str, pd.DataFrame]:
 
 def plan_manifest(scenario: Scenario, plan: AllocationPlan, variant: str) -> dict:
     """What a plan folder was computed for (``plan.json``): scenario, region, years, variant."""
-    return {"scenario": scenario.id, "region": scenario.region.name, "base_year": scenario.base_year,
-            "target_year": scenario.target_year, "variant": variant, "mode": plan.mode,
-            "kinds": sorted(set(plan.stocks["kind"]))}
+    return {
+        "scenario": scenario.id,
+        "region": scenario.region.name,
+        "base_year": scenario.base_year,
+        "target_year": scenario.target_year,
+        "variant": variant,
+        "mode": plan.mode,
+        "kinds": sorted(set(plan.stocks["kind"])),
+    }
 
 
 def _write_json(path: Path, obj: dict) -> Path:
@@ -272,35 +289,49 @@ def read_plan_manifest(plan_dir: Path, scenario: Scenario) -> PlanManifest:
     try:
         manifest = PlanManifest.model_validate_json(path.read_bytes())
     except FileNotFoundError:
-        raise OutputError(f"{path}: not found; expected a plan folder written by 'healthsim optimize --out DIR' "
-                          "(rerun it to write plan.json)") from None
+        raise OutputError(
+            f"{path}: not found; expected a plan folder written by 'healthsim optimize --out DIR' "
+            "(rerun it to write plan.json)"
+        ) from None
     except OSError as exc:
         raise OutputError(f"{path}: cannot read ({_reason(exc)})") from None
     except ValidationError as exc:
-        raise OutputError(f"{path}: {_first_error(exc)}; expected the plan.json written by 'healthsim optimize --out'") from None
+        raise OutputError(
+            f"{path}: {_first_error(exc)}; expected the plan.json written by 'healthsim optimize --out'"
+        ) from None
     if not manifest.complete:
-        raise OutputError(f"{path}: complete: false; the run that wrote this folder stopped before it finished "
-                          "(its files may mix two results); expected a finished result: rerun it")
+        raise OutputError(
+            f"{path}: complete: false; the run that wrote this folder stopped before it finished "
+            "(its files may mix two results); expected a finished result: rerun it"
+        )
     s = scenario
     if manifest.region != s.region.name:
-        raise OutputError(f"{path}: region: the plan is for {manifest.region} (scenario '{manifest.scenario}'), "
-                          f"not {s.region.name}; expected a plan of scenario '{s.id}'")
+        raise OutputError(
+            f"{path}: region: the plan is for {manifest.region} (scenario '{manifest.scenario}'), "
+            f"not {s.region.name}; expected a plan of scenario '{s.id}'"
+        )
     if not s.base_year <= manifest.base_year < manifest.target_year <= s.base_year + 100:
-        raise OutputError(f"{path}: years: the plan runs {manifest.base_year}-{manifest.target_year}; expected a plan "
-                          f"from {s.base_year} (the base year of scenario '{s.id}') or later")
+        raise OutputError(
+            f"{path}: years: the plan runs {manifest.base_year}-{manifest.target_year}; expected a plan "
+            f"from {s.base_year} (the base year of scenario '{s.id}') or later"
+        )
     return manifest
 
 
-PLAN_KEYS = {"stocks": ["region", "year", "kind", "tier", "ownership"], "costs": ["year", "kind", "tier", "ownership"],
-             "attainment": ["region", "kind", "measure"]}  # what identifies a row (columns present)
+PLAN_KEYS = {
+    "stocks": ["region", "year", "kind", "tier", "ownership"],
+    "costs": ["year", "kind", "tier", "ownership"],
+    "attainment": ["region", "kind", "measure"],
+}  # what identifies a row (columns present)
 
 
 def check_rows(path: Path, df: pd.DataFrame, expected_rows: int | None, keys: list[str]) -> None:
     """Refuse a plan table read back with no rows, a row whose ``keys`` repeat an earlier row's (both named,
     counting the header as row 1), or another number of rows than its manifest says were written."""
     if df.empty:
-        raise OutputError(f"{path}: no rows (only its header); expected the rows written by "
-                          "'healthsim optimize --out DIR'")
+        raise OutputError(
+            f"{path}: no rows (only its header); expected the rows written by 'healthsim optimize --out DIR'"
+        )
     have = [k for k in keys if k in df.columns]
     dup = df.duplicated(have, keep=False) if have else pd.Series(False, index=df.index)
     if dup.any():
@@ -308,11 +339,15 @@ def check_rows(path: Path, df: pd.DataFrame, expected_rows: int | None, keys: li
         again = int(df.index[df.duplicated(have)][0])
         first = int((df[have] == df.loc[again, have]).all(axis=1).idxmax())
         what = ", ".join(str(df.loc[again, k]) for k in have)
-        raise OutputError(f"{path}: row {again + 2}: {'/'.join(have)} ({what}) repeats row {first + 2}; expected "
-                          "each once, as written by 'healthsim optimize --out DIR'")
+        raise OutputError(
+            f"{path}: row {again + 2}: {'/'.join(have)} ({what}) repeats row {first + 2}; expected "
+            "each once, as written by 'healthsim optimize --out DIR'"
+        )
     if expected_rows is not None and len(df) != expected_rows:
-        raise OutputError(f"{path}: {len(df)} rows; plan.json says {expected_rows} were written; expected the file "
-                          "as written (rows were removed or added)")
+        raise OutputError(
+            f"{path}: {len(df)} rows; plan.json says {expected_rows} were written; expected the file "
+            "as written (rows were removed or added)"
+        )
 
 
 def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, Capacities]:
@@ -326,9 +361,13 @@ def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, 
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise OutputError(f"{path}: not found; expected the stocks.csv written by 'healthsim optimize --out DIR'") from None
+        raise OutputError(
+            f"{path}: not found; expected the stocks.csv written by 'healthsim optimize --out DIR'"
+        ) from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise OutputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise OutputError(
+            f"{path}: not a readable CSV ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
     need = {"region", "year", "kind", "tier", "stock"}
     if not need <= set(df.columns):
         raise OutputError(f"{path}: columns {sorted(df.columns)}; expected at least {sorted(need)}")
@@ -340,10 +379,13 @@ def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, 
         except ValidationError as exc:
             raise OutputError(f"{path}: row {i}: {_first_error(exc)}") from None
     for i, r in enumerate(rows, start=2):
-        problem = (f"region {r.region!r}; expected {manifest.scenario!r} as in plan.json" if r.region != manifest.scenario
-                   else f"year {r.year}; expected {manifest.base_year}-{manifest.target_year} as in plan.json"
-                   if not manifest.base_year <= r.year <= manifest.target_year
-                   else (msg := outside("resources.*.stock", r.stock)) and f"stock: {msg}")
+        problem = (
+            f"region {r.region!r}; expected {manifest.scenario!r} as in plan.json"
+            if r.region != manifest.scenario
+            else f"year {r.year}; expected {manifest.base_year}-{manifest.target_year} as in plan.json"
+            if not manifest.base_year <= r.year <= manifest.target_year
+            else (msg := outside("resources.*.stock", r.stock)) and f"stock: {msg}"
+        )
         if problem:
             raise OutputError(f"{path}: row {i}: {problem}")
     try:
@@ -354,9 +396,11 @@ def read_plan_capacities(plan_dir: str | Path, scenario: Scenario) -> dict[int, 
     return capacities
 
 
-PLAN_FILES = {"stocks": {"region", "year", "kind", "tier", "stock"},
-              "costs": {"year", "capital_cny", "running_cny", "total_cny"},
-              "attainment": {"region", "kind", "measure", "met"}}
+PLAN_FILES = {
+    "stocks": {"region", "year", "kind", "tier", "stock"},
+    "costs": {"year", "capital_cny", "running_cny", "total_cny"},
+    "attainment": {"region", "kind", "measure", "met"},
+}
 
 
 def _read_plan_table(plan_dir: Path, name: str, manifest: PlanManifest | None = None) -> pd.DataFrame:
@@ -369,7 +413,9 @@ def _read_plan_table(plan_dir: Path, name: str, manifest: PlanManifest | None = 
         raise OutputError(f"{path}: not a readable CSV ({exc})") from None
     missing = PLAN_FILES[name] - set(df.columns)
     if missing:
-        raise OutputError(f"{path}: no column(s) {', '.join(sorted(missing))}; expected {', '.join(sorted(PLAN_FILES[name]))}")
+        raise OutputError(
+            f"{path}: no column(s) {', '.join(sorted(missing))}; expected {', '.join(sorted(PLAN_FILES[name]))}"
+        )
     check_rows(path, df, manifest.rows.get(path.name) if manifest else None, PLAN_KEYS[name])
     return df
 
@@ -382,22 +428,36 @@ def read_plan(plan_dir: str | Path, problem: AllocationProblem) -> AllocationPla
         try:
             manifest = PlanManifest.model_validate_json((d / PLAN_MANIFEST).read_bytes())
         except (OSError, ValidationError) as exc:
-            raise OutputError(f"{d / PLAN_MANIFEST}: {str(exc).splitlines()[0]}; expected the plan.json written by "
-                              "'healthsim optimize --out'") from None
+            raise OutputError(
+                f"{d / PLAN_MANIFEST}: {str(exc).splitlines()[0]}; expected the plan.json written by "
+                "'healthsim optimize --out'"
+            ) from None
         if not manifest.complete:
-            raise OutputError(f"{d / PLAN_MANIFEST}: complete: false; the run that wrote this folder stopped before "
-                              "it finished; expected a finished result: rerun it")
+            raise OutputError(
+                f"{d / PLAN_MANIFEST}: complete: false; the run that wrote this folder stopped before "
+                "it finished; expected a finished result: rerun it"
+            )
     stocks, costs, att = (_read_plan_table(d, n, manifest) for n in ("stocks", "costs", "attainment"))
     region = problem.regions[0]
     have = stocks[(stocks["region"].astype(str) == region) & (stocks["year"] == problem.target_year)]
     if have.empty:
-        raise OutputError(f"{d / 'stocks.csv'}: no stocks of region {region!r} in {problem.target_year}; expected a "
-                          "plan of the same scenario and target year")
+        raise OutputError(
+            f"{d / 'stocks.csv'}: no stocks of region {region!r} in {problem.target_year}; expected a "
+            "plan of the same scenario and target year"
+        )
     stocks = stocks.assign(region=stocks["region"].astype(str))
     att = att.assign(region=att["region"].astype(str), met=att["met"].astype(bool))
     empty = pd.DataFrame()
-    return AllocationPlan(mode="read", status="read", objective=float("nan"), total_cost=float(costs["total_cny"].sum()),
-                          budget_total=problem.budget_total, additions=empty, stocks=stocks, ratios=empty,
-                          costs=costs, attainment=att, duals=empty)
-
-
+    return AllocationPlan(
+        mode="read",
+        status="read",
+        objective=float("nan"),
+        total_cost=float(costs["total_cny"].sum()),
+        budget_total=problem.budget_total,
+        additions=empty,
+        stocks=stocks,
+        ratios=empty,
+        costs=costs,
+        attainment=att,
+        duals=empty,
+    )

@@ -58,7 +58,13 @@ def resolve_path(ref: str | Path, relative_to: Path | None = None) -> Path:
             return candidate
         raise ScenarioError(
             ref_s,
-            [("", f"no built-in scenario named {ref_s!r}; expected one of {', '.join(builtin_names())} or a path to a .toml file")],
+            [
+                (
+                    "",
+                    f"no built-in scenario named {ref_s!r}; expected one of {', '.join(builtin_names())} or a path to "
+                    f"a .toml file",
+                )
+            ],
         )
     path = Path(ref_s)
     if not path.is_absolute() and relative_to is not None:
@@ -127,13 +133,29 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
         cycle = " -> ".join(p.name for p in (*_chain, key))
         raise ScenarioError(path, [("extend", f"extends itself in a cycle ({cycle}); expected a chain that ends")])
     if len(_chain) >= MAX_EXTEND_DEPTH:
-        raise ScenarioError(_chain[0], [("extend", f"the extend chain is longer than {MAX_EXTEND_DEPTH} files "
-                                                   f"(it reaches {path.name}); expected a chain of at most "
-                                                   f"{MAX_EXTEND_DEPTH}")])
+        raise ScenarioError(
+            _chain[0],
+            [
+                (
+                    "extend",
+                    f"the extend chain is longer than {MAX_EXTEND_DEPTH} files "
+                    f"(it reaches {path.name}); expected a chain of at most "
+                    f"{MAX_EXTEND_DEPTH}",
+                )
+            ],
+        )
     data = _read_toml(path)
     if isinstance(data.get("axes"), dict):
-        raise ScenarioError(path, [("axes", f"{path.name} is a batch grid (it has an [axes] table), not a scenario; "
-                                            "expected a scenario file (pass a grid to 'healthsim batch --grid')")])
+        raise ScenarioError(
+            path,
+            [
+                (
+                    "axes",
+                    f"{path.name} is a batch grid (it has an [axes] table), not a scenario; "
+                    "expected a scenario file (pass a grid to 'healthsim batch --grid')",
+                )
+            ],
+        )
     if not _chain and "id" not in data:  # a what-if without its own id is named after its file
         data["id"] = safe_name(path.stem)
     parent = data.pop("extend", None)
@@ -144,11 +166,27 @@ def load_raw(ref: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, 
     try:
         target = path.parent / parent if (path.parent / parent).is_dir() else resolve_path(parent, path.parent)
         if target.is_dir():
-            raise ScenarioError(path, [("extend", f"{parent!r} is a folder ({target}); expected a built-in name "
-                                                  "or a path to a .toml file relative to this file")])
+            raise ScenarioError(
+                path,
+                [
+                    (
+                        "extend",
+                        f"{parent!r} is a folder ({target}); expected a built-in name "
+                        "or a path to a .toml file relative to this file",
+                    )
+                ],
+            )
         if not target.is_file():
-            raise ScenarioError(path, [("extend", f"{parent!r} not found (looked for {target}); expected a built-in "
-                                                  "name or a path to a .toml file relative to this file")])
+            raise ScenarioError(
+                path,
+                [
+                    (
+                        "extend",
+                        f"{parent!r} not found (looked for {target}); expected a built-in "
+                        "name or a path to a .toml file relative to this file",
+                    )
+                ],
+            )
         base, _ = load_raw(parent, (*_chain, key))
     except ScenarioError as exc:
         if exc.file == str(parent):  # unknown built-in name: blame the extending file
@@ -188,11 +226,17 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
     return None
 
 
-_QUANTITY = ("a table like { value = 6.0, source = \"<seed>.txt:LINE\" }, { value = 6.0, reference = \"《document》, year\" } "
-             "or { value = 6.0, assumption = \"why\" }")
+_QUANTITY = (
+    "a table like { value = 6.0, source = \"<seed>.txt:LINE\" }, { value = 6.0, reference = \"《document》, year\" } "
+    "or { value = 6.0, assumption = \"why\" }"
+)
 _EXPECTED = {  # pydantic error type -> what was expected, in words
-    "string_type": "text in quotes", "dict_type": "a table", "list_type": "a list [...]",
-    "bool_type": "true or false", "bool_parsing": "true or false", "finite_number": "a finite number",
+    "string_type": "text in quotes",
+    "dict_type": "a table",
+    "list_type": "a list [...]",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "finite_number": "a finite number",
 }
 
 
@@ -243,7 +287,7 @@ def _describe(err: dict[str, Any]) -> str:
     if kind in ("float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"):
         return f"expected a number, got {got}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return f"expected a value that is {msg[len('Input should be '):]}, got {got}"
+        return f"expected a value that is {msg[len('Input should be ') :]}, got {got}"
     return msg
 
 
@@ -255,14 +299,24 @@ def base_year_problems(s: Scenario, year: int, field: str) -> list[tuple[str, st
     (``base_year``..``target_year``).
     """
     if year < s.base_year:
-        return [(field, f"base year {year} is before the scenario's base year {s.base_year}; no figures can be "
-                        f"derived for it; expected a year from {s.base_year} on")]
+        return [
+            (
+                field,
+                f"base year {year} is before the scenario's base year {s.base_year}; no figures can be "
+                f"derived for it; expected a year from {s.base_year} on",
+            )
+        ]
     obs = s.observed.get(year)
     missing = [k for k in s.resources if obs is None or k not in obs.resources]
     if year > s.target_year and missing:
-        return [(field, f"base year {year} is after the scenario's target year {s.target_year} and "
-                        f"observed.{year} gives no stock of {', '.join(missing)}; expected a base year up to "
-                        f"{s.target_year} (derived from the plan) or observed.{year}.resources for every resource")]
+        return [
+            (
+                field,
+                f"base year {year} is after the scenario's target year {s.target_year} and "
+                f"observed.{year} gives no stock of {', '.join(missing)}; expected a base year up to "
+                f"{s.target_year} (derived from the plan) or observed.{year}.resources for every resource",
+            )
+        ]
     return []
 
 
@@ -271,14 +325,14 @@ def _unit_hint(unit: str, factor: float) -> str:
     power = round(math.log10(factor))
     if power == 0 or abs(math.log10(factor) - power) > math.log10(STOCK_RATIO_FACTOR):
         return "expected a stock and a ratio of the same institutions and year"
-    other = {v: k for k, v in UNIT_DIVISOR.items()}.get(UNIT_DIVISOR[unit] * 10.0 ** power)
+    other = {v: k for k, v in UNIT_DIVISOR.items()}.get(UNIT_DIVISOR[unit] * 10.0**power)
     n = abs(power)
     extra, missing = ("an extra zero", "a zero missing") if n == 1 else (f"{n} extra zeros", f"{n} zeros missing")
     stock, base = (extra, missing) if power < 0 else (missing, extra)
-    ratio = (f"a ratio per {int(UNIT_DIVISOR[other]):,} residents given with unit = \"{unit}\", "
-             if other else "")
-    return (f"off by a factor of {10.0 ** power:g}: {ratio}{stock} on the stock or {base} on population.base "
-            "looks like this")
+    ratio = f"a ratio per {int(UNIT_DIVISOR[other]):,} residents given with unit = \"{unit}\", " if other else ""
+    return (
+        f"off by a factor of {10.0**power:g}: {ratio}{stock} on the stock or {base} on population.base looks like this"
+    )
 
 
 def _stock_ratio_problems(s: Scenario) -> list[tuple[str, str]]:
@@ -294,12 +348,19 @@ def _stock_ratio_problems(s: Scenario) -> list[tuple[str, str]]:
         factor = res.ratio.value / implied if implied > 0 else math.inf
         if 1 / STOCK_RATIO_FACTOR <= factor <= STOCK_RATIO_FACTOR:
             continue
-        hint = _unit_hint(res.unit, factor) if math.isfinite(factor) and factor > 0 else \
-            "expected both zero or both above zero"
-        problems.append((f"resources.{kind}.ratio",
-                         f"{res.ratio.value:g} per {per:,} residents, but stock {res.stock.value:,.0f} over "
-                         f"population.base {base:,.0f} is {implied:.4g} per {per:,}; expected them to agree within "
-                         f"a factor of {STOCK_RATIO_FACTOR:g}; {hint}"))
+        hint = (
+            _unit_hint(res.unit, factor)
+            if math.isfinite(factor) and factor > 0
+            else "expected both zero or both above zero"
+        )
+        problems.append(
+            (
+                f"resources.{kind}.ratio",
+                f"{res.ratio.value:g} per {per:,} residents, but stock {res.stock.value:,.0f} over "
+                f"population.base {base:,.0f} is {implied:.4g} per {per:,}; expected them to agree within "
+                f"a factor of {STOCK_RATIO_FACTOR:g}; {hint}",
+            )
+        )
     return problems
 
 
@@ -308,21 +369,34 @@ def _target_problems(s: Scenario) -> list[tuple[str, str]]:
     year, with yearly milestones on the straight line to it: no interim targets); a relative target needs a base
     above zero. ``alternative_targets`` are kept for the record, never planned, and may name other years."""
     targets = [(f"resources.{k}.target", s.target_year, r.target) for k, r in s.resources.items()]
-    targets += [(f"resources.{k}.private.target", s.target_year, r.private.target)
-                for k, r in s.resources.items() if r.private is not None]
+    targets += [
+        (f"resources.{k}.private.target", s.target_year, r.private.target)
+        for k, r in s.resources.items()
+        if r.private is not None
+    ]
     if s.next_plan is not None:
         targets += [(f"next_plan.targets.{k}", s.next_plan.target_year, t) for k, t in s.next_plan.targets.items()]
-    problems = [(f"{field}.year", f"{t.year} is not the target year {year}; the optimizer plans every target for the "
-                                  "target year (its yearly milestones run on a straight line to it), so an interim "
-                                  f"target cannot be planned; expected year = {year} or no year")
-                for field, year, t in targets if t is not None and t.year is not None and t.year != year]
+    problems = [
+        (
+            f"{field}.year",
+            f"{t.year} is not the target year {year}; the optimizer plans every target for the "
+            "target year (its yearly milestones run on a straight line to it), so an interim "
+            f"target cannot be planned; expected year = {year} or no year",
+        )
+        for field, year, t in targets
+        if t is not None and t.year is not None and t.year != year
+    ]
     for kind, res in s.resources.items():
         t = res.target
         if t is not None and t.parsed.relative and s.baseline_ratio(kind) == 0:
-            problems.append((f"resources.{kind}.target.expr",
-                             f"{t.expr!r} is relative to a base-year ratio of 0, which no percentage can move; "
-                             f"expected an absolute target such as \"1.0\" (per {int(UNIT_DIVISOR[res.unit]):,} "
-                             "residents) or a base-year stock above 0"))
+            problems.append(
+                (
+                    f"resources.{kind}.target.expr",
+                    f"{t.expr!r} is relative to a base-year ratio of 0, which no percentage can move; "
+                    f"expected an absolute target such as \"1.0\" (per {int(UNIT_DIVISOR[res.unit]):,} "
+                    "residents) or a base-year stock above 0",
+                )
+            )
     return problems
 
 
@@ -336,11 +410,15 @@ def _observed_problems(s: Scenario) -> list[tuple[str, str]]:
             continue
         growth = (fig.value / base) ** (1.0 / (year - s.base_year)) - 1.0
         if abs(growth) > OBSERVED_GROWTH:
-            problems.append((f"observed.{year}.population",
-                             f"{fig.value:,.0f} is {fig.value / base:.3g} times population.base {base:,.0f} "
-                             f"({s.base_year}), a change of {growth * 100:+.0f}% a year; expected at most "
-                             f"{OBSERVED_GROWTH:.0%} a year either way; a figure with an extra or a missing zero, in "
-                             "another unit (万 persons) or of another area looks like this"))
+            problems.append(
+                (
+                    f"observed.{year}.population",
+                    f"{fig.value:,.0f} is {fig.value / base:.3g} times population.base {base:,.0f} "
+                    f"({s.base_year}), a change of {growth * 100:+.0f}% a year; expected at most "
+                    f"{OBSERVED_GROWTH:.0%} a year either way; a figure with an extra or a missing zero, in "
+                    "another unit (万 persons) or of another area looks like this",
+                )
+            )
     return problems
 
 
@@ -352,20 +430,38 @@ def _cross_checks(s: Scenario) -> list[tuple[str, str]]:
     problems = _stock_ratio_problems(s) + _target_problems(s) + _observed_problems(s)
     for year, obs in sorted(s.observed.items()):
         if year > last:
-            problems.append((f"observed.{year}", f"year {year} is after the target year {last}; "
-                                                 f"expected observed years from {s.base_year} to {last}"))
+            problems.append(
+                (
+                    f"observed.{year}",
+                    f"year {year} is after the target year {last}; "
+                    f"expected observed years from {s.base_year} to {last}",
+                )
+            )
         elif year < s.base_year:
-            problems.append((f"observed.{year}", f"year {year} is before the base year {s.base_year}; "
-                                                 f"expected observed years from {s.base_year} to {last}"))
+            problems.append(
+                (
+                    f"observed.{year}",
+                    f"year {year} is before the base year {s.base_year}; "
+                    f"expected observed years from {s.base_year} to {last}",
+                )
+            )
         for kind in obs.resources:
             if kind not in s.resources:
-                problems.append((f"observed.{year}.resources.{kind}",
-                                 f"not a resource of this scenario; expected one of {', '.join(s.resources)}"))
+                problems.append(
+                    (
+                        f"observed.{year}.resources.{kind}",
+                        f"not a resource of this scenario; expected one of {', '.join(s.resources)}",
+                    )
+                )
     if s.next_plan is not None:
         for kind in s.next_plan.targets:
             if kind not in s.resources:
-                problems.append((f"next_plan.targets.{kind}",
-                                 f"not a resource of this scenario; expected one of {', '.join(s.resources)}"))
+                problems.append(
+                    (
+                        f"next_plan.targets.{kind}",
+                        f"not a resource of this scenario; expected one of {', '.join(s.resources)}",
+                    )
+                )
         problems += base_year_problems(s, s.next_plan.base_year, "next_plan.base_year")
     return problems
 
@@ -415,9 +511,11 @@ def scope_warnings(s: Scenario, file: str | Path) -> list[str]:
         base, goal = s.baseline_ratio(kind), res.target.parsed.value
         if base > 0 and goal > 0 and max(base / goal, goal / base) > SCOPE_FACTOR:
             unit = f"per {int(UNIT_DIVISOR[res.unit]):,}"
-            out.append(f"{file}: resources.{kind}: baseline {base:g} and target {res.target.expr} {unit} "
-                       f"differ by a factor of {max(base / goal, goal / base):.1f}; expected both to count the same "
-                       "institutions (a different scope, e.g. district-run only against all institutions, looks alike)")
+            out.append(
+                f"{file}: resources.{kind}: baseline {base:g} and target {res.target.expr} {unit} "
+                f"differ by a factor of {max(base / goal, goal / base):.1f}; expected both to count the same "
+                "institutions (a different scope, e.g. district-run only against all institutions, looks alike)"
+            )
     return out
 
 

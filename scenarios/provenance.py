@@ -28,14 +28,23 @@ def _text(v: Any) -> str:
 
 
 def _walk(node: Any, path: str) -> Iterator[dict[str, str]]:
-    if isinstance(node, dict) and any(k in node for k in ("source", "assumption")) and ("value" in node or "expr" in node):
+    if (
+        isinstance(node, dict)
+        and any(k in node for k in ("source", "assumption"))
+        and ("value" in node or "expr" in node)
+    ):
         rest = {k: v for k, v in node.items() if k not in _PROVENANCE and v not in (None, {}, [])}
         value = _text(rest.pop("value", None) if "value" in rest else rest.pop("expr", None))
         extra = ", ".join(f"{k} {_text(v)}" for k, v in rest.items())
-        yield {"field": path, "value": f"{value} ({extra})" if extra else value,
-               **{k: _text(node.get(k)) for k in _PROVENANCE}}
+        yield {
+            "field": path,
+            "value": f"{value} ({extra})" if extra else value,
+            **{k: _text(node.get(k)) for k in _PROVENANCE},
+        }
         return
-    if isinstance(node, dict) and "name" in node and ("source" in node or "assumption" in node):  # an alliance, an indicator
+    if (
+        isinstance(node, dict) and "name" in node and ("source" in node or "assumption" in node)
+    ):  # an alliance, an indicator
         for k, v in node.items():
             if k not in _PROVENANCE and k != "name":
                 yield {"field": f"{path}.{k}", "value": _text(v), **{p: _text(node.get(p)) for p in _PROVENANCE}}

@@ -61,6 +61,8 @@ ResourceKind = Literal[
     "psychiatrists",
     "health_technicians",
 ]
+
+
 class Strict(BaseModel):
     """Base model: unknown keys are errors; a validated model is frozen (immutable)."""
 
@@ -90,8 +92,10 @@ class Provenanced(Strict):
     @model_validator(mode="after")
     def _has_provenance(self) -> Provenanced:
         if not self.source and not self.reference and not self.assumption:
-            raise ValueError(f"{self._what} needs a 'source' (seed file:line), a 'reference' "
-                             "(public document and year) or an 'assumption' (its reason)")
+            raise ValueError(
+                f"{self._what} needs a 'source' (seed file:line), a 'reference' "
+                "(public document and year) or an 'assumption' (its reason)"
+            )
         return self
 
     @property
@@ -185,7 +189,9 @@ class AgeStructure(Provenanced):
     sex_ratio_at_birth: float = Field(gt=0, description="male births per 100 female births")
     net_migrants_male: list[float] | None = None
     net_migrants_female: list[float] | None = None
-    scale_to_base: bool = Field(default=False, description="counts give the age-sex shape only; scaled to population.base")
+    scale_to_base: bool = Field(
+        default=False, description="counts give the age-sex shape only; scaled to population.base"
+    )
     rates: AgeRates | None = None
     _what: ClassVar[str] = "an age structure"
 
@@ -285,7 +291,9 @@ class Ownership(Strict):
     @model_validator(mode="after")
     def _one_baseline(self) -> Ownership:
         if (self.stock is None) == (self.share is None):
-            raise ValueError("give the private base-year capacity as 'stock' (count) or 'share' (of hospital capacity), not both")
+            raise ValueError(
+                "give the private base-year capacity as 'stock' (count) or 'share' (of hospital capacity), not both"
+            )
         if self.target is not None and self.target.parsed.relative:
             raise ValueError("a private-share target is a percentage such as '30' or '>10'")
         return self
@@ -571,9 +579,11 @@ class ObservedFigure(NonNegativeQuantity):
     @model_validator(mode="after")
     def _has_provenance(self) -> ObservedFigure:  # replaces the base check: an assumption is not enough
         if not self.source and not self.reference:
-            raise ValueError("an observed figure needs a 'reference' (public document and year, e.g. "
-                             "'《2023年广州市国民经济和社会发展统计公报》, 广州市统计局, 2024') or a 'source' "
-                             "(seed file:line); an assumption is not an observation")
+            raise ValueError(
+                "an observed figure needs a 'reference' (public document and year, e.g. "
+                "'《2023年广州市国民经济和社会发展统计公报》, 广州市统计局, 2024') or a 'source' "
+                "(seed file:line); an assumption is not an observation"
+            )
         return self
 
 
@@ -604,10 +614,13 @@ class NextPlan(Strict):
         if self.target_year <= self.base_year:
             raise ValueError(f"target_year ({self.target_year}) must be after base_year ({self.base_year})")
         return self
+
+
 NAME_CHARS = "A-Za-z0-9_\\-\u3400-\u4dbf\u4e00-\u9fff"  # letters, digits, _ and -, Chinese characters
 NAME_RE = re.compile(f"[{NAME_CHARS}]{{1,100}}")
-NAME_EXPECTED = ("expected a name of letters, digits, '_', '-' or Chinese characters (1-100 of them, no '/', '.' "
-                 "or spaces)")
+NAME_EXPECTED = (
+    "expected a name of letters, digits, '_', '-' or Chinese characters (1-100 of them, no '/', '.' or spaces)"
+)
 
 
 def name_problem(value: object) -> str | None:
@@ -649,7 +662,6 @@ class Scenario(Strict):
     next_plan: NextPlan | None = None
     report: ReportSettings = Field(default_factory=ReportSettings)
     demand: DemandSettings | None = None
-
 
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
 

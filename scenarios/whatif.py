@@ -152,7 +152,10 @@ def _changed_value(data: dict[str, Any], field: str, value: Any) -> tuple[bool, 
         if before is not None and float(before) == float(value):
             return False, None
         dropped = " (its yearly path dropped)" if isinstance(old, dict) and old.get("path") else ""
-        return True, {"value": value, "assumption": f"{CHANGED}: {field} from {_show(before)} to {_show(value)}{dropped}"}
+        return True, {
+            "value": value,
+            "assumption": f"{CHANGED}: {field} from {_show(before)} to {_show(value)}{dropped}",
+        }
     if old is None:
         old = _field(field)[1]  # absent: the schema's default applies
     return old != value, value
@@ -225,8 +228,13 @@ def _extend_ref(base: str | Path, out: Path | None) -> str:
     return Path(os.path.relpath(path.resolve(), out.resolve().parent)).as_posix()
 
 
-def whatif_document(base: str | Path, edits: dict[str, Any], wid: str | None = None,
-                    description: str | None = None, out: str | Path | None = None) -> dict[str, Any]:
+def whatif_document(
+    base: str | Path,
+    edits: dict[str, Any],
+    wid: str | None = None,
+    description: str | None = None,
+    out: str | Path | None = None,
+) -> dict[str, Any]:
     """The what-if as TOML data: ``extend``, ``id``, ``description`` and only the changed fields.
     ``wid`` must be a name (it names files and folders): ScenarioError otherwise."""
     if wid is not None and (problem := name_problem(wid)):
@@ -235,10 +243,12 @@ def whatif_document(base: str | Path, edits: dict[str, Any], wid: str | None = N
     override = override_for(data, edits)
     validate(deep_merge(data, override), label_of(base))  # never save a what-if that does not load
     fields = changed_fields(override)
-    doc: dict[str, Any] = {"extend": _extend_ref(base, Path(out) if out else None),
-                           "id": wid or f"{data.get('id', Path(str(base)).stem)}_whatif",
-                           "description": description or f"What-if of {data.get('id', base)}: "
-                                                         f"{', '.join(fields) if fields else 'no changes'}."}
+    doc: dict[str, Any] = {
+        "extend": _extend_ref(base, Path(out) if out else None),
+        "id": wid or f"{data.get('id', Path(str(base)).stem)}_whatif",
+        "description": description
+        or f"What-if of {data.get('id', base)}: {', '.join(fields) if fields else 'no changes'}.",
+    }
     return {**doc, **override}
 
 
@@ -286,21 +296,29 @@ def save_problem(base: str | Path, out: str | Path, force: bool = False) -> str 
         return "expected a file name ending in .toml"
     resolved = target.resolve()
     if resolved in chain_files(base):
-        return (f"is the scenario this what-if extends ({base}); saving there would make it extend itself; "
-                "expected another file name")
+        return (
+            f"is the scenario this what-if extends ({base}); saving there would make it extend itself; "
+            "expected another file name"
+        )
     if force:
         return None
     if resolved.is_relative_to(BUILTIN_DIR):
         return "is inside the built-in scenarios (scenarios/builtin/); expected a file elsewhere (or --force)"
     if target.exists() and not written_by_healthsim(target):
-        return ("exists and is not a what-if written by healthsim; expected a new file name "
-                "(or --force to replace it)")
+        return "exists and is not a what-if written by healthsim; expected a new file name (or --force to replace it)"
     return None
 
 
-def save_whatif(base: str | Path, edits: dict[str, Any], out: str | Path, wid: str | None = None,
-                description: str | None = None, header: str = "", force: bool = False,
-                option: str = "--out") -> Path:
+def save_whatif(
+    base: str | Path,
+    edits: dict[str, Any],
+    out: str | Path,
+    wid: str | None = None,
+    description: str | None = None,
+    header: str = "",
+    force: bool = False,
+    option: str = "--out",
+) -> Path:
     """Write the what-if file to ``out`` (atomically) and return its path; :func:`save_problem` is checked first
     (an OutputError naming ``option``)."""
     from scenarios.files import OutputError, atomic_write

@@ -32,8 +32,10 @@ class SchedulerUnreachable(ConnectionError):
 
     def __init__(self, address: str, why: str):
         self.address, self.why = address, why
-        super().__init__(f"{address}: cannot reach a Dask scheduler within {SCHEDULER_TIMEOUT} ({why}); "
-                         "expected the address of a running scheduler such as tcp://host:8786")
+        super().__init__(
+            f"{address}: cannot reach a Dask scheduler within {SCHEDULER_TIMEOUT} ({why}); "
+            "expected the address of a running scheduler such as tcp://host:8786"
+        )
 
 
 def local_workers() -> int:
@@ -51,12 +53,14 @@ def connect(address: str):
     try:
         return Client(address, timeout=SCHEDULER_TIMEOUT)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        raise SchedulerUnreachable(address, str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__) \
-            from None
+        raise SchedulerUnreachable(
+            address, str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        ) from None
 
 
-def as_finished(fn: Callable[[Any], Any], items: Sequence, workers: int = 1,
-                scheduler: str | None = None) -> Iterator[tuple[int, Future]]:
+def as_finished(
+    fn: Callable[[Any], Any], items: Sequence, workers: int = 1, scheduler: str | None = None
+) -> Iterator[tuple[int, Future]]:
     """``(index, future)`` for each item as ``fn(item)`` finishes; ``future.result()`` gives the value or
     raises the item's error, so a caller may record failures and go on. Work not yet finished is cancelled
     when the caller stops early (an error, an interrupt); close the iterator (``contextlib.closing``)."""
@@ -93,8 +97,13 @@ def as_finished(fn: Callable[[Any], Any], items: Sequence, workers: int = 1,
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
-def map_ordered(fn: Callable[[Any], Any], items: Sequence, workers: int = 1, scheduler: str | None = None,
-                done: Callable[[], None] | None = None) -> list:
+def map_ordered(
+    fn: Callable[[Any], Any],
+    items: Sequence,
+    workers: int = 1,
+    scheduler: str | None = None,
+    done: Callable[[], None] | None = None,
+) -> list:
     """``[fn(item) for item in items]`` on :func:`as_finished`'s workers, in item order; ``done()`` after each
     finishes. The first error raises and cancels the rest."""
     results: list = [None] * len(items)

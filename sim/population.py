@@ -55,9 +55,7 @@ class ProjectionResult:
         """Projected population (persons) in ``year``."""
         s = self.series(variant)
         if year not in s.index:
-            raise ProjectionError(
-                f"year {year} is outside the projection {int(s.index.min())}-{int(s.index.max())}"
-            )
+            raise ProjectionError(f"year {year} is outside the projection {int(s.index.min())}-{int(s.index.max())}")
         return float(s.loc[year])
 
 
@@ -183,8 +181,12 @@ def _female_fertility_row(fert: np.ndarray, surv_f: np.ndarray) -> np.ndarray:
 
 
 def cohort_step(
-    male: np.ndarray, female: np.ndarray, ages: AgeTable, fert_factor: float = 1.0,
-    mort_factor: float = 1.0, extra_migration_rate: float = 0.0,
+    male: np.ndarray,
+    female: np.ndarray,
+    ages: AgeTable,
+    fert_factor: float = 1.0,
+    mort_factor: float = 1.0,
+    extra_migration_rate: float = 0.0,
 ) -> CohortStep:
     """Project one 5-year step. Factors scale fertility and the death probabilities (1 - S)."""
     fert = np.asarray(ages.fertility) * fert_factor
@@ -233,7 +235,17 @@ def project_cohort(inputs: PopulationInputs, reference: PopulationInputs, base_y
     if ages is None:
         raise ProjectionError("the cohort-component method needs an age table")
     male, female = np.asarray(ages.male, float), np.asarray(ages.female, float)
-    rows = [(base_year, male.sum() + female.sum(), np.nan, np.nan, np.nan, _old_share(male, female, 12), _old_share(male, female, 13))]
+    rows = [
+        (
+            base_year,
+            male.sum() + female.sum(),
+            np.nan,
+            np.nan,
+            np.nan,
+            _old_share(male, female, 12),
+            _old_share(male, female, 13),
+        )
+    ]
     year = base_year
     given = ages.net_migrants_male is not None or ages.net_migrants_female is not None
     while year < to_year:
@@ -248,15 +260,22 @@ def project_cohort(inputs: PopulationInputs, reference: PopulationInputs, base_y
         s60_b, s65_b = _old_share(step.male, step.female, 12), _old_share(step.male, step.female, 13)
         for k in range(1, STEP + 1):
             w = k / STEP
-            rows.append((
-                year + k,
-                start_total + w * (end_total - start_total),
-                step.births / STEP, step.deaths / STEP, step.migration / STEP,
-                s60_a + w * (s60_b - s60_a), s65_a + w * (s65_b - s65_a),
-            ))
+            rows.append(
+                (
+                    year + k,
+                    start_total + w * (end_total - start_total),
+                    step.births / STEP,
+                    step.deaths / STEP,
+                    step.migration / STEP,
+                    s60_a + w * (s60_b - s60_a),
+                    s65_a + w * (s65_b - s65_a),
+                )
+            )
         male, female = step.male, step.female
         year += STEP
-    df = pd.DataFrame(rows, columns=["year", "population", "births", "deaths", "migration", "share_60plus", "share_65plus"])
+    df = pd.DataFrame(
+        rows, columns=["year", "population", "births", "deaths", "migration", "share_60plus", "share_65plus"]
+    )
     return df[df["year"] <= to_year].reset_index(drop=True)
 
 
@@ -302,8 +321,9 @@ def life_table(death_rates: np.ndarray, q0_4: float | None = None) -> LifeTable:
     return LifeTable(tuple(float(x) for x in surv), float(L[0] / STEP), float(L.sum()))
 
 
-def scale_to_life_expectancy(shape: np.ndarray, e0: float, q0_4: float | None = None,
-                             from_group: int = 1) -> tuple[float, LifeTable]:
+def scale_to_life_expectancy(
+    shape: np.ndarray, e0: float, q0_4: float | None = None, from_group: int = 1
+) -> tuple[float, LifeTable]:
     """The factor k on ``shape``'s death rates (groups ``from_group`` on) that gives life expectancy ``e0``.
 
     Returns (k, the life table at k). Bisection on k in [0.01, 10]; e0 falls as k rises.
@@ -329,7 +349,10 @@ def scale_to_life_expectancy(shape: np.ndarray, e0: float, q0_4: float | None = 
 
 
 def project_population(
-    variants: dict[str, PopulationInputs], base_year: int, to_year: int, reference: str = "medium",
+    variants: dict[str, PopulationInputs],
+    base_year: int,
+    to_year: int,
+    reference: str = "medium",
     label: str = "",
 ) -> ProjectionResult:
     """Project every variant from ``base_year`` to ``to_year`` (years, inclusive).
@@ -361,8 +384,9 @@ def project_population(
     return ProjectionResult(label, method, base_year, pd.concat(frames, ignore_index=True))
 
 
-def project_many(draws: list[PopulationInputs], base_year: int, to_year: int,
-                 reference: PopulationInputs | None = None) -> np.ndarray:
+def project_many(
+    draws: list[PopulationInputs], base_year: int, to_year: int, reference: PopulationInputs | None = None
+) -> np.ndarray:
     """Population (persons, end of year) of many inputs at once: shape (len(draws), to_year - base_year + 1).
 
     Column 0 is the base year. The components method is vectorised over the draws (the same
@@ -382,5 +406,7 @@ def project_many(draws: list[PopulationInputs], base_year: int, to_year: int,
         pop[:, i + 1] = pop[:, i] * (1.0 + growth[:, i])
     if (pop <= 0).any():
         draw, col = np.argwhere(pop <= 0)[0]
-        raise ProjectionError(f"population falls to {pop[draw, col]:.0f} in {base_year + col} in draw {draw}; check the rates")
+        raise ProjectionError(
+            f"population falls to {pop[draw, col]:.0f} in {base_year + col} in draw {draw}; check the rates"
+        )
     return pop

@@ -39,8 +39,23 @@ def free_port() -> int:
 def workbench(scenario: str = "conghua", timeout: float = 60.0):
     """Run ``streamlit run app.py`` headless on 127.0.0.1 and a free port; yield its URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
     env = {**os.environ, "HEALTHSIM_SCENARIO": scenario}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/"
@@ -61,8 +76,9 @@ def workbench(scenario: str = "conghua", timeout: float = 60.0):
         proc.wait(timeout=20)
 
 
-async def _drive(ws_url: str, url: str, ready_js: str, size: tuple[int, int], timeout: float,
-                 screenshot: bool) -> tuple[bool, str, bytes | None]:
+async def _drive(
+    ws_url: str, url: str, ready_js: str, size: tuple[int, int], timeout: float, screenshot: bool
+) -> tuple[bool, str, bytes | None]:
     from tornado.websocket import websocket_connect
 
     conn = await websocket_connect(ws_url, max_message_size=64 * 2**20)
@@ -95,13 +111,26 @@ async def _drive(ws_url: str, url: str, ready_js: str, size: tuple[int, int], ti
     return ready, dom, png
 
 
-def render(url: str, ready_js: str, size: tuple[int, int] = (1400, 900), timeout: float = 60.0,
-           screenshot: bool = False) -> tuple[bool, str, bytes | None]:
+def render(
+    url: str, ready_js: str, size: tuple[int, int] = (1400, 900), timeout: float = 60.0, screenshot: bool = False
+) -> tuple[bool, str, bytes | None]:
     """Open ``url`` in headless Chromium until ``ready_js`` is true (or ``timeout`` s); return (ready, DOM, PNG)."""
     profile = tempfile.mkdtemp(prefix="healthsim-chromium-")
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--remote-debugging-port=0",
-           f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}", "about:blank"]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--remote-debugging-port=0",
+        f"--user-data-dir={profile}",
+        f"--window-size={size[0]},{size[1]}",
+        "about:blank",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         port = None
@@ -122,9 +151,11 @@ def render(url: str, ready_js: str, size: tuple[int, int] = (1400, 900), timeout
 
 
 # The workbench has drawn: the plan table and a plotly chart's SVG are on the page.
-WORKBENCH_READY = ("!!document.querySelector('[data-testid=\"stTable\"]') && "
-                   "!!document.querySelector('[data-testid=\"stPlotlyChart\"] .main-svg') && "
-                   "!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')")
+WORKBENCH_READY = (
+    "!!document.querySelector('[data-testid=\"stTable\"]') && "
+    "!!document.querySelector('[data-testid=\"stPlotlyChart\"] .main-svg') && "
+    "!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')"
+)
 
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/workbench.png")

@@ -85,11 +85,14 @@ def test_impossible_target_shows_the_diagnosis(app):
     assert _metric(app, "targets met") == "4 of 5"
 
 
-@pytest.mark.parametrize("key, value, cli_set", [
-    ("conghua|resources.beds.target.expr", "lots", "resources.beds.target.expr=lots"),
-    ("conghua|population.birth_rate", -1.0, "population.birth_rate=-1"),
-    ("conghua|plan.budget_total", "abc", "plan.budget_total=abc"),
-])
+@pytest.mark.parametrize(
+    "key, value, cli_set",
+    [
+        ("conghua|resources.beds.target.expr", "lots", "resources.beds.target.expr=lots"),
+        ("conghua|population.birth_rate", -1.0, "population.birth_rate=-1"),
+        ("conghua|plan.budget_total", "abc", "plan.budget_total=abc"),
+    ],
+)
 def test_bad_input_shows_the_cli_message_beside_the_field(app, key, value, cli_set):
     widget = app.number_input(key=key) if isinstance(value, float) else app.text_input(key=key)
     widget.set_value(value).run()
@@ -113,9 +116,11 @@ def test_save_a_whatif_and_validate_it(app, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     s = load(target)
     assert s.population.net_migration_rate.value == 8.0 and s.plan.budget_total.value == 2.5e9
-    assert "changed in the workbench: population.net_migration_rate from 0 to 8" in s.population.net_migration_rate.assumption
+    assert (
+        "changed in the workbench: population.net_migration_rate from 0 to 8"
+        in s.population.net_migration_rate.assumption
+    )
     assert 'extend = "conghua"' in app.code[0].value  # the same text is offered for download
-
 
 
 @pytest.mark.parametrize("name", ["../escaped.toml", "/tmp/escaped.toml", "sub/../../escaped.toml"])
@@ -146,6 +151,7 @@ def test_the_id_box_takes_only_a_name(app):
     app.text_input(key="whatif_id").set_value("../../ESCAPED").run()
     assert not app.exception
     assert "id of the what-if: expected a name of letters" in _errors(app)
+
 
 @pytest.mark.slow
 def test_simulation_on_demand_and_downloads(app):

@@ -13,17 +13,20 @@ def test_an_error_prints_without_importing_the_engines(tmp_path):
     """A bad scenario is reported without importing Dask, Pyomo, SimPy or pandas (it takes well under a second)."""
     bad = tmp_path / "bad.toml"
     bad.write_text('id = "x"\n', encoding="utf-8")
-    code = ("import sys; sys.argv = ['healthsim', 'validate', sys.argv[1]]\n"
-            "import cli\n"
-            "try:\n    cli.main()\nexcept SystemExit as e:\n"
-            "    heavy = sorted(m for m in ('dask', 'pyomo', 'simpy', 'highspy', 'pandas') if m in sys.modules)\n"
-            "    print('exit', e.code, 'heavy', heavy)\n")
+    code = (
+        "import sys; sys.argv = ['healthsim', 'validate', sys.argv[1]]\n"
+        "import cli\n"
+        "try:\n    cli.main()\nexcept SystemExit as e:\n"
+        "    heavy = sorted(m for m in ('dask', 'pyomo', 'simpy', 'highspy', 'pandas') if m in sys.modules)\n"
+        "    print('exit', e.code, 'heavy', heavy)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "base_year: missing" in out.stderr
     assert out.stdout.strip() == "exit 2 heavy []", out.stdout + out.stderr
 
 
 # -- item 2: files are safe ---------------------------------------------------------------------------------
+
 
 def _cli(*argv: str):
     from click.testing import CliRunner
@@ -112,6 +115,7 @@ def test_inside_refuses_paths_out_of_the_folder(tmp_path):
 
 # -- item 5: inputs accepted that were reported unclearly ---------------------------------------------------
 
+
 def test_a_byte_order_mark_is_accepted(tmp_path):
     bom = tmp_path / "bom.toml"
     bom.write_bytes(b'\xef\xbb\xbfextend = "renhe"\n')
@@ -138,6 +142,7 @@ def test_comparing_a_scenario_with_itself_says_so(tmp_path):
 
 
 # -- item 4: a run folder is one consistent result -----------------------------------------------------------
+
 
 def test_a_narrower_rerun_leaves_no_file_of_the_wider_one_and_files_honour_the_umask(tmp_path):
     import json

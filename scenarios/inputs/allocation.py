@@ -32,15 +32,18 @@ def tier_split(scenario: Scenario, kind: str, total: float | None = None) -> dic
 
 
 def private_stock(scenario: Scenario, kind: str) -> float | None:
-    """Whole privately run (社会办医) units of a kind in the base year, within its hospital tier; None when not given."""
+    """Whole privately run (社会办医) units of a kind in the base year, within its hospital tier; None when not
+    given."""
     res = scenario.resources[kind]
     if res.private is None:
         return None
     hospital = tier_split(scenario, kind)["hospital"]
     units = res.private.stock.value if res.private.stock is not None else res.private.share.value * hospital
     if units > hospital:
-        raise ProblemError(f"scenario '{scenario.id}': resources.{kind}.private: {units:,.0f} private units but only "
-                           f"{hospital:,.0f} hospital units in the base year; expected at most the hospital tier")
+        raise ProblemError(
+            f"scenario '{scenario.id}': resources.{kind}.private: {units:,.0f} private units but only "
+            f"{hospital:,.0f} hospital units in the base year; expected at most the hospital tier"
+        )
     return float(round(units))
 
 
@@ -63,19 +66,38 @@ def _targets(s: Scenario, region: str, baseline: dict) -> tuple[TargetRow, ...]:
         weight = lambda nature: (w.binding if nature == "binding" else w.expected) * w.kinds.get(k, 1.0)  # noqa: E731
         if res.target is not None:
             base_ratio = s.baseline_ratio(k)
-            rows.append(TargetRow(
-                region=region, kind=k, sense=res.target.parsed.sense, ratio=res.target.parsed.resolve(base_ratio),
-                divisor=UNIT_DIVISOR[res.unit], nature=res.target.nature, expr=res.target.expr,
-                baseline_ratio=base_ratio, weight=weight(res.target.nature), label=resource_label(k),
-            ))
+            rows.append(
+                TargetRow(
+                    region=region,
+                    kind=k,
+                    sense=res.target.parsed.sense,
+                    ratio=res.target.parsed.resolve(base_ratio),
+                    divisor=UNIT_DIVISOR[res.unit],
+                    nature=res.target.nature,
+                    expr=res.target.expr,
+                    baseline_ratio=base_ratio,
+                    weight=weight(res.target.nature),
+                    label=resource_label(k),
+                )
+            )
         if res.private is not None and res.private.target is not None:
             t = res.private.target
             priv, hosp = baseline[region, k, PRIVATE], baseline[region, k, PRIVATE] + baseline[region, k, "hospital"]
-            rows.append(TargetRow(
-                region=region, kind=k, sense=t.parsed.sense, ratio=parse_target(t.expr).resolve(0.0) / 100.0, divisor=1.0,
-                nature=t.nature, expr=f"{t.expr}%", baseline_ratio=priv / hosp if hosp else 0.0, weight=weight(t.nature),
-                label=resource_label(k), measure="private_share",
-            ))
+            rows.append(
+                TargetRow(
+                    region=region,
+                    kind=k,
+                    sense=t.parsed.sense,
+                    ratio=parse_target(t.expr).resolve(0.0) / 100.0,
+                    divisor=1.0,
+                    nature=t.nature,
+                    expr=f"{t.expr}%",
+                    baseline_ratio=priv / hosp if hosp else 0.0,
+                    weight=weight(t.nature),
+                    label=resource_label(k),
+                    measure="private_share",
+                )
+            )
     return tuple(rows)
 
 
@@ -89,7 +111,8 @@ def _costs(s: Scenario, kinds: tuple[str, ...], subsets: dict[str, tuple[str, ..
     missing = [k for k in kinds if k not in s.costs]
     if missing:
         raise ProblemError(
-            f"scenario '{s.id}': costs: no costs for {', '.join(missing)}; expected [costs.<kind>] with capital and annual (CNY)"
+            f"scenario '{s.id}': costs: no costs for {', '.join(missing)}; expected [costs.<kind>] with capital and "
+            f"annual (CNY)"
         )
     parent = {c: p for p, ch in subsets.items() for c in ch}
     capital, annual, subsidy = {}, {}, {}
@@ -107,8 +130,9 @@ def _costs(s: Scenario, kinds: tuple[str, ...], subsets: dict[str, tuple[str, ..
 def _subsets(s: Scenario, kinds: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     if not s.constraints.enabled.subsets:
         return {}
-    return {p: tuple(c for c in ch if c in kinds) for p, ch in SUBSETS.items()
-            if p in kinds and any(c in kinds for c in ch)}
+    return {
+        p: tuple(c for c in ch if c in kinds) for p, ch in SUBSETS.items() if p in kinds and any(c in kinds for c in ch)
+    }
 
 
 def _population(s: Scenario, projection: ProjectionResult, variant: str, region: str) -> dict:
@@ -124,11 +148,24 @@ def _population(s: Scenario, projection: ProjectionResult, variant: str, region:
 def _limits(s: Scenario, region: str, kinds: tuple[str, ...], baseline: dict) -> tuple[dict, dict]:
     """Whole units a year: public additions (share x base-year stock of every owner) and private additions."""
     c, on = s.constraints, s.constraints.enabled
-    public = ({(region, k): math.floor(c.max_additions_share[k].value * s.baseline_stock(k))
-               for k in kinds if k in c.max_additions_share} if on.hiring_limits else {})
-    private = ({(region, k): math.floor(c.private_max_additions_share[k].value * baseline[region, k, PRIVATE])
-                for k in kinds if k in c.private_max_additions_share and (region, k, PRIVATE) in baseline}
-               if on.private_growth else {})
+    public = (
+        {
+            (region, k): math.floor(c.max_additions_share[k].value * s.baseline_stock(k))
+            for k in kinds
+            if k in c.max_additions_share
+        }
+        if on.hiring_limits
+        else {}
+    )
+    private = (
+        {
+            (region, k): math.floor(c.private_max_additions_share[k].value * baseline[region, k, PRIVATE])
+            for k in kinds
+            if k in c.private_max_additions_share and (region, k, PRIVATE) in baseline
+        }
+        if on.private_growth
+        else {}
+    )
     return public, private
 
 
@@ -163,9 +200,16 @@ def from_scenario(
         return q.value if flag and q is not None else None
 
     return AllocationProblem(
-        regions=(region,), kinds=kinds, base_year=s.base_year, target_year=s.target_year,
-        baseline=baseline, population=_population(s, projection, variant, region), targets=_targets(s, region, baseline) if basis != "need" else (),
-        capital=capital, annual=annual, floors=floors,
+        regions=(region,),
+        kinds=kinds,
+        base_year=s.base_year,
+        target_year=s.target_year,
+        baseline=baseline,
+        population=_population(s, projection, variant, region),
+        targets=_targets(s, region, baseline) if basis != "need" else (),
+        capital=capital,
+        annual=annual,
+        floors=floors,
         attrition={k: c.attrition[k].value for k in kinds if k in c.attrition},
         max_additions=max_add,
         nurse_physician_ratio_min=switched(on.nurse_physician_ratio, c.nurse_physician_ratio_min),
@@ -173,11 +217,14 @@ def from_scenario(
         gp_primary_share_min=switched(on.gp_primary_share, c.gp_primary_share_min),
         primary_share_shift_max=switched(on.primary_share_band, c.primary_share_shift_max),
         allow_disinvestment=on.disinvestment,
-        budget_total=budget_total, budget_per_year=budget_per_year,
+        budget_total=budget_total,
+        budget_per_year=budget_per_year,
         trajectory=s.plan.trajectory,
         discount_rate=s.plan.discount_rate.value if s.plan.discount_rate else 0.0,
         capital_share_max=switched(on.capital_smoothing, c.capital_share_max),
-        private_subsidy=subsidy, private_max_additions=private_add, subsets=subsets,
+        private_subsidy=subsidy,
+        private_max_additions=private_add,
+        subsets=subsets,
     )
 
 

@@ -62,13 +62,16 @@ def staff_needed(minutes_by_activity: list[tuple[float, float]], clinical_minute
 def _demand(s: Scenario) -> DemandSettings:
     if s.demand is None or s.referral is None:
         missing = " and ".join(n for n, v in (("[demand]", s.demand), ("[referral]", s.referral)) if v is None)
-        raise ProjectionError(f"scenario '{s.id}' has no {missing} section; need from demand needs both "
-                              "(use rates, lengths of stay and workload standards)")
+        raise ProjectionError(
+            f"scenario '{s.id}' has no {missing} section; need from demand needs both "
+            "(use rates, lengths of stay and workload standards)"
+        )
     return s.demand
 
 
-def demand_by_year(s: Scenario, projection: ProjectionResult, variant: str = MEDIUM,
-                   years: list[int] | None = None) -> pd.DataFrame:
+def demand_by_year(
+    s: Scenario, projection: ProjectionResult, variant: str = MEDIUM, years: list[int] | None = None
+) -> pd.DataFrame:
     """Per year (default base .. target year; each must be projected): population, 65+ share,
     visits and admissions per resident, hospital stay (days; the seed's target holds after the target year)."""
     d, ref = _demand(s), s.referral
@@ -81,19 +84,25 @@ def demand_by_year(s: Scenario, projection: ProjectionResult, variant: str = MED
     share = t["share_65plus"].to_numpy(float)
     base_share = float(table.loc[s.base_year, "share_65plus"])
     if np.isnan(share).any() or np.isnan(base_share):
-        raise ProjectionError(f"scenario '{s.id}': need by age needs the 65+ share every year; "
-                              "give [population.age_structure] (cohort-component projection)")
+        raise ProjectionError(
+            f"scenario '{s.id}': need by age needs the 65+ share every year; "
+            "give [population.age_structure] (cohort-component projection)"
+        )
     frac = np.clip((years - s.base_year) / (s.target_year - s.base_year), 0.0, 1.0)
     alos0 = ref.alos_hospital_days.value
     alos1 = d.alos_hospital_target_days.value if d.alos_hospital_target_days else alos0
-    return pd.DataFrame({
-        "year": years, "population": t["population"].to_numpy(float), "share_65plus": share,
-        "visits_per_capita": ref.visits_per_capita.value * age_factor(
-            share, base_share, d.visits_ratio_65plus.value, d.reference_share_65plus.value),
-        "admissions_per_capita": ref.admissions_per_capita.value * age_factor(
-            share, base_share, d.admissions_ratio_65plus.value, d.reference_share_65plus.value),
-        "alos_hospital_days": alos0 + frac * (alos1 - alos0),
-    })
+    return pd.DataFrame(
+        {
+            "year": years,
+            "population": t["population"].to_numpy(float),
+            "share_65plus": share,
+            "visits_per_capita": ref.visits_per_capita.value
+            * age_factor(share, base_share, d.visits_ratio_65plus.value, d.reference_share_65plus.value),
+            "admissions_per_capita": ref.admissions_per_capita.value
+            * age_factor(share, base_share, d.admissions_ratio_65plus.value, d.reference_share_65plus.value),
+            "alos_hospital_days": alos0 + frac * (alos1 - alos0),
+        }
+    )
 
 
 def _need_rows(s: Scenario, row) -> list[tuple[str, str, float, str]]:
@@ -108,10 +117,12 @@ def _need_rows(s: Scenario, row) -> list[tuple[str, str, float, str]]:
     visits = row.visits_per_capita * row.population
     share = ref.primary_first_share.value
     minutes = d.clinical_minutes_per_year.value
-    phys_h = staff_needed([(visits * (1 - share), d.consult_minutes_hospital.value),
-                           (days_h, d.bed_day_minutes_hospital.value)], minutes)
-    phys_p = staff_needed([(visits * share, d.consult_minutes_primary.value),
-                           (days_p, d.bed_day_minutes_primary.value)], minutes)
+    phys_h = staff_needed(
+        [(visits * (1 - share), d.consult_minutes_hospital.value), (days_h, d.bed_day_minutes_hospital.value)], minutes
+    )
+    phys_p = staff_needed(
+        [(visits * share, d.consult_minutes_primary.value), (days_p, d.bed_day_minutes_primary.value)], minutes
+    )
     beds_h = beds_needed(adm_h, row.alos_hospital_days, occ_h)
     beds_p = beds_needed(1.0, days_p, occ_p)  # bed-days of admissions and recoveries
     rows = [
@@ -121,32 +132,55 @@ def _need_rows(s: Scenario, row) -> list[tuple[str, str, float, str]]:
         ("physicians", "primary", phys_p, "WISN: consult and bed-day minutes / clinical minutes a year"),
     ]
     if d.signup_rate is not None and d.residents_per_gp is not None:
-        rows.append(("gps", "primary", row.population * d.signup_rate.value / d.residents_per_gp.value,
-                     f"{d.signup_rate.value:.1%} signed residents / {d.residents_per_gp.value:,.0f} per GP"))
+        rows.append(
+            (
+                "gps",
+                "primary",
+                row.population * d.signup_rate.value / d.residents_per_gp.value,
+                f"{d.signup_rate.value:.1%} signed residents / {d.residents_per_gp.value:,.0f} per GP",
+            )
+        )
     c = s.constraints
     if c.nurse_physician_ratio_min is not None and c.hospital_nurses_per_bed_min is not None:
         npr, npb = c.nurse_physician_ratio_min.value, c.hospital_nurses_per_bed_min.value
-        rows.append(("nurses", "all", max(npb * beds_h, npr * phys_h) + npr * phys_p,
-                     f"{npr:g} per physician, at least {npb:g} per hospital bed, of the need (both tiers)"))
+        rows.append(
+            (
+                "nurses",
+                "all",
+                max(npb * beds_h, npr * phys_h) + npr * phys_p,
+                f"{npr:g} per physician, at least {npb:g} per hospital bed, of the need (both tiers)",
+            )
+        )
     return [r for r in rows if r[0] in s.resources]
 
 
 def need_table(s: Scenario, projection: ProjectionResult, variant: str = MEDIUM) -> pd.DataFrame:
     """Tidy need: region, year, kind, tier, need (beds or persons), basis (the formula in words)."""
-    rows = [(s.id, int(r.year), *n) for r in demand_by_year(s, projection, variant).itertuples()
-            for n in _need_rows(s, r)]
+    rows = [
+        (s.id, int(r.year), *n) for r in demand_by_year(s, projection, variant).itertuples() for n in _need_rows(s, r)
+    ]
     return pd.DataFrame(rows, columns=NEED_COLUMNS)
 
 
 def need_floors(need: pd.DataFrame, year: int) -> tuple[FloorRow, ...]:
     """The need of ``year`` as stock floors by tier (plain rows for the optimizer)."""
     sub = need[need["year"] == year]
-    return tuple(FloorRow(r.region, r.kind, None if r.tier == "all" else r.tier, int(r.year), float(r.need),
-                          f"need: {resource_label(r.kind)}") for r in sub.itertuples())
+    return tuple(
+        FloorRow(
+            r.region,
+            r.kind,
+            None if r.tier == "all" else r.tier,
+            int(r.year),
+            float(r.need),
+            f"need: {resource_label(r.kind)}",
+        )
+        for r in sub.itertuples()
+    )
 
 
-def need_vs_plan(need: pd.DataFrame, stocks: pd.DataFrame, targets: tuple[TargetRow, ...],
-                 population: pd.Series) -> pd.DataFrame:
+def need_vs_plan(
+    need: pd.DataFrame, stocks: pd.DataFrame, targets: tuple[TargetRow, ...], population: pd.Series
+) -> pd.DataFrame:
     """Need, target and plan side by side: year, kind, tier ('all' = both tiers), need, target, plan.
 
     ``target`` is the target ratio applied to each year's population (units), shown on the
@@ -159,9 +193,12 @@ def need_vs_plan(need: pd.DataFrame, stocks: pd.DataFrame, targets: tuple[Target
     nd = pd.concat([nd, split.groupby(["year", "kind"], as_index=False)["need"].sum().assign(tier="all")])
     out = plan.merge(nd, on=["year", "kind", "tier"], how="left").rename(columns={"stock": "plan"})
     ratio = {tr.kind: tr for tr in targets if tr.measure == "ratio"}  # a private-share target is no count of units
-    out["target"] = [ratio[k].ratio * population.get(y, np.nan) / ratio[k].divisor
-                     if t == "all" and k in ratio else np.nan
-                     for y, k, t in zip(out["year"], out["kind"], out["tier"])]
-    out["target_sense"] = [ratio[k].sense if t == "all" and k in ratio else "" for k, t in zip(out["kind"], out["tier"])]
+    out["target"] = [
+        ratio[k].ratio * population.get(y, np.nan) / ratio[k].divisor if t == "all" and k in ratio else np.nan
+        for y, k, t in zip(out["year"], out["kind"], out["tier"])
+    ]
+    out["target_sense"] = [
+        ratio[k].sense if t == "all" and k in ratio else "" for k, t in zip(out["kind"], out["tier"])
+    ]
     out = out[["year", "kind", "tier", "need", "target", "target_sense", "plan"]]
     return out.sort_values(["kind", "tier", "year"]).reset_index(drop=True)

@@ -34,11 +34,15 @@ def age_table(ages: AgeStructure, base: float | None = None) -> AgeTable:
     opt = lambda v: None if v is None else tuple(v)  # noqa: E731
     k = 1.0 if base is None else base / (sum(ages.male) + sum(ages.female))
     return AgeTable(
-        male=tuple(x * k for x in ages.male), female=tuple(x * k for x in ages.female),
+        male=tuple(x * k for x in ages.male),
+        female=tuple(x * k for x in ages.female),
         survival_male=tuple(ages.survival_male),
-        survival_female=tuple(ages.survival_female), birth_survival_male=ages.birth_survival_male,
-        birth_survival_female=ages.birth_survival_female, fertility=tuple(ages.fertility),
-        sex_ratio_at_birth=ages.sex_ratio_at_birth, net_migrants_male=opt(ages.net_migrants_male),
+        survival_female=tuple(ages.survival_female),
+        birth_survival_male=ages.birth_survival_male,
+        birth_survival_female=ages.birth_survival_female,
+        fertility=tuple(ages.fertility),
+        sex_ratio_at_birth=ages.sex_ratio_at_birth,
+        net_migrants_male=opt(ages.net_migrants_male),
         net_migrants_female=opt(ages.net_migrants_female),
     )
 
@@ -55,7 +59,10 @@ def population_inputs(pop: Population, base_year: int, variant: str = MEDIUM) ->
         return rate_path(chosen, base_year)
 
     return PopulationInputs(
-        base=pop.base.value, birth=rate("birth_rate"), death=rate("death_rate"), migration=rate("net_migration_rate"),
+        base=pop.base.value,
+        birth=rate("birth_rate"),
+        death=rate("death_rate"),
+        migration=rate("net_migration_rate"),
         ages=age_table(pop.age_structure, pop.base.value) if pop.age_structure is not None else None,
         share_60plus=pop.share_60plus.value if pop.share_60plus else None,
         share_65plus=pop.share_65plus.value if pop.share_65plus else None,
@@ -71,9 +78,12 @@ def reference_inputs(pop: Population, base_year: int) -> PopulationInputs:
     rates = pop.age_structure.rates if pop.age_structure is not None else None
     if rates is None:
         return medium
-    return dataclasses.replace(medium, birth=rate_path(rates.birth_rate, base_year),
-                               death=rate_path(rates.death_rate, base_year),
-                               migration=rate_path(rates.net_migration_rate, base_year))
+    return dataclasses.replace(
+        medium,
+        birth=rate_path(rates.birth_rate, base_year),
+        death=rate_path(rates.death_rate, base_year),
+        migration=rate_path(rates.net_migration_rate, base_year),
+    )
 
 
 def observed_population(scenario: Scenario) -> dict[int, float]:

@@ -68,7 +68,8 @@ def tiered_care(scenario: Scenario, cap: Capacities, population: float) -> tuple
         return share0, 0.0
     base = capacities_from_scenario(s)
     ratio = (cap["primary"]["clinicians"] / max(cap["hospital"]["clinicians"], 1e-9)) / (
-        base["primary"]["clinicians"] / max(base["hospital"]["clinicians"], 1e-9))
+        base["primary"]["clinicians"] / max(base["hospital"]["clinicians"], 1e-9)
+    )
     share = share0
     if 0.0 < share0 < 1.0 and ratio > 0:
         z = _logit(share0) + d.primary_share_elasticity.value * math.log(ratio)
@@ -79,8 +80,13 @@ def tiered_care(scenario: Scenario, cap: Capacities, population: float) -> tuple
     return share, bypass
 
 
-def care_by_year(scenario: Scenario, years: list[int], projection: ProjectionResult | None = None,
-                 plan: dict[int, Capacities] | None = None, variant: str = MEDIUM) -> list[CareYear]:
+def care_by_year(
+    scenario: Scenario,
+    years: list[int],
+    projection: ProjectionResult | None = None,
+    plan: dict[int, Capacities] | None = None,
+    variant: str = MEDIUM,
+) -> list[CareYear]:
     """Each year's visits and admissions per resident (ageing), hospital stay and tiered-care response.
 
     Without ``[demand]`` or a projection with old-age shares, the referral section's base-year
@@ -119,26 +125,38 @@ def flow_rates(scenario: Scenario, care: CareYear | None = None) -> tuple[float,
     admissions = care.admissions_per_capita if care else ref.admissions_per_capita.value
     share = care.primary_first_share if care else ref.primary_first_share.value
     try:
-        episodes, p_ap, p_ah = admission_probabilities(visits, admissions, share, ref.p_up.value,
-                                                       ref.primary_admission_share.value)
+        episodes, p_ap, p_ah = admission_probabilities(
+            visits, admissions, share, ref.p_up.value, ref.primary_admission_share.value
+        )
     except NetworkError as exc:
         raise NetworkError(f"scenario '{s.id}': referral: {exc}") from None
     rates = FlowRates(
-        primary_first_share=share, p_up=ref.p_up.value, p_admit_primary=p_ap,
-        p_admit_hospital=p_ah, p_down=ref.p_down.value, consult_days=1.0 / ref.consults_per_clinician_day.value,
+        primary_first_share=share,
+        p_up=ref.p_up.value,
+        p_admit_primary=p_ap,
+        p_admit_hospital=p_ah,
+        p_down=ref.p_down.value,
+        consult_days=1.0 / ref.consults_per_clinician_day.value,
         alos_hospital=care.alos_hospital_days if care else ref.alos_hospital_days.value,
         alos_primary=ref.alos_primary_days.value,
-        recovery=ref.recovery_days.value, los_cv=ref.los_cv.value,
-        wait_tolerance=ref.wait_tolerance_days.value, bed_wait_tolerance=ref.bed_wait_tolerance_days.value,
-        congestion_wait=ref.congestion_wait_days.value, congestion_uplift=ref.congestion_uplift.value,
-        severe_share=ref.severe_share.value, severe_multiplier=ref.severe_multiplier.value,
+        recovery=ref.recovery_days.value,
+        los_cv=ref.los_cv.value,
+        wait_tolerance=ref.wait_tolerance_days.value,
+        bed_wait_tolerance=ref.bed_wait_tolerance_days.value,
+        congestion_wait=ref.congestion_wait_days.value,
+        congestion_uplift=ref.congestion_uplift.value,
+        severe_share=ref.severe_share.value,
+        severe_multiplier=ref.severe_multiplier.value,
     )
     return episodes, rates
 
 
 def network_from_scenario(
-    scenario: Scenario, year: int | None = None, population: float | None = None,
-    capacities: Capacities | None = None, care: CareYear | None = None,
+    scenario: Scenario,
+    year: int | None = None,
+    population: float | None = None,
+    capacities: Capacities | None = None,
+    care: CareYear | None = None,
 ) -> ReferralNetwork:
     """The network of ``year``: population (default: base year), capacities (default: base-year stocks).
 
@@ -155,7 +173,9 @@ def network_from_scenario(
         episodes *= (1.0 - care.bypass_share) / (1.0 - s.demand.bypass_share.value)
     nodes = tuple(
         AllianceNode(
-            name=a.name, lead=a.lead, arrivals_per_day=episodes * pop * a.population_share / 365.0,
+            name=a.name,
+            lead=a.lead,
+            arrivals_per_day=episodes * pop * a.population_share / 365.0,
             primary_members=a.members,
             primary_clinicians=cap["primary"]["clinicians"] * a.population_share,
             hospital_clinicians=cap["hospital"]["clinicians"] * a.population_share,
@@ -164,15 +184,20 @@ def network_from_scenario(
         )
         for a in s.referral.alliances
     )
-    net = ReferralNetwork(year=year, population=pop, alliances=nodes, rates=rates,
-                          clinic_days_share=s.referral.clinic_days_share.value)
+    net = ReferralNetwork(
+        year=year, population=pop, alliances=nodes, rates=rates, clinic_days_share=s.referral.clinic_days_share.value
+    )
     net.check()
     return net
 
 
 def networks_for_years(
-    scenario: Scenario, years: list[int], projection: ProjectionResult | None = None,
-    plan: dict[int, Capacities] | None = None, variant: str = MEDIUM, care: list[CareYear] | None = None,
+    scenario: Scenario,
+    years: list[int],
+    projection: ProjectionResult | None = None,
+    plan: dict[int, Capacities] | None = None,
+    variant: str = MEDIUM,
+    care: list[CareYear] | None = None,
 ) -> list[ReferralNetwork]:
     """One network per year: projected population, capacities from the plan (or the base year),
     that year's use and tiered-care response (``care``, else :func:`care_by_year`)."""

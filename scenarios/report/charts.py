@@ -26,8 +26,13 @@ def kind_colour(kind: str) -> str:
 
 
 def _layout(fig: go.Figure, L: Labels, y_title: str | None = None, height: int = 380) -> go.Figure:
-    fig.update_layout(template="plotly_white", height=height, font=dict(family=FONT_STACK, size=13),
-                      margin=dict(l=70, r=20, t=40, b=60), legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        font=dict(family=FONT_STACK, size=13),
+        margin=dict(l=70, r=20, t=40, b=60),
+        legend=dict(orientation="h", y=-0.2),
+    )
     fig.update_xaxes(title_text=L.text("axis_year"), dtick=1, tickformat="d")
     if y_title:
         fig.update_yaxes(title_text=y_title)
@@ -42,9 +47,15 @@ def fig_population(r: PipelineResult, L: Labels) -> go.Figure:
     if "kind" in table:
         obs = table[table["kind"] == "observed"].drop_duplicates("year")
         if len(obs):
-            fig.add_trace(go.Scatter(x=obs["year"], y=obs["population"] / 1e4, mode="markers",
-                                     name=L.text("observed"),
-                                     marker=dict(symbol="diamond", size=11, color="black")))
+            fig.add_trace(
+                go.Scatter(
+                    x=obs["year"],
+                    y=obs["population"] / 1e4,
+                    mode="markers",
+                    name=L.text("observed"),
+                    marker=dict(symbol="diamond", size=11, color="black"),
+                )
+            )
     return _layout(fig, L, L.text("axis_persons_10k"))
 
 
@@ -59,14 +70,33 @@ def fig_stocks(r: PipelineResult, L: Labels) -> go.Figure:
             by_year = df.groupby("year", as_index=False)[["stock", "population"]].sum()
             ratio = by_year["stock"] / by_year["population"] * float(unit.split("_")[1])
             colour, name = kind_colour(kind), L.resource(kind)
-            fig.add_trace(go.Scatter(x=by_year["year"], y=ratio, mode="lines+markers", name=name,
-                                     line=dict(color=colour), legendgroup=kind), row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=by_year["year"],
+                    y=ratio,
+                    mode="lines+markers",
+                    name=name,
+                    line=dict(color=colour),
+                    legendgroup=kind,
+                ),
+                row=1,
+                col=col,
+            )
             if kind in targets.index:
                 t = targets.loc[kind]
-                fig.add_trace(go.Scatter(x=[Y], y=[t["target_ratio"]], mode="markers", legendgroup=kind,
-                                         marker=dict(symbol="star", size=15, color=colour, line=dict(width=1, color="#333")),
-                                         name=L.text("target_of", name=name) + f" {t['expr']}", showlegend=False),
-                              row=1, col=col)
+                fig.add_trace(
+                    go.Scatter(
+                        x=[Y],
+                        y=[t["target_ratio"]],
+                        mode="markers",
+                        legendgroup=kind,
+                        marker=dict(symbol="star", size=15, color=colour, line=dict(width=1, color="#333")),
+                        name=L.text("target_of", name=name) + f" {t['expr']}",
+                        showlegend=False,
+                    ),
+                    row=1,
+                    col=col,
+                )
         fig.update_yaxes(title_text=L.value(unit), row=1, col=col, rangemode="tozero")
     return _layout(fig, L)
 
@@ -83,11 +113,25 @@ def fig_costs(r: PipelineResult, L: Labels) -> go.Figure:
 def fig_sweep(sweep: pd.DataFrame, L: Labels) -> go.Figure:
     fig = go.Figure()
     for (kind, expr), df in sweep.groupby(["kind", "expr"], sort=False):
-        fig.add_trace(go.Scatter(x=df["budget_cny"] / 1e8, y=df["attainment"] * 100, mode="lines+markers",
-                                 name=f"{L.resource(kind)} ({expr})", line=dict(color=kind_colour(kind))))
+        fig.add_trace(
+            go.Scatter(
+                x=df["budget_cny"] / 1e8,
+                y=df["attainment"] * 100,
+                mode="lines+markers",
+                name=f"{L.resource(kind)} ({expr})",
+                line=dict(color=kind_colour(kind)),
+            )
+        )
     score = sweep.groupby("budget_cny", as_index=False)["score"].first()
-    fig.add_trace(go.Scatter(x=score["budget_cny"] / 1e8, y=score["score"] * 100, mode="lines",
-                             name=L.text("weighted_score"), line=dict(dash="dash", color="black")))
+    fig.add_trace(
+        go.Scatter(
+            x=score["budget_cny"] / 1e8,
+            y=score["score"] * 100,
+            mode="lines",
+            name=L.text("weighted_score"),
+            line=dict(dash="dash", color="black"),
+        )
+    )
     _layout(fig, L, L.text("axis_percent"))
     fig.update_xaxes(title_text=L.text("axis_yi"), dtick=None, tickformat=",.1f")
     fig.update_yaxes(range=[0, 105])
@@ -101,11 +145,21 @@ def fig_referral(r: PipelineResult, L: Labels) -> go.Figure:
         df = summ[summ["kpi"] == kpi]
         colour = PALETTE[i]
         hi, lo = df["ci95_high"].fillna(df["mean"]) * 100, df["ci95_low"].fillna(df["mean"]) * 100
-        fig.add_trace(go.Scatter(x=list(df["year"]) + list(df["year"])[::-1], y=list(hi) + list(lo)[::-1],
-                                 fill="toself", line=dict(width=0), fillcolor=colour, opacity=0.2, showlegend=False,
-                                 hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=df["year"], y=df["mean"] * 100, mode="lines+markers", name=L.kpi(kpi),
-                                 line=dict(color=colour)))
+        fig.add_trace(
+            go.Scatter(
+                x=list(df["year"]) + list(df["year"])[::-1],
+                y=list(hi) + list(lo)[::-1],
+                fill="toself",
+                line=dict(width=0),
+                fillcolor=colour,
+                opacity=0.2,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=df["year"], y=df["mean"] * 100, mode="lines+markers", name=L.kpi(kpi), line=dict(color=colour))
+        )
     _layout(fig, L, L.text("axis_share"))
     fig.update_yaxes(range=[0, 105])
     return fig
@@ -113,9 +167,11 @@ def fig_referral(r: PipelineResult, L: Labels) -> go.Figure:
 
 def report_figures(r: PipelineResult, L: Labels) -> list[tuple[str, go.Figure]]:
     """(heading, figure) for each chart of the report."""
-    figs = [(L.text("fig_population"), fig_population(r, L)),
-            (L.text("fig_stocks", year=r.scenario.target_year), fig_stocks(r, L)),
-            (L.text("fig_costs"), fig_costs(r, L))]
+    figs = [
+        (L.text("fig_population"), fig_population(r, L)),
+        (L.text("fig_stocks", year=r.scenario.target_year), fig_stocks(r, L)),
+        (L.text("fig_costs"), fig_costs(r, L)),
+    ]
     if r.sweep is not None:
         figs.append((L.text("fig_sweep"), fig_sweep(r.sweep, L)))
     if r.simulation is not None:

@@ -83,8 +83,10 @@ def write_comparison(records: list[RunRecord], out_dir: str | Path, lang: str | 
     out = Path(out_dir)
     table = comparison_table(records, L)
     diff = differences_table(records)
-    written = [atomic_write(out / "compare.csv", lambda p: table.to_csv(p, index=False)),
-               atomic_write(out / "differences.csv", lambda p: diff.to_csv(p, index=False))]
+    written = [
+        atomic_write(out / "compare.csv", lambda p: table.to_csv(p, index=False)),
+        atomic_write(out / "differences.csv", lambda p: diff.to_csv(p, index=False)),
+    ]
     names = [r.name for r in records]
     side = html_table(list(table.columns), [[_cell(v) for v in row] for row in table.values.tolist()])
     if len(diff):
@@ -93,12 +95,19 @@ def write_comparison(records: list[RunRecord], out_dir: str | Path, lang: str | 
     else:
         changed = f"<p>{html.escape(L.text('compare_none'))}</p>"
     esc = html.escape
-    body = (f"<h1>{esc(L.text('compare_title', names=' / '.join(names)))}</h1>"
-            + "".join(f'<p class="note"><b>{esc(r.name)}</b>: {esc(str(r.scenario.get("description") or ""))}</p>' for r in records)
-            + f"<h2>{esc(L.text('compare_diff'))}</h2>{changed}<h2>{esc(L.text('compare_table'))}</h2>{side}"
-            + f'<p class="note">{esc(L.text("footer"))}</p>')
+    body = (
+        f"<h1>{esc(L.text('compare_title', names=' / '.join(names)))}</h1>"
+        + "".join(
+            f'<p class="note"><b>{esc(r.name)}</b>: {esc(str(r.scenario.get("description") or ""))}</p>'
+            for r in records
+        )
+        + f"<h2>{esc(L.text('compare_diff'))}</h2>{changed}<h2>{esc(L.text('compare_table'))}</h2>{side}"
+        + f'<p class="note">{esc(L.text("footer"))}</p>'
+    )
     face, _ = font_face_css(html.unescape(body))
-    page = (f'<!DOCTYPE html><html lang="{L.text("html_lang")}"><head><meta charset="utf-8">'
-            f"<title>healthsim compare</title><style>{face}{CSS % FONT_STACK}</style></head><body>{body}</body></html>")
+    page = (
+        f'<!DOCTYPE html><html lang="{L.text("html_lang")}"><head><meta charset="utf-8">'
+        f"<title>healthsim compare</title><style>{face}{CSS % FONT_STACK}</style></head><body>{body}</body></html>"
+    )
     written.append(atomic_write(out / "compare.html", lambda p: p.write_text(page, encoding="utf-8")))
     return written

@@ -17,7 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 
 FAMILY = "HealthsimCJK"
-FONT_STACK = f"'{FAMILY}','Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif"
+FONT_STACK = (
+    f"'{FAMILY}','Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif"
+)
 KNOWN_FILES = (  # (file, index in a collection: Noto's TTC holds JP, KR, SC, TC, HK in that order)
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
     ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2),
@@ -30,8 +32,12 @@ def find_cjk_font() -> tuple[str, int] | None:
     """(file, index) of an installed Simplified-Chinese sans font, or None."""
     if shutil.which("fc-match"):
         try:
-            out = subprocess.run(["fc-match", "-f", "%{file}|%{index}", "Noto Sans CJK SC:lang=zh-cn"],
-                                 capture_output=True, text=True, timeout=10).stdout
+            out = subprocess.run(
+                ["fc-match", "-f", "%{file}|%{index}", "Noto Sans CJK SC:lang=zh-cn"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout
             file, _, index = out.partition("|")
             if "CJK" in file and Path(file).exists():
                 return file, int(index or 0)
@@ -70,5 +76,7 @@ def font_face_css(text: str) -> tuple[str, bool]:
     if font is None:
         return "", False
     data = base64.b64encode(subset_woff(text, font)).decode("ascii")
-    return (f"@font-face{{font-family:'{FAMILY}';src:url(data:font/woff;base64,{data}) format('woff');"
-            "font-weight:100 900;font-style:normal}"), True
+    return (
+        f"@font-face{{font-family:'{FAMILY}';src:url(data:font/woff;base64,{data}) format('woff');"
+        "font-weight:100 900;font-style:normal}"
+    ), True

@@ -45,32 +45,42 @@ if TYPE_CHECKING:
 
 CSS = """body{font-family:%s;margin:0 auto;padding:.6rem 1.2rem;max-width:1360px;color:#222;font-size:14px}
 h1{font-size:1.45rem;margin:.3rem 0}h2{font-size:1.05rem;margin:.9rem 0 .35rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #d4d4d4;padding:.15rem .45rem;text-align:right;white-space:nowrap}
+table{border-collapse:collapse;font-size:13px}
+td,th{border:1px solid #d4d4d4;padding:.15rem .45rem;text-align:right;white-space:nowrap}
 th{background:#f3f5f8}td.l,th.l{text-align:left}tr.sum td{font-weight:bold;background:#fafafa}
 .note{color:#555;font-size:12.5px;margin:.2rem 0}.first{display:grid;grid-template-columns:1.15fr 1fr;gap:1.4rem}
-.kpis{display:flex;gap:2.2rem;margin:.4rem 0 .2rem}.kpi b{display:block;font-size:1.5rem;color:#0b4f8a}.kpi span{color:#555}
+.kpis{display:flex;gap:2.2rem;margin:.4rem 0 .2rem}.kpi b{display:block;font-size:1.5rem;color:#0b4f8a}.kpi
+span{color:#555}
 .warn li{margin:.15rem 0}.bad{color:#b00020}.ok{color:#1b7f3b}pre{background:#fff5f5;border:1px solid #e0b4b4;
-padding:.5rem;white-space:pre-wrap;font-size:12px}table.wide td,table.wide th{white-space:normal;text-align:left;max-width:38rem}"""
+padding:.5rem;white-space:pre-wrap;font-size:12px}
+table.wide td,table.wide th{white-space:normal;text-align:left;max-width:38rem}"""
 
 
 def _num(x: float, digits: int = 0, dash_zero: bool = False) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    if dash_zero and abs(x) < 0.5 * 10 ** -digits:
+    if dash_zero and abs(x) < 0.5 * 10**-digits:
         return "–"
     return f"{x:,.{digits}f}"
 
 
-def html_table(header: list[str], rows: list[list[str]], left: int = 1, sum_last: bool = False,
-               cls: str = "", table_id: str = "") -> str:
+def html_table(
+    header: list[str], rows: list[list[str]], left: int = 1, sum_last: bool = False, cls: str = "", table_id: str = ""
+) -> str:
     """An HTML table; the first ``left`` columns align left; the last row bold when ``sum_last``."""
     esc = html.escape
     head = "".join(f'<th class="l">{esc(h)}</th>' if i < left else f"<th>{esc(h)}</th>" for i, h in enumerate(header))
     body = []
     for j, row in enumerate(rows):
         tr = ' class="sum"' if sum_last and j == len(rows) - 1 else ""
-        body.append(f"<tr{tr}>" + "".join(f'<td class="l">{esc(str(c))}</td>' if i < left else f"<td>{esc(str(c))}</td>"
-                                          for i, c in enumerate(row)) + "</tr>")
+        body.append(
+            f"<tr{tr}>"
+            + "".join(
+                f'<td class="l">{esc(str(c))}</td>' if i < left else f"<td>{esc(str(c))}</td>"
+                for i, c in enumerate(row)
+            )
+            + "</tr>"
+        )
     ident = f' id="{table_id}"' if table_id else ""
     return f'<table class="{cls}"{ident}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -111,11 +121,31 @@ def attainment_table(r: PipelineResult, L: Labels) -> str:
     for t in r.plan.attainment.itertuples(index=False):
         share = t.measure == "private_share"
         unit = "" if share else (L.value(s.resources[t.kind].unit) if t.kind in s.resources else t.unit)
-        short = "–" if t.met else (f"{t.shortfall_ratio:.1%}" if share else f"{_num(t.shortfall_units)} {L.counter(t.kind)}".strip())
-        rows.append([_target_name(t, L), f"{t.expr} {unit}".strip(), L.value(t.nature), _fmt_measure(t.baseline_ratio, t.measure),
-                     _fmt_measure(t.achieved_ratio, t.measure), f"{t.attainment * 100:.1f}%", short])
-    header = [L.column("kind"), L.column("expr"), L.column("nature"), str(s.base_year), str(s.target_year),
-              L.column("attainment"), L.column("shortfall_units")]
+        short = (
+            "–"
+            if t.met
+            else (f"{t.shortfall_ratio:.1%}" if share else f"{_num(t.shortfall_units)} {L.counter(t.kind)}".strip())
+        )
+        rows.append(
+            [
+                _target_name(t, L),
+                f"{t.expr} {unit}".strip(),
+                L.value(t.nature),
+                _fmt_measure(t.baseline_ratio, t.measure),
+                _fmt_measure(t.achieved_ratio, t.measure),
+                f"{t.attainment * 100:.1f}%",
+                short,
+            ]
+        )
+    header = [
+        L.column("kind"),
+        L.column("expr"),
+        L.column("nature"),
+        str(s.base_year),
+        str(s.target_year),
+        L.column("attainment"),
+        L.column("shortfall_units"),
+    ]
     return html_table(header, rows, table_id="attainment")
 
 
@@ -127,8 +157,10 @@ def milestones_table(plan, L: Labels) -> str:
     years = sorted(ms["year"].unique())
     rows = []
     for (kind, measure, name), df in ms.groupby(["kind", "measure", "name"], sort=False):
-        cells = {y: f"{_fmt_measure(a, measure, 3)} ({_fmt_measure(m, measure, 3)})"
-                 for y, a, m in zip(df["year"], df["achieved"], df["plan_line"])}
+        cells = {
+            y: f"{_fmt_measure(a, measure, 3)} ({_fmt_measure(m, measure, 3)})"
+            for y, a, m in zip(df["year"], df["achieved"], df["plan_line"])
+        }
         label = _target_name(SimpleNamespace(kind=kind, measure=measure, name=name), L)
         rows.append([f"{label} {df['expr'].iloc[0]}"] + [cells[y] for y in years])
     return html_table([L.column("kind")] + [str(y) for y in years], rows, table_id="milestones")
@@ -139,34 +171,54 @@ def outlook_table(r: PipelineResult, L: Labels) -> str:
     look = getattr(r, "outlook", None)
     if look is None or not len(look):
         return ""
-    rows = [[_target_name(row, L), row.expr, _fmt_measure(row.reached_ratio, row.measure, 3),
-             "–" if pd.isna(row.earliest_year) else str(row.earliest_year), L.family(row.binding_limit),
-             limit_text(row.limit_now, row.limit_unit, L) or "–", limit_text(row.needed, row.limit_unit, L) or "–"]
-            for row in look.itertuples(index=False)]
+    rows = [
+        [
+            _target_name(row, L),
+            row.expr,
+            _fmt_measure(row.reached_ratio, row.measure, 3),
+            "–" if pd.isna(row.earliest_year) else str(row.earliest_year),
+            L.family(row.binding_limit),
+            limit_text(row.limit_now, row.limit_unit, L) or "–",
+            limit_text(row.needed, row.limit_unit, L) or "–",
+        ]
+        for row in look.itertuples(index=False)
+    ]
     return html_table(L.headers("outlook", year=r.scenario.target_year), rows, table_id="outlook")
 
 
 def first_screen(r: PipelineResult, L: Labels) -> str:
     s, p, esc = r.scenario, r.plan, html.escape
     met, n = int(p.attainment["met"].sum()), len(p.attainment)
-    budget = f'<span>{esc(L.text("budget", amount=L.cny(p.budget_total)))}</span>' \
-        if p.budget_total is not None else ""
-    kpis = (f'<div class="kpis"><div class="kpi"><span>{esc(L.text("total_cost"))}</span><b>{esc(L.cny(p.total_cost))}</b>{budget}</div>'
-            f'<div class="kpi"><span>{esc(L.text("targets_met"))}</span><b class="{"ok" if met == n else "bad"}">'
-            f'{esc(L.text("met_of", met=met, n=n))}</b></div>'
-            f'<div class="kpi"><span>{esc(L.text("score"))}</span><b>{p.attainment_score * 100:.1f}%</b></div></div>'
-            f'<p class="note">{esc(cost_words(p, L))} {esc(units_words(p, L))}</p>')
+    budget = f'<span>{esc(L.text("budget", amount=L.cny(p.budget_total)))}</span>' if p.budget_total is not None else ""
+    kpis = (
+        f'<div class="kpis"><div '
+        f'class="kpi"><span>{esc(L.text("total_cost"))}</span><b>{esc(L.cny(p.total_cost))}</b>{budget}</div>'
+        f'<div class="kpi"><span>{esc(L.text("targets_met"))}</span><b class="{"ok" if met == n else "bad"}">'
+        f'{esc(L.text("met_of", met=met, n=n))}</b></div>'
+        f'<div class="kpi"><span>{esc(L.text("score"))}</span><b>{p.attainment_score * 100:.1f}%</b></div></div>'
+        f'<p class="note">{esc(cost_words(p, L))} {esc(units_words(p, L))}</p>'
+    )
     warns = warnings(r, L) or [L.text("warn_none")]
     culprit = getattr(r, "culprit", None)
-    lead = (L.text("warn_culprit", family=L.family(culprit)) + " " if culprit in FAMILY_NAMES else "") + L.text("warn_diagnosis")
+    lead = (L.text("warn_culprit", family=L.family(culprit)) + " " if culprit in FAMILY_NAMES else "") + L.text(
+        "warn_diagnosis"
+    )
     diag = f'<p class="note">{esc(lead)}</p><pre>{esc(diagnosis_words(r.diagnosis, L))}</pre>' if r.diagnosis else ""
-    head = (f'<h1>{esc(L.text("title", region=L.region(s.region), first=s.base_year + 1, last=s.target_year))}</h1>'
-            f'<p class="note">{esc(L.text("scenario_line", id=s.id, variant=L.value(r.options.variant), mode=L.value(p.mode)))}</p>')
-    left = (f'<h2>{esc(L.text("plan_heading"))}</h2>{plan_table(p.additions, L)}'
-            f'<p class="note">{esc(L.text("rounded"))}</p>'
-            f'<h2>{esc(L.text("warn_heading"))}</h2><ul class="warn">{"".join(f"<li>{esc(w)}</li>" for w in warns)}</ul>{diag}')
-    right = (f'<h2>{esc(L.text("cost_heading"))}</h2>{cost_table(p.costs, L)}'
-             f'<h2>{esc(L.text("att_heading", year=s.target_year))}</h2>{attainment_table(r, L)}')
+    head = (
+        f'<h1>{esc(L.text("title", region=L.region(s.region), first=s.base_year + 1, last=s.target_year))}</h1>'
+        f'<p class="note">'
+        f'{esc(L.text("scenario_line", id=s.id, variant=L.value(r.options.variant), mode=L.value(p.mode)))}</p>'
+    )
+    left = (
+        f'<h2>{esc(L.text("plan_heading"))}</h2>{plan_table(p.additions, L)}'
+        f'<p class="note">{esc(L.text("rounded"))}</p>'
+        f'<h2>{esc(L.text("warn_heading"))}</h2><ul '
+        f'class="warn">{"".join(f"<li>{esc(w)}</li>" for w in warns)}</ul>{diag}'
+    )
+    right = (
+        f'<h2>{esc(L.text("cost_heading"))}</h2>{cost_table(p.costs, L)}'
+        f'<h2>{esc(L.text("att_heading", year=s.target_year))}</h2>{attainment_table(r, L)}'
+    )
     return f'{head}{kpis}<section class="first" id="answer"><div>{left}</div><div>{right}</div></section>'
 
 
@@ -176,8 +228,10 @@ def method_section(r: PipelineResult, L: Labels, font_note: str) -> str:
     duals = "".join(f"<li>{esc(t)}</li>" for t in dual_words(r.plan, L))
     rows = provenance_rows(s)
     table = html_table([L.column(c) for c in rows.columns], rows.fillna("").values.tolist(), cls="wide")
-    return (f'<h2>{esc(L.text("method_heading"))}</h2><p>{esc(text)}</p><ul>{duals}</ul>{font_note}'
-            f'<p class="note">{esc(L.text("assumptions_intro"))}</p>{table}')
+    return (
+        f'<h2>{esc(L.text("method_heading"))}</h2><p>{esc(text)}</p><ul>{duals}</ul>{font_note}'
+        f'<p class="note">{esc(L.text("assumptions_intro"))}</p>{table}'
+    )
 
 
 def _strings(node: object) -> list[str]:
@@ -233,13 +287,19 @@ def write_report(r: PipelineResult, path: str | Path, lang: str | None = None) -
     """Write the report in ``lang`` (default: the run's, else the scenario's); every chart is a div plotly.js draws."""
     L = Labels(check_lang(lang or getattr(r.options, "lang", None) or r.scenario.report.lang))
     figs = report_figures(r, L)
-    charts = [f"<h2>{html.escape(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"chart{i}")
-              for i, (title, fig) in enumerate(figs)]
+    charts = [
+        f"<h2>{html.escape(title)}</h2>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"chart{i}")
+        for i, (title, fig) in enumerate(figs)
+    ]
     unc, unc_figs = uncertainty_section(r.uncertainty, L) if getattr(r, "uncertainty", None) is not None else ("", [])
     top = first_screen(r, L) + plan_sections(r, L)
     method = method_section(r, L, "{font_note}")
-    face, embedded = font_face_css(_page_text([top, base_section(r, L), unc, method, L.text("font_missing"), L.text("footer")] +
-                                              [t for t, _ in figs], [f for _, f in figs] + unc_figs))
+    face, embedded = font_face_css(
+        _page_text(
+            [top, base_section(r, L), unc, method, L.text("font_missing"), L.text("footer")] + [t for t, _ in figs],
+            [f for _, f in figs] + unc_figs,
+        )
+    )
     font_note = "" if embedded else f'<p class="note bad">{html.escape(L.text("font_missing"))}</p>'
     s = r.scenario
     body = f"""<!DOCTYPE html><html lang="{L.text('html_lang')}"><head><meta charset="utf-8">
@@ -263,7 +323,8 @@ def write_evaluation_report(ev: Evaluation, path: str | Path) -> Path:
     calib = "".join(f"<li>{html.escape(t)}</li>" for t in (ev.calibration.describe(L) if ev.calibration else []))
     body = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>healthsim evaluation: {html.escape(s.region.name)}</title><style>{CSS % FONT_STACK}</style></head><body>
-<h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): evaluation of the {s.base_year + 1}-{s.target_year} plan</h1>
+<h1>{html.escape(s.region.name)} ({html.escape(s.region.name_cn)}): evaluation of the
+{s.base_year + 1}-{s.target_year} plan</h1>
 <p class="note">Each target against the observed ratio of the latest observed year: <b>achieved</b> (target met),
 <b>on track</b> (at or past the straight-line milestone from the {s.base_year} ratio to the target), <b>behind</b>.
 Gaps in beds or persons at that year's population; "short in target year": still short in {s.target_year} at the
@@ -297,37 +358,59 @@ def uncertainty_figures(u: UncertaintyResult, L: Labels | None = None) -> dict[s
     ``probability`` (of meeting each target: the plan, and the robust plan when there is one)."""
     L = L or Labels("zh")
     fan = u.fan
-    f1 = go.Figure([
-        go.Scatter(x=fan["year"], y=fan["p90"] / 1e4, mode="lines", line=dict(width=0), showlegend=False,
-                   name="P90"),
-        go.Scatter(x=fan["year"], y=fan["p10"] / 1e4, mode="lines", line=dict(width=0), fill="tonexty",
-                   fillcolor="rgba(31,119,180,0.25)", name="P10-P90"),
-        go.Scatter(x=fan["year"], y=fan["p50"] / 1e4, mode="lines", name=L.text("unc_median")),
-        go.Scatter(x=fan["year"], y=fan["medium"] / 1e4, mode="lines", line=dict(dash="dash"),
-                   name=L.text("unc_medium")),
-    ])
+    f1 = go.Figure(
+        [
+            go.Scatter(
+                x=fan["year"], y=fan["p90"] / 1e4, mode="lines", line=dict(width=0), showlegend=False, name="P90"
+            ),
+            go.Scatter(
+                x=fan["year"],
+                y=fan["p10"] / 1e4,
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor="rgba(31,119,180,0.25)",
+                name="P10-P90",
+            ),
+            go.Scatter(x=fan["year"], y=fan["p50"] / 1e4, mode="lines", name=L.text("unc_median")),
+            go.Scatter(
+                x=fan["year"], y=fan["medium"] / 1e4, mode="lines", line=dict(dash="dash"), name=L.text("unc_medium")
+            ),
+        ]
+    )
     _uncertainty_layout(f1, L, L.text("axis_persons_10k"), L.text("axis_year"))
     f2 = go.Figure([go.Histogram(x=u.draws["plan_cost_cny"] / 1e8, name=L.text("unc_this_plan"), opacity=0.6)])
     if "least_cost_cny" in u.draws:
-        f2.add_trace(go.Histogram(x=u.draws["least_cost_cny"] / 1e8, opacity=0.6,
-                                  name=L.text("unc_least_cost")))
+        f2.add_trace(go.Histogram(x=u.draws["least_cost_cny"] / 1e8, opacity=0.6, name=L.text("unc_least_cost")))
     _uncertainty_layout(f2, L, L.text("unc_draws"), L.text("unc_cost_axis"))
     f2.update_layout(barmode="overlay")
     p = u.probabilities
     names = [target_text(row, L, unit=False) for row in p.itertuples(index=False)]
-    f3 = go.Figure([go.Bar(x=names, y=p["probability"] * 100, name=L.text("unc_this_plan"),
-                           error_y=dict(type="data", array=1.96 * p["std_error"] * 100))])
+    f3 = go.Figure(
+        [
+            go.Bar(
+                x=names,
+                y=p["probability"] * 100,
+                name=L.text("unc_this_plan"),
+                error_y=dict(type="data", array=1.96 * p["std_error"] * 100),
+            )
+        ]
+    )
     if "robust_probability" in p:
-        f3.add_trace(go.Bar(x=names, y=p["robust_probability"] * 100,
-                            name=L.text("unc_robust", share=u.options.share)))
+        f3.add_trace(go.Bar(x=names, y=p["robust_probability"] * 100, name=L.text("unc_robust", share=u.options.share)))
     _uncertainty_layout(f3, L, L.text("unc_prob_axis"), None)
     f3.update_layout(yaxis_range=[0, 105], barmode="group")
     return {"fan": f1, "cost": f2, "probability": f3}
 
 
 def _uncertainty_layout(fig: go.Figure, L: Labels, y_title: str, x_title: str | None) -> None:
-    fig.update_layout(template="plotly_white", height=380, font=dict(family=FONT_STACK, size=13),
-                      margin=dict(l=70, r=20, t=40, b=60), legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(
+        template="plotly_white",
+        height=380,
+        font=dict(family=FONT_STACK, size=13),
+        margin=dict(l=70, r=20, t=40, b=60),
+        legend=dict(orientation="h", y=-0.2),
+    )
     fig.update_yaxes(title_text=y_title)
     if x_title:
         fig.update_xaxes(title_text=x_title)
@@ -335,24 +418,32 @@ def _uncertainty_layout(fig: go.Figure, L: Labels, y_title: str, x_title: str | 
 
 def uncertainty_titles(u: UncertaintyResult, L: Labels) -> dict[str, str]:
     """Headings of the uncertainty charts, in the report's language."""
-    return {"fan": L.text("unc_title_fan", draws=u.options.draws), "cost": L.text("unc_title_cost"),
-            "probability": L.text("unc_title_probability", year=u.target_year)}
+    return {
+        "fan": L.text("unc_title_fan", draws=u.options.draws),
+        "cost": L.text("unc_title_cost"),
+        "probability": L.text("unc_title_probability", year=u.target_year),
+    }
 
 
-def uncertainty_section(u: UncertaintyResult, L: Labels | None = None,
-                        include_plotlyjs: bool = False) -> tuple[str, list[go.Figure]]:
+def uncertainty_section(
+    u: UncertaintyResult, L: Labels | None = None, include_plotlyjs: bool = False
+) -> tuple[str, list[go.Figure]]:
     """The report's uncertainty section (HTML) and its figures: the result in words, the charts, the tables."""
     L = L or Labels("zh")
     esc = html.escape
     figs, titles = uncertainty_figures(u, L), uncertainty_titles(u, L)
     words = "".join(f"<li>{esc(w)}</li>" for w in uncertainty_words(u, L))
-    charts = [f"<h3>{esc(titles[name])}</h3>" + fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs and i == 0,
-                                                           div_id=f"uncertainty_{name}")
-              for i, (name, fig) in enumerate(figs.items())]
+    charts = [
+        f"<h3>{esc(titles[name])}</h3>"
+        + fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs and i == 0, div_id=f"uncertainty_{name}")
+        for i, (name, fig) in enumerate(figs.items())
+    ]
     head, sub = L.text("unc_head"), L.headers("uncertainty_parts")
-    body = (f"<h2>{esc(head)}</h2><ul>{words}</ul>{''.join(charts)}"
-            f"<h3>{sub[0]}</h3>{_uncertainty_probability_table(u, L)}<h3>{sub[1]}</h3>{_uncertainty_cost_table(u, L)}"
-            f"<h3>{sub[2]}</h3>{_uncertainty_assumption_table(u, L)}")
+    body = (
+        f"<h2>{esc(head)}</h2><ul>{words}</ul>{''.join(charts)}"
+        f"<h3>{sub[0]}</h3>{_uncertainty_probability_table(u, L)}<h3>{sub[1]}</h3>{_uncertainty_cost_table(u, L)}"
+        f"<h3>{sub[2]}</h3>{_uncertainty_assumption_table(u, L)}"
+    )
     return body, list(figs.values())
 
 
@@ -374,8 +465,16 @@ def _uncertainty_cost_table(u: UncertaintyResult, L: Labels) -> str:
 def _uncertainty_assumption_table(u: UncertaintyResult, L: Labels) -> str:
     a, names = u.assumptions, L.headers("uncertainty_assumptions")
     num = lambda v: "-" if v != v else f"{v:,.2f}"  # noqa: E731
-    out = pd.DataFrame({names[0]: a["input"], names[1]: a["distribution"], names[2]: a["p5"].map(num),
-                        names[3]: a["median"].map(num), names[4]: a["p95"].map(num), names[5]: a["label"]})
+    out = pd.DataFrame(
+        {
+            names[0]: a["input"],
+            names[1]: a["distribution"],
+            names[2]: a["p5"].map(num),
+            names[3]: a["median"].map(num),
+            names[4]: a["p95"].map(num),
+            names[5]: a["label"],
+        }
+    )
     return out.to_html(index=False, border=0, classes="wide")
 
 
@@ -385,7 +484,10 @@ def write_uncertainty_html(u: UncertaintyResult, title: str, path: str | Path, l
     body, figs = uncertainty_section(u, L, include_plotlyjs=True)
     face, _ = font_face_css(_page_text([title, body], figs))
     path = Path(path)
-    path.write_text(f'<!DOCTYPE html><html lang="{L.text("html_lang")}"><head><meta charset="utf-8">'
-                    f"<title>{html.escape(title)}</title><style>{face}{CSS % FONT_STACK}</style></head><body>"
-                    f"<h1>{html.escape(title)}</h1>{body}</body></html>", encoding="utf-8")
+    path.write_text(
+        f'<!DOCTYPE html><html lang="{L.text("html_lang")}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{face}{CSS % FONT_STACK}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{body}</body></html>",
+        encoding="utf-8",
+    )
     return path

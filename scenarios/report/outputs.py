@@ -11,7 +11,7 @@ import pandas as pd
 
 from scenarios.files import PLAN_MANIFEST, _write_json, atomic_write, plan_manifest, staged, write_tables
 from scenarios.labels import Labels
-from scenarios.report.words import diagnosis_words, outlook_sentences, uncertainty_words, worded_tables
+from scenarios.report.words import diagnosis_words, outlook_sentences, run_note, uncertainty_words, worded_tables
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
@@ -25,8 +25,14 @@ def write_uncertainty(result: UncertaintyResult, title: str, out_dir: str | Path
 
     out = Path(out_dir)
     written = write_tables(result.tables(), out)
-    written.append(atomic_write(out / "uncertainty.json", lambda p: p.write_text(
-        json.dumps(uncertainty_summary(result), ensure_ascii=False, indent=1, default=float), encoding="utf-8")))
+    written.append(
+        atomic_write(
+            out / "uncertainty.json",
+            lambda p: p.write_text(
+                json.dumps(uncertainty_summary(result), ensure_ascii=False, indent=1, default=float), encoding="utf-8"
+            ),
+        )
+    )
     written.append(atomic_write(out / "uncertainty.html", lambda p: write_uncertainty_html(result, title, p, lang)))
     return written
 
@@ -44,6 +50,7 @@ def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None 
         tables = worded_tables(result.tables(), result.plan, en)
         written = write_tables(tables, out)
         summary = result.summary()  # the diagnosis and the outlook in English sentences, as summary.json has them
+        summary["plan_note"] = run_note(result, en)
         summary["diagnosis"] = None if result.diagnosis is None else diagnosis_words(result.diagnosis, en)
         summary["outlook"] = outlook_sentences(result.outlook, en)
         if result.uncertainty is not None:
@@ -51,8 +58,14 @@ def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None 
         written.append(_write_json(out / "summary.json", summary))
         manifest = plan_manifest(result.scenario, result.plan, result.options.variant)
         written.append(_write_json(out / PLAN_MANIFEST, manifest))
-        written.append(atomic_write(out / "scenario.json", lambda p: p.write_text(
-            json.dumps(result.scenario.model_dump(), ensure_ascii=False, indent=1), encoding="utf-8")))
+        written.append(
+            atomic_write(
+                out / "scenario.json",
+                lambda p: p.write_text(
+                    json.dumps(result.scenario.model_dump(), ensure_ascii=False, indent=1), encoding="utf-8"
+                ),
+            )
+        )
         written.append(atomic_write(out / "results.xlsx", lambda p: write_workbook(result, p, lang)))
         written.append(atomic_write(out / "report.html", lambda p: write_report(result, p, lang)))
     return [Path(out_dir) / p.name for p in written]

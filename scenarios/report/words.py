@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 OCCUPANCY_REFERENCE = 0.71
 
 
-
 def _target_name(t, L: Labels) -> str:
     """A target's name (anything with ``kind``, ``measure`` and the engine's ``name``): the resource, or its
     private share (社会办医占比)."""
@@ -65,8 +64,9 @@ def disinvestment_words(plan, L: Labels | None = None) -> str:
         return ""
     L = L or Labels("en")
     by_kind = cut.groupby("kind")["removed"].sum()
-    items = L.text("list_sep").join(L.text("disinvest_item", units=v, name=L.resource(k), cw=L.counter(k))
-                                    for k, v in by_kind.items())
+    items = L.text("list_sep").join(
+        L.text("disinvest_item", units=v, name=L.resource(k), cw=L.counter(k)) for k, v in by_kind.items()
+    )
     cuts = L.text("disinvest_cuts", items=items) if len(cut) else ""
     lines = L.text("disinvest_lines", n=len(saving)) if len(saving) else ""
     return L.text("disinvest", cuts=cuts, lines=lines)
@@ -82,16 +82,33 @@ def warnings(r: PipelineResult, L: Labels) -> list[str]:
         if not t.met:
             share = t.measure == "private_share"
             unit = "" if share else (L.value(s.resources[t.kind].unit) if t.kind in s.resources else t.unit)
-            out.append(L.text("warn_unmet", name=_target_name(t, L), year=s.target_year, expr=t.expr, unit=unit,
-                              achieved=t.achieved_ratio, short=0 if share else t.shortfall_units, cw=L.counter(t.kind)))
+            out.append(
+                L.text(
+                    "warn_unmet",
+                    name=_target_name(t, L),
+                    year=s.target_year,
+                    expr=t.expr,
+                    unit=unit,
+                    achieved=t.achieved_ratio,
+                    short=0 if share else t.shortfall_units,
+                    cw=L.counter(t.kind),
+                )
+            )
             if (t.kind, t.measure) in look:
                 out.append(outlook_words(look[t.kind, t.measure], L, t))
     if r.simulation is not None:
         summ = r.simulation.summary()
         occ = summ[(summ["kpi"] == "occupancy_hospital") & (summ["year"] == summ["year"].max())]
         if len(occ) and occ["mean"].iloc[0] < OCCUPANCY_REFERENCE:
-            out.append(L.text("warn_occupancy", year=int(occ["year"].iloc[0]), what=L.kpi("occupancy_hospital"),
-                              value=occ["mean"].iloc[0], limit=OCCUPANCY_REFERENCE))
+            out.append(
+                L.text(
+                    "warn_occupancy",
+                    year=int(occ["year"].iloc[0]),
+                    what=L.kpi("occupancy_hospital"),
+                    value=occ["mean"].iloc[0],
+                    limit=OCCUPANCY_REFERENCE,
+                )
+            )
     adds = p.additions
     if "ownership" in adds.columns:
         beds = adds[adds["kind"] == "beds"]
@@ -120,13 +137,21 @@ def outlook_words(row, L: Labels, target=None) -> str:
         when = L.text("look_when", year=int(row["earliest_year"]))
     fam, case = row["binding_limit"], row["change"]
     if case in ("rate", "scale"):
-        what = ("what_private" if row["pool"] == "private" else "what_additions" if row["kind"] == "beds"
-                else "what_hiring")
-        change = L.text(f"look_{case}", need=f"{row['needed']:.0%}", now=f"{row['limit_now']:.0%}", what=L.text(what),
-                        scale=row["scale"], label=row["label"])
+        what = (
+            "what_private" if row["pool"] == "private" else "what_additions" if row["kind"] == "beds" else "what_hiring"
+        )
+        change = L.text(
+            f"look_{case}",
+            need=f"{row['needed']:.0%}",
+            now=f"{row['limit_now']:.0%}",
+            what=L.text(what),
+            scale=row["scale"],
+            label=row["label"],
+        )
     elif case == "budget":
-        change = L.text(f"look_{fam}", family=L.family_words(fam), need=L.money(row["needed"]),
-                        now=L.money(row["limit_now"]))
+        change = L.text(
+            f"look_{fam}", family=L.family_words(fam), need=L.money(row["needed"]), now=L.money(row["limit_now"])
+        )
     elif case in ("others", "several", "rate_other"):
         change = L.text(f"look_{case}")
     else:
@@ -200,15 +225,26 @@ def diagnosis_words(d, L: Labels | None = None) -> str:
     also = L.text("diag_also", families=families) if d.families else L.text("diag_end")
     lines = [L.text("diag_targets", year=d.year, family=L.family_words(d.family), also=also)]
     if d.family == "budget_total" and d.limit is not None:
-        lines.append(L.text("diag_budget_total", need=L.money(d.needed), budget=L.money(d.limit),
-                            short=L.money(d.needed - d.limit)))
+        lines.append(
+            L.text(
+                "diag_budget_total", need=L.money(d.needed), budget=L.money(d.limit), short=L.money(d.needed - d.limit)
+            )
+        )
     elif d.family == "budget_per_year" and d.limit is not None:
         lines.append(L.text("diag_budget_per_year", peak=L.money(d.needed), cap=L.money(d.limit)))
     if d.shortfalls:
         lines.append(L.text("diag_best"))
-        lines.extend(L.text("diag_short", name=_target_name(t, L), region=t.region, expr=t.expr,
-                            value=value_text(t.reached, t.measure, t.unit, L),
-                            short=value_text(t.short, t.measure, t.unit, L)) for t in d.shortfalls)
+        lines.extend(
+            L.text(
+                "diag_short",
+                name=_target_name(t, L),
+                region=t.region,
+                expr=t.expr,
+                value=value_text(t.reached, t.measure, t.unit, L),
+                short=value_text(t.short, t.measure, t.unit, L),
+            )
+            for t in d.shortfalls
+        )
     lines.append(L.text("diag_next"))
     return "\n".join(lines)
 
@@ -220,15 +256,33 @@ def worded_tables(tables: dict[str, pd.DataFrame], plan, L: Labels) -> dict[str,
     duals = tables.get("duals")
     if duals is not None:
         rows = list(duals.itertuples(index=False))
-        out["duals"] = pd.DataFrame({"constraint": duals["constraint"], "region": duals["region"],
-                                     "kind": duals["kind"], "dual": duals["dual"],
-                                     "unit": [dual_unit(d, L) for d in rows],
-                                     "explanation": [_dual_sentence(d, plan, L) for d in rows]},
-                                    columns=["constraint", "region", "kind", "dual", "unit", "explanation"])
+        out["duals"] = pd.DataFrame(
+            {
+                "constraint": duals["constraint"],
+                "region": duals["region"],
+                "kind": duals["kind"],
+                "dual": duals["dual"],
+                "unit": [dual_unit(d, L) for d in rows],
+                "explanation": [_dual_sentence(d, plan, L) for d in rows],
+            },
+            columns=["constraint", "region", "kind", "dual", "unit", "explanation"],
+        )
     look = tables.get("outlook")
     if look is not None:
-        worded = look[["region", "kind", "measure", "name", "expr", "unit", "target_ratio", "reached_ratio",
-                       "earliest_year", "binding_limit"]].copy()
+        worded = look[
+            [
+                "region",
+                "kind",
+                "measure",
+                "name",
+                "expr",
+                "unit",
+                "target_ratio",
+                "reached_ratio",
+                "earliest_year",
+                "binding_limit",
+            ]
+        ].copy()
         worded["limit_now"] = [limit_text(v, u, L) for v, u in zip(look["limit_now"], look["limit_unit"])]
         worded["needed"] = [limit_text(v, u, L) for v, u in zip(look["needed"], look["limit_unit"])]
         worded["sentence"] = outlook_sentences(look, L)
@@ -240,7 +294,11 @@ def share_words(share: float, L: Labels | None = None) -> str:
     """0.9 -> '9 of 10 futures' (每10个情景中的9个); 0.95 -> '95% of futures'."""
     L = L or Labels("en")
     tenths = share * 10
-    return L.text("mc_share_tenths", k=round(tenths)) if abs(tenths - round(tenths)) < 1e-9 else L.text("mc_share_pct", p=share)
+    return (
+        L.text("mc_share_tenths", k=round(tenths))
+        if abs(tenths - round(tenths)) < 1e-9
+        else L.text("mc_share_pct", p=share)
+    )
 
 
 def target_text(row, L: Labels, unit: bool = True) -> str:
@@ -280,21 +338,45 @@ def uncertainty_words(r: UncertaintyResult, L: Labels | None = None) -> list[str
     lines = [L.text("mc_joint", n=n, seed=r.options.seed, p=r.joint, year=Y)]
     for row in r.probabilities.itertuples(index=False):
         if row.nature == "need":
-            lines.append(L.text("mc_need", year=Y, name=L.resource(row.kind), units=row.ratio,
-                                counter=L.counter(row.kind), p=row.probability, se=1.96 * row.std_error))
+            lines.append(
+                L.text(
+                    "mc_need",
+                    year=Y,
+                    name=L.resource(row.kind),
+                    units=row.ratio,
+                    counter=L.counter(row.kind),
+                    p=row.probability,
+                    se=1.96 * row.std_error,
+                )
+            )
         else:
             lines.append(L.text("mc_target", target=target_text(row, L), p=row.probability, se=1.96 * row.std_error))
     nominal = r.cost_summary.set_index("measure").loc["plan cost (nominal)"]
-    lines.append(L.text("mc_cost", cost=format_cny(r.plan_cost), p50=format_cny(nominal.p50_cny),
-                        p10=format_cny(nominal.p10_cny), p90=format_cny(nominal.p90_cny)))
+    lines.append(
+        L.text(
+            "mc_cost",
+            cost=format_cny(r.plan_cost),
+            p50=format_cny(nominal.p50_cny),
+            p10=format_cny(nominal.p10_cny),
+            p90=format_cny(nominal.p90_cny),
+        )
+    )
     if r.reachable_share is not None:
         lines.append(L.text("mc_reachable", p=r.reachable_share))
     if r.robust is not None and r.premium is not None:
         key = "mc_robust" if r.robust.diagnosis is None else "mc_robust_best"  # met for its quantile populations
         robust, plan = _distinct(r.robust.plan.total_cost, r.plan_cost)
-        lines.append(L.text(key, share=share_words(r.options.share, L), amount=format_cny(abs(r.premium)),
-                            more=L.text("mc_more" if r.premium >= 0 else "mc_less"),
-                            robust=robust, plan=plan, joint=r.robust_joint))
+        lines.append(
+            L.text(
+                key,
+                share=share_words(r.options.share, L),
+                amount=format_cny(abs(r.premium)),
+                more=L.text("mc_more" if r.premium >= 0 else "mc_less"),
+                robust=robust,
+                plan=plan,
+                joint=r.robust_joint,
+            )
+        )
         if r.budget_total is not None and r.robust.plan.total_cost > r.budget_total:
             lines.append(L.text("mc_over_budget", budget=format_cny(r.budget_total)))
     return lines
@@ -306,9 +388,30 @@ def probability_display(u: UncertaintyResult, L: Labels) -> pd.DataFrame:
     p = u.probabilities
     share = f"{u.options.share:.0%}" if u.options.share is not None else ""
     heads = L.headers("probability", share=share)
-    out = pd.DataFrame({heads[0]: [target_text(r, L) for r in p.itertuples(index=False)],
-                        heads[1]: [L.value(n) for n in p["nature"]],
-                        heads[2]: p["probability"].to_numpy(), heads[3]: 1.96 * p["std_error"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            heads[0]: [target_text(r, L) for r in p.itertuples(index=False)],
+            heads[1]: [L.value(n) for n in p["nature"]],
+            heads[2]: p["probability"].to_numpy(),
+            heads[3]: 1.96 * p["std_error"].to_numpy(),
+        }
+    )
     if "robust_probability" in p and u.options.share is not None:
         out[heads[4]] = p["robust_probability"].to_numpy()
     return out
+
+
+def plan_note(mode: str, budget: float | None, reached: bool, L: Labels | None = None) -> str:
+    """How the plan was reached: its ``mode`` within the ``budget`` (CNY, None: no cap), or, when no plan meets
+    every target (``reached`` False), that this is the best reachable plan."""
+    L = L or Labels("en")
+    money = {} if budget is None else {"budget": L.cny(budget), "amount": budget}
+    if not reached:
+        return L.text("note_best_budget" if budget is not None else "note_best_least", **money)
+    name = L.value(mode) if L.lang == "zh" else mode
+    return L.text("note_plan_budget" if budget is not None else "note_plan", mode=name, **money)
+
+
+def run_note(r: PipelineResult, L: Labels | None = None) -> str:
+    """:func:`plan_note` of a pipeline run."""
+    return plan_note(r.plan.mode, r.plan.budget_total, r.diagnosis is None, L)

@@ -43,9 +43,9 @@ from scenarios.files import atomic_write, inside
 from scenarios.loader import ScenarioError, builtin_names, check_field, deep_merge, load_raw, validate
 from scenarios.run.options import PipelineOptions, resolve_options
 from scenarios.run.pipeline import run_pipeline
+from scenarios.schema import safe_name
 from sim.executor import SCHEDULER_TIMEOUT, SchedulerUnreachable, as_finished
 from sim.executor import connect as connect_scheduler
-from scenarios.schema import safe_name
 from sim.referral.experiment import DEFAULT_SEED
 
 SPECIAL_AXES = ("budget", "variant")
@@ -74,7 +74,10 @@ class Job:
         def short(v: Any) -> str:
             return f"{v:g}" if isinstance(v, float) else str(v)
 
-        return ", ".join(f"{k.split('.')[-2] if k.count('.') >= 2 else k}={short(v)}" for k, v in self.overrides) or "as given"
+        return (
+            ", ".join(f"{k.split('.')[-2] if k.count('.') >= 2 else k}={short(v)}" for k, v in self.overrides)
+            or "as given"
+        )
 
 
 def is_grid(path: str | Path) -> bool:
@@ -101,8 +104,10 @@ def find_scenarios(spec: str) -> list[str]:
             raise BatchError(f"{spec}: is a grid (it has an [axes] table), not a scenario; pass it with --grid")
         files = [str(path)]
     else:
-        raise BatchError(f"{spec}: no scenario files found; expected a folder, a glob like 'dir/*.toml', "
-                         f"a .toml file, a built-in name or 'builtin'")
+        raise BatchError(
+            f"{spec}: no scenario files found; expected a folder, a glob like 'dir/*.toml', "
+            f"a .toml file, a built-in name or 'builtin'"
+        )
     if not files:
         raise BatchError(f"{spec}: no .toml scenario files match")
     return files
@@ -133,8 +138,10 @@ def load_grid(path: str | Path | None) -> dict[str, list]:
         seen = [json.dumps(v, sort_keys=True, default=str) for v in values]
         if len(set(seen)) < len(seen):
             again = next(v for i, v in enumerate(values) if seen[i] in seen[:i])
-            raise BatchError(f"{p}: axes.{name}: {again!r} is given twice; expected each value once (a repeated "
-                             "value would run and rank the same job twice)")
+            raise BatchError(
+                f"{p}: axes.{name}: {again!r} is given twice; expected each value once (a repeated "
+                "value would run and rank the same job twice)"
+            )
         if name == "budget":
             for v in values:
                 if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
@@ -162,8 +169,10 @@ def _set(data: dict, dotted: str, value: Any) -> dict:
         # one key of a target: it keeps its other keys (a target is replaced whole when merged); a new target
         # is 'expected' unless the grid says otherwise, as in the workbench
         kept = {k: v for k, v in parent.items() if k in ("expr", "nature", "year")} if isinstance(parent, dict) else {}
-        keys, override = keys[:-1], {"nature": "expected", **kept, keys[-1]: value,
-                                     "assumption": f"batch grid: {dotted} = {value}"}
+        keys, override = (
+            keys[:-1],
+            {"nature": "expected", **kept, keys[-1]: value, "assumption": f"batch grid: {dotted} = {value}"},
+        )
     for k in reversed(keys):
         override = {k: override}
     return deep_merge(data, override)
@@ -224,14 +233,31 @@ def run_job(job: Job, simulate: bool = False, seed: int = DEFAULT_SEED) -> dict:
     """Run one job (on a worker): validate, project, optimise, optionally simulate; return its summary."""
     t0 = time.perf_counter()
     scenario = validate(job.data, job.source)
-    opts = resolve_options(scenario, PipelineOptions(variant=job.variant, budget=job.budget, sweep_steps=0,
-                                                     replications=1, seed=seed, simulate=simulate, flows_only=True,
-                                                     workers=1, uncertainty_draws=0))
+    opts = resolve_options(
+        scenario,
+        PipelineOptions(
+            variant=job.variant,
+            budget=job.budget,
+            sweep_steps=0,
+            replications=1,
+            seed=seed,
+            simulate=simulate,
+            flows_only=True,
+            workers=1,
+            uncertainty_draws=0,
+        ),
+    )
     result = run_pipeline(scenario, opts)
     summary = result.summary()
-    summary.update(job_id=job.job_id, source=job.source, overrides=dict(job.overrides), seconds=time.perf_counter() - t0)
-    return {"summary": summary, "attainment": result.plan.attainment.to_dict(orient="records"),
-            "additions": result.plan.additions, "costs": result.plan.costs}
+    summary.update(
+        job_id=job.job_id, source=job.source, overrides=dict(job.overrides), seconds=time.perf_counter() - t0
+    )
+    return {
+        "summary": summary,
+        "attainment": result.plan.attainment.to_dict(orient="records"),
+        "additions": result.plan.additions,
+        "costs": result.plan.costs,
+    }
 
 
 def _atomic_json(path: Path, obj: Any) -> None:
@@ -255,11 +281,17 @@ def _record(fut, job: Job, folder: Path) -> str:
         (folder / "error.json").unlink(missing_ok=True)
         return "ok"
     except Exception as exc:  # one failing scenario is recorded and does not stop the rest
-        _atomic_json(folder / "error.json", {
-            "job_id": job.job_id, "scenario": job.scenario, "overrides": dict(job.overrides),
-            "error": str(exc), "type": type(exc).__name__,
-            "traceback": "".join(traceback.format_exception(exc))[-4000:],
-        })
+        _atomic_json(
+            folder / "error.json",
+            {
+                "job_id": job.job_id,
+                "scenario": job.scenario,
+                "overrides": dict(job.overrides),
+                "error": str(exc),
+                "type": type(exc).__name__,
+                "traceback": "".join(traceback.format_exception(exc))[-4000:],
+            },
+        )
         return f"error: {type(exc).__name__}"
 
 
@@ -272,8 +304,10 @@ def connect(scheduler: str):
 
 
 def _unreachable(exc: SchedulerUnreachable) -> BatchError:
-    return BatchError(f"--scheduler {exc.address}: cannot reach a Dask scheduler within {SCHEDULER_TIMEOUT} "
-                      f"({exc.why}); expected the address of a running scheduler such as tcp://host:8786")
+    return BatchError(
+        f"--scheduler {exc.address}: cannot reach a Dask scheduler within {SCHEDULER_TIMEOUT} "
+        f"({exc.why}); expected the address of a running scheduler such as tcp://host:8786"
+    )
 
 
 def run_batch(
@@ -294,8 +328,17 @@ def run_batch(
     skipped = len(jobs) - len(todo)
     done = skipped
     for j in [j for j in todo if j.error is not None]:
-        _atomic_json(job_dir(out, j) / "error.json", {"job_id": j.job_id, "scenario": j.scenario, "overrides": {},
-                                                     "error": j.error, "type": "ScenarioError", "traceback": ""})
+        _atomic_json(
+            job_dir(out, j) / "error.json",
+            {
+                "job_id": j.job_id,
+                "scenario": j.scenario,
+                "overrides": {},
+                "error": j.error,
+                "type": "ScenarioError",
+                "traceback": "",
+            },
+        )
         done += 1
     todo = [j for j in todo if j.error is None]
     if progress:
@@ -324,8 +367,12 @@ def _targets_of(summary: dict) -> tuple:
 def _describe_change(base: tuple, own: tuple) -> str:
     was, now = {k: e for k, e, _ in base}, {k: e for k, e, _ in own}
     kinds = sorted(set(was) | set(now))
-    return ", ".join(f"{k} {was.get(k, '-')} -> {now.get(k, '-')}" for k in kinds if was.get(k) != now.get(k)) \
+    return (
+        ", ".join(f"{k} {was.get(k, '-')} -> {now.get(k, '-')}" for k in kinds if was.get(k) != now.get(k))
         or "natures differ"
+    )
+
+
 class JobSummary(BaseModel):
     """What ``ranking`` reads back from a job's ``summary.json`` (other keys are kept, not checked)."""
 
@@ -336,7 +383,8 @@ class JobSummary(BaseModel):
     total_cost_cny: float
     budget_cny: float | None = None
     population_target_year: float = Field(ge=0)
-    plan_note: str
+    plan_mode: str
+    plan_reached: bool = True  # False: no plan meets every target; the best reachable one
 
 
 class JobError(BaseModel):
@@ -370,15 +418,24 @@ def ranking(jobs: list[Job], out: Path) -> pd.DataFrame:
         row = {"job_id": j.job_id, "scenario": j.scenario, "grid": j.label, "variant": j.variant}
         summary, error = read_summary(folder), _read_record(folder / "error.json", JobError)
         if summary is not None:
-            row.update(status="ok", region=getattr(summary, "region", ""), all_targets_met=summary.all_targets_met,
-                       attainment_score=summary.attainment_score, total_cost_cny=summary.total_cost_cny,
-                       budget_cny=summary.budget_cny, population_target_year=summary.population_target_year,
-                       plan=summary.plan_note, error="")
+            row.update(
+                status="ok",
+                region=getattr(summary, "region", ""),
+                all_targets_met=summary.all_targets_met,
+                attainment_score=summary.attainment_score,
+                total_cost_cny=summary.total_cost_cny,
+                budget_cny=summary.budget_cny,
+                population_target_year=summary.population_target_year,
+                plan=summary.plan_mode if summary.plan_reached else "best reachable",
+                error="",
+            )
             targets[j.job_id] = _targets_of(summary.model_dump())
         elif error is not None:
             row.update(status="error", error=(error.error.splitlines() or [""])[0][:300])
         elif (folder / "summary.json").exists():
-            row.update(status="error", error=f"{folder / 'summary.json'}: unreadable or incomplete; rerun with --resume")
+            row.update(
+                status="error", error=f"{folder / 'summary.json'}: unreadable or incomplete; rerun with --resume"
+            )
         else:
             row.update(status="not run")
         rows.append(row)
@@ -394,12 +451,24 @@ def ranking(jobs: list[Job], out: Path) -> pd.DataFrame:
             if sig != base:
                 df.loc[idx, "targets_differ"] = _describe_change(base, sig)
     df["comparable"] = (df["status"] == "ok") & (df["targets_differ"] == "")
-    df = df.sort_values(["comparable", "attainment_score", "total_cost_cny", "job_id"],
-                        ascending=[False, False, True, True], na_position="last").reset_index(drop=True)
+    df = df.sort_values(
+        ["comparable", "attainment_score", "total_cost_cny", "job_id"],
+        ascending=[False, False, True, True],
+        na_position="last",
+    ).reset_index(drop=True)
     ranks = df["comparable"].cumsum().where(df["comparable"])
     df.insert(0, "rank", ranks.astype("Int64"))
     return df
 
 
-__all__ = ["BatchError", "Job", "expand_jobs", "find_scenarios", "load_grid", "ranking", "run_batch", "run_job",
-           "ScenarioError"]
+__all__ = [
+    "BatchError",
+    "Job",
+    "expand_jobs",
+    "find_scenarios",
+    "load_grid",
+    "ranking",
+    "run_batch",
+    "run_job",
+    "ScenarioError",
+]

@@ -41,15 +41,25 @@ def read_record(folder: str | Path) -> RunRecord:
     need = [folder / "summary.json", folder / "scenario.json"]
     missing = [p.name for p in need if not p.exists()]
     if missing:
-        raise ScenarioError(folder, [("", f"missing {', '.join(missing)}; expected a folder written by 'healthsim run --out'")])
+        raise ScenarioError(
+            folder, [("", f"missing {', '.join(missing)}; expected a folder written by 'healthsim run --out'")]
+        )
     try:
         complete = json.loads((folder / "plan.json").read_text(encoding="utf-8")).get("complete", True)
     except (OSError, ValueError, AttributeError):
         complete = True  # no manifest (written before it was kept): read as it is
     if complete is False:
-        raise ScenarioError(folder / "plan.json", [("complete", "false; the run that wrote this folder stopped "
-                                                                "before it finished; expected a finished result: "
-                                                                "rerun it")])
+        raise ScenarioError(
+            folder / "plan.json",
+            [
+                (
+                    "complete",
+                    "false; the run that wrote this folder stopped "
+                    "before it finished; expected a finished result: "
+                    "rerun it",
+                )
+            ],
+        )
     summary = json.loads(need[0].read_text(encoding="utf-8"))
     scenario = json.loads(need[1].read_text(encoding="utf-8"))
     tables = {n: pd.read_csv(folder / f"{n}.csv") for n in TABLES if (folder / f"{n}.csv").exists()}
@@ -72,5 +82,3 @@ def _unique_names(records: list[RunRecord]) -> list[RunRecord]:
         if n:
             r.name = f"{r.name} ({n + 1})"
     return records
-
-

@@ -19,9 +19,26 @@ from scenarios.run.projection import Calibration, project, projection_with_calib
 from scenarios.schema import UNIT_DIVISOR, Scenario
 
 ACHIEVED, ON_TRACK, BEHIND, NOT_OBSERVED = "achieved", "on track", "behind", "not observed"
-COLUMNS = ["kind", "expr", "nature", "unit", "units", "base_ratio", "target_ratio", "year", "population",
-           "population_kind", "stock", "observed_ratio", "milestone_ratio", "status", "gap_to_milestone",
-           "gap_to_target", "short_in_target_year", "reference"]
+COLUMNS = [
+    "kind",
+    "expr",
+    "nature",
+    "unit",
+    "units",
+    "base_ratio",
+    "target_ratio",
+    "year",
+    "population",
+    "population_kind",
+    "stock",
+    "observed_ratio",
+    "milestone_ratio",
+    "status",
+    "gap_to_milestone",
+    "gap_to_target",
+    "short_in_target_year",
+    "reference",
+]
 
 
 def classify(sense: str, observed: float, milestone_ratio: float, target_ratio: float) -> str:
@@ -29,8 +46,13 @@ def classify(sense: str, observed: float, milestone_ratio: float, target_ratio: 
 
     ``sense`` is ``floor`` (reach at least) or ``ceiling`` (stay at most).
     """
-    return ACHIEVED if is_met(sense, observed, target_ratio) else \
-        ON_TRACK if is_met(sense, observed, milestone_ratio) else BEHIND
+    return (
+        ACHIEVED
+        if is_met(sense, observed, target_ratio)
+        else ON_TRACK
+        if is_met(sense, observed, milestone_ratio)
+        else BEHIND
+    )
 
 
 def gap_units(sense: str, observed: float, goal: float, population: float, divisor: float) -> float:
@@ -55,9 +77,16 @@ def _population_table(s: Scenario) -> pd.DataFrame:
     if not observed:
         return pd.DataFrame(columns=["year", "observed", "assumed", "difference", "reference"])
     assumed = project(s, max(max(observed), s.base_year + 1), calibrated=False).series()
-    rows = [{"year": y, "observed": q.value, "assumed": float(assumed.get(y, np.nan)),
-             "difference": float(assumed.get(y, np.nan)) / q.value - 1.0, "reference": q.citation}
-            for y, q in observed.items()]
+    rows = [
+        {
+            "year": y,
+            "observed": q.value,
+            "assumed": float(assumed.get(y, np.nan)),
+            "difference": float(assumed.get(y, np.nan)) / q.value - 1.0,
+            "reference": q.citation,
+        }
+        for y, q in observed.items()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -66,21 +95,35 @@ def _row(s: Scenario, kind: str, pop: pd.Series, kinds: pd.Series) -> dict:
     div, sense = UNIT_DIVISOR[res.unit], target.parsed.sense
     base = s.baseline_ratio(kind)
     goal = target.parsed.resolve(base)
-    row = {"kind": kind, "expr": target.expr, "nature": target.nature, "unit": res.unit,
-           "units": "beds" if kind == "beds" else "persons", "base_ratio": base, "target_ratio": goal,
-           "status": NOT_OBSERVED}
+    row = {
+        "kind": kind,
+        "expr": target.expr,
+        "nature": target.nature,
+        "unit": res.unit,
+        "units": "beds" if kind == "beds" else "persons",
+        "base_ratio": base,
+        "target_ratio": goal,
+        "status": NOT_OBSERVED,
+    }
     observed = s.observed_series(kind)
     if not observed:
         return row
     year, fig = max(observed.items())
     ratio = fig.value / pop[year] * div
     mile = milestone(base, goal, s.base_year, s.target_year, year)
-    row.update(year=year, population=pop[year], population_kind=kinds[year], stock=fig.value, observed_ratio=ratio,
-               milestone_ratio=mile, status=classify(sense, ratio, mile, goal),
-               gap_to_milestone=gap_units(sense, ratio, mile, pop[year], div),
-               gap_to_target=gap_units(sense, ratio, goal, pop[year], div),
-               short_in_target_year=gap_units(sense, fig.value / pop[s.target_year] * div, goal, pop[s.target_year], div),
-               reference=fig.citation)
+    row.update(
+        year=year,
+        population=pop[year],
+        population_kind=kinds[year],
+        stock=fig.value,
+        observed_ratio=ratio,
+        milestone_ratio=mile,
+        status=classify(sense, ratio, mile, goal),
+        gap_to_milestone=gap_units(sense, ratio, mile, pop[year], div),
+        gap_to_target=gap_units(sense, ratio, goal, pop[year], div),
+        short_in_target_year=gap_units(sense, fig.value / pop[s.target_year] * div, goal, pop[s.target_year], div),
+        reference=fig.citation,
+    )
     return row
 
 

@@ -30,7 +30,9 @@ class PipelineOptions:
     replications: int = 3
     seed: int = DEFAULT_SEED
     simulate: bool = True
-    flows_only: bool | None = None  # None: every consult where it fits the time budget; True: admissions and referrals only
+    flows_only: bool | None = (
+        None  # None: every consult where it fits the time budget; True: admissions and referrals only
+    )
     workers: int | None = None  # local processes for the simulation's runs (None: the cores)
     project_to: int | None = None  # default target year + 10
     base_year: int | None = None  # plan from this year (default: the scenario's, or its next plan's)
@@ -43,8 +45,6 @@ class PipelineOptions:
     uncertainty_draws: int = 200  # a short Monte Carlo of the plan (no per-draw solves); 0: none
     budget_source: str | None = None  # resolved: "option", "scenario" or "none" (no plan budget: no cap)
     resolved: bool = False  # True once :func:`resolve_options` has filled every scenario default
-
-
 
 
 Progress = Callable[[str, int, int], None]
@@ -64,12 +64,23 @@ def resolve_options(scenario: Scenario, options: PipelineOptions | None = None) 
         budget, source = plan.budget_total.value, "scenario"
     else:
         budget, source = None, "none"
-    per_year = o.budget_per_year if o.budget_per_year is not None else \
-        (plan.budget_per_year.value if plan.budget_per_year is not None else None)
+    per_year = (
+        o.budget_per_year
+        if o.budget_per_year is not None
+        else (plan.budget_per_year.value if plan.budget_per_year is not None else None)
+    )
     mode = o.mode or plan.mode
     if mode not in MODES:
         raise OptimizeError(f"mode {mode!r}: expected 'min-cost' or 'max-attainment'")
     if mode == "max-attainment" and budget is None:
         raise OptimizeError(NO_BUDGET)
-    return replace(o, budget=budget, budget_per_year=per_year, budget_source=source, mode=mode,
-                   basis=o.basis or plan.basis, lang=check_lang(o.lang or scenario.report.lang), resolved=True)
+    return replace(
+        o,
+        budget=budget,
+        budget_per_year=per_year,
+        budget_source=source,
+        mode=mode,
+        basis=o.basis or plan.basis,
+        lang=check_lang(o.lang or scenario.report.lang),
+        resolved=True,
+    )

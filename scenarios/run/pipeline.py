@@ -41,7 +41,6 @@ class PipelineResult:
     scenario: Scenario
     projection: ProjectionResult
     plan: AllocationPlan
-    plan_note: str
     diagnosis: Diagnosis | None  # why no plan meets every target (optimize.solve.Diagnosis)
     sweep: pd.DataFrame | None
     simulation: SimulationResult | None
@@ -86,18 +85,29 @@ class PipelineResult:
         Y = self.scenario.target_year
         if self.need is not None:
             last = self.need[(self.need["year"] == Y) & (self.need["tier"] == "all")]
-            out["need_target_year"] = {r.kind: {"need": _num(r.need), "target": _num(r.target), "plan": _num(r.plan)}
-                                       for r in last.itertuples()}
+            out["need_target_year"] = {
+                r.kind: {"need": _num(r.need), "target": _num(r.target), "plan": _num(r.plan)}
+                for r in last.itertuples()
+            }
         if self.replan is not None:
-            out["replan"] = {"iterations": self.replan.count, "converged": self.replan.converged,
-                             "message": self.replan.message, "overbuilt": self.replan.flags}
+            out["replan"] = {
+                "iterations": self.replan.count,
+                "converged": self.replan.converged,
+                "message": self.replan.message,
+                "overbuilt": self.replan.flags,
+            }
         if self.simulation is not None and self.care is not None:
             summ = self.simulation.summary().set_index(["year", "kpi"])["mean"]
             out["tiered_care"] = [
-                {"year": int(r.year), "primary_first_share": r.primary_first_share, "bypass_share": r.bypass_share,
-                 "primary_share_simulated": _num(summ.get((r.year, "primary_share"))),
-                 "in_area_rate_simulated": _num(summ.get((r.year, "in_area_rate")))}
-                for r in self.care.itertuples()]
+                {
+                    "year": int(r.year),
+                    "primary_first_share": r.primary_first_share,
+                    "bypass_share": r.bypass_share,
+                    "primary_share_simulated": _num(summ.get((r.year, "primary_share"))),
+                    "in_area_rate_simulated": _num(summ.get((r.year, "in_area_rate"))),
+                }
+                for r in self.care.itertuples()
+            ]
         return out
 
     def summary(self) -> dict:
@@ -112,7 +122,7 @@ class PipelineResult:
             "population_base": s.population.base.value,
             "population_target_year": self.projection.population(s.target_year, self.options.variant),
             "plan_mode": p.mode,
-            "plan_note": self.plan_note,
+            "plan_reached": self.diagnosis is None,  # False: no plan meets every target; the best reachable one
             "diagnosis": None if self.diagnosis is None else self.diagnosis.as_dict(),
             "total_cost_cny": p.total_cost,
             "present_value_cny": p.present_value,
@@ -124,8 +134,16 @@ class PipelineResult:
             "all_targets_met": p.all_met,
             "attainment_score": p.attainment_score,
             "targets": [
-                {"kind": r.kind, "target": r.expr, "nature": r.nature, "achieved": r.achieved_ratio,
-                 "attainment": r.attainment, "met": bool(r.met), "measure": r.measure} for r in p.attainment.itertuples()
+                {
+                    "kind": r.kind,
+                    "target": r.expr,
+                    "nature": r.nature,
+                    "achieved": r.achieved_ratio,
+                    "attainment": r.attainment,
+                    "met": bool(r.met),
+                    "measure": r.measure,
+                }
+                for r in p.attainment.itertuples()
             ],
             "outlook": [] if self.outlook is None else _records(self.outlook),
         }
@@ -133,13 +151,19 @@ class PipelineResult:
             out["base_figures"] = self.base_figures.to_dict(orient="records")
         if self.calibration is not None:
             c = self.calibration
-            out["calibration"] = {"fitted_net_migration_rate": c.fitted_rate, "assumed_net_migration_rate": c.assumed_rate,
-                                  "errors": c.errors, "rms_error": c.rms_error, "variant_rates": c.variant_rates}
+            out["calibration"] = {
+                "fitted_net_migration_rate": c.fitted_rate,
+                "assumed_net_migration_rate": c.assumed_rate,
+                "errors": c.errors,
+                "rms_error": c.rms_error,
+                "variant_rates": c.variant_rates,
+            }
         if self.simulation is not None:
             summ = self.simulation.summary()
             last = summ[summ["year"] == summ["year"].max()].set_index("kpi")["mean"]
-            out["referral_last_year"] = {k: (None if isinstance(v, float) and math.isnan(v) else float(v))
-                                         for k, v in last.items()}
+            out["referral_last_year"] = {
+                k: (None if isinstance(v, float) and math.isnan(v) else float(v)) for k, v in last.items()
+            }
         out["demand"] = self.demand_summary()
         if self.uncertainty is not None:
             out["uncertainty"] = self.uncertainty.summary()
@@ -157,10 +181,12 @@ def _num(x) -> float | None:
 
 def _target_year_simulator(s: Scenario, proj: ProjectionResult, o: PipelineOptions):
     """plan -> the target year's mean KPIs, simulated on the plan's beds and physicians."""
+
     def run(plan: AllocationPlan) -> dict[str, float]:
         request = SimulationRequest([s.target_year], o.replications, o.seed, o.flows_only, o.variant, o.workers)
         result, _ = simulate_scenario(s, request, proj, capacities_by_year(plan.stocks))
         return result.summary().set_index("kpi")["mean"].to_dict()
+
     return run
 
 
@@ -172,8 +198,9 @@ def _need_table(s: Scenario, proj: ProjectionResult, o: PipelineOptions, problem
     return need_vs_plan(need, plan.stocks, targets, proj.series(o.variant))
 
 
-def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
-                 progress: Progress | None = None) -> PipelineResult:
+def run_pipeline(
+    scenario: Scenario, options: PipelineOptions | None = None, progress: Progress | None = None
+) -> PipelineResult:
     """Run projection, optimisation (re-planned against the simulated service standards), sweep and
     simulation for one scenario, reporting each stage's progress."""
     o = resolve_options(scenario, options)
@@ -192,8 +219,7 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
     say("optimisation", 0, 1)
     loop = None
     if o.replan and o.simulate and s.demand is not None and s.referral is not None:
-        loop = replan(s, problem, o.mode, _target_year_simulator(s, proj, o),
-                      whole_units=s.plan.whole_units)
+        loop = replan(s, problem, o.mode, _target_year_simulator(s, proj, o), whole_units=s.plan.whole_units)
         outcome, problem = loop.outcome, loop.problem
     else:
         outcome = plan_or_best_reachable(problem, o.mode, s.plan.whole_units)
@@ -204,13 +230,15 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         say("budget sweep", 0, o.sweep_steps)
         low = max(0.0, floor_cost(problem))  # negative when tier shifts save running cost
         top = max(plan.total_cost * 1.25, low + 1.0)
-        sweep = budget_sweep(problem, np.linspace(low, top, o.sweep_steps),
-                             progress=lambda i: say("budget sweep", i, o.sweep_steps))
+        sweep = budget_sweep(
+            problem, np.linspace(low, top, o.sweep_steps), progress=lambda i: say("budget sweep", i, o.sweep_steps)
+        )
     uncertainty = None
     if o.uncertainty_draws > 0 and (problem.targets or problem.floors):
         say("uncertainty", 0, 1)
-        uncertainty = run_uncertainty(s, problem, plan, UncertaintyOptions(o.uncertainty_draws, o.seed, solve=False,
-                                                                             calibrated=o.calibrated))
+        uncertainty = run_uncertainty(
+            s, problem, plan, UncertaintyOptions(o.uncertainty_draws, o.seed, solve=False, calibrated=o.calibrated)
+        )
         say("uncertainty", 1, 1)
     sim_result, care = None, None
     if o.simulate and s.referral is not None:
@@ -225,18 +253,38 @@ def run_pipeline(scenario: Scenario, options: PipelineOptions | None = None,
         care_years = care_by_year(s, years, proj, capacities_by_year(plan.stocks), o.variant)
         sim_result = simulate_plan(s, proj, plan, o, progress=tick, care=care_years)
         care = pd.DataFrame([vars(c) for c in care_years])
-    return PipelineResult(scenario=s, projection=proj, plan=plan, plan_note=outcome.note, diagnosis=outcome.diagnosis,
-                          sweep=sweep, simulation=sim_result, options=o, base_figures=base_figures, calibration=cal,
-                          outlook=outcome.outlook, need=_need_table(s, proj, o, problem, plan), replan=loop, care=care,
-                          uncertainty=uncertainty, problem=problem, culprit=outcome.culprit)
+    return PipelineResult(
+        scenario=s,
+        projection=proj,
+        plan=plan,
+        diagnosis=outcome.diagnosis,
+        sweep=sweep,
+        simulation=sim_result,
+        options=o,
+        base_figures=base_figures,
+        calibration=cal,
+        outlook=outcome.outlook,
+        need=_need_table(s, proj, o, problem, plan),
+        replan=loop,
+        care=care,
+        uncertainty=uncertainty,
+        problem=problem,
+        culprit=outcome.culprit,
+    )
 
 
-def simulate_plan(scenario: Scenario, projection: ProjectionResult, plan: AllocationPlan,
-                  options: PipelineOptions, progress: Callable[[], None] | None = None,
-                  care: list[CareYear] | None = None) -> SimulationResult:
+def simulate_plan(
+    scenario: Scenario,
+    projection: ProjectionResult,
+    plan: AllocationPlan,
+    options: PipelineOptions,
+    progress: Callable[[], None] | None = None,
+    care: list[CareYear] | None = None,
+) -> SimulationResult:
     """Simulate the plan years with the plan's beds and physicians; ``progress`` is called once per
     (year, replication), i.e. (target year - base year) x replications times."""
     s, o = scenario, options
-    request = SimulationRequest(list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed,
-                                o.flows_only, o.variant, o.workers)
+    request = SimulationRequest(
+        list(range(s.base_year + 1, s.target_year + 1)), o.replications, o.seed, o.flows_only, o.variant, o.workers
+    )
     return simulate_scenario(s, request, projection, capacities_by_year(plan.stocks), progress, care)[0]

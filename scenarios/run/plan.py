@@ -25,21 +25,32 @@ from scenarios.run.projection import project
 from scenarios.schema import Scenario
 
 
-def problem_for(scenario: Scenario, variant: str = MEDIUM, budget_total: float | None = None,
-                budget_per_year: float | None = None, basis: str | None = None) -> AllocationProblem:
+def problem_for(
+    scenario: Scenario,
+    variant: str = MEDIUM,
+    budget_total: float | None = None,
+    budget_per_year: float | None = None,
+    basis: str | None = None,
+) -> AllocationProblem:
     """Project ``scenario`` to :data:`HORIZON_MAX` (or its target year, if later) and build its allocation problem."""
-    return from_scenario(scenario, project(scenario, max(scenario.target_year, HORIZON_MAX), [variant]), variant,
-                         budget_total, budget_per_year, basis)
+    return from_scenario(
+        scenario,
+        project(scenario, max(scenario.target_year, HORIZON_MAX), [variant]),
+        variant,
+        budget_total,
+        budget_per_year,
+        basis,
+    )
 
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    """A plan and how it was reached: ``note`` in words, ``diagnosis`` when no plan meets every target,
-    ``outlook`` (earliest year and least change for each unmet target; empty when all are met)."""
+    """A plan and how it was reached: ``mode`` solved (max-attainment when it is the best reachable plan),
+    ``diagnosis`` when no plan meets every target, ``outlook`` (earliest year and least change for each unmet
+    target; empty when all are met). :func:`scenarios.report.words.plan_note` says it in words."""
 
     plan: AllocationPlan
     mode: str
-    note: str
     diagnosis: Diagnosis | None = None
     outlook: pd.DataFrame | None = None
     culprit: str | None = None  # the constraint family the diagnosis names (optimize.model.FAMILIES)
@@ -51,19 +62,15 @@ def plan_or_best_reachable(problem: AllocationProblem, mode: str = "min-cost", w
     The fallback is the plan the diagnosis describes: max-attainment under the same constraints,
     within the problem's budget when it has one, else at least cost among equally good plans.
     """
-    budget = problem.budget_total
     integer = None if whole_units else False
     try:
         plan = solve(problem, mode=mode, integer=integer)
-        note = f"{mode} plan" + (f" within a budget of CNY {budget:,.0f}" if budget is not None else "")
         diagnosis, culprit = None, None
     except InfeasiblePlan as exc:
         if exc.plan is None:  # the constraints contradict each other: there is no plan to fall back on
             raise
         plan = exc.plan if whole_units else best_reachable(problem, integer=integer)
         mode = "max-attainment"
-        note = ("no plan meets every target; this is the best reachable plan under the constraints "
-                + (f"and the budget of CNY {budget:,.0f}" if budget is not None else "at least cost"))
         diagnosis, culprit = exc.diagnosis, exc.culprit
     look = outlook(problem, plan) if not plan.all_met else pd.DataFrame(columns=OUTLOOK_COLUMNS)
-    return PlanOutcome(plan, mode, note, diagnosis, look, culprit)
+    return PlanOutcome(plan, mode, diagnosis, look, culprit)

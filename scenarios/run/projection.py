@@ -78,14 +78,18 @@ class Calibration:
         sep = L.text("list_sep")
         errors = sep.join(f"{y} {e * 100:+.2f}%" for y, e in self.errors.items())
         lines = [
-            L.text("cal_fit", years=sep.join(map(str, self.observed)), fitted=self.fitted_rate, assumed=self.assumed_rate),
+            L.text(
+                "cal_fit", years=sep.join(map(str, self.observed)), fitted=self.fitted_rate, assumed=self.assumed_rate
+            ),
             L.text("cal_error", base=self.base_year, rms=self.rms_error, max=self.max_error, errors=errors),
             L.text("cal_next", latest=self.latest_year, assumed=self.assumed_rate),
         ]
         others = {v: r for v, r in self.variant_rates.items() if v != MEDIUM}
         if others:
-            rates = ", ".join(f"{L.value(v)} {r:+.2f}" + (L.text("cal_widened") if v in self.widened else "")
-                              for v, r in others.items())
+            rates = ", ".join(
+                f"{L.value(v)} {r:+.2f}" + (L.text("cal_widened") if v in self.widened else "")
+                for v, r in others.items()
+            )
             lines.append(L.text("cal_variants", rates=rates))
         return lines
 
@@ -94,13 +98,16 @@ def _with_migration(inputs: PopulationInputs, rate: float) -> PopulationInputs:
     return dataclasses.replace(inputs, migration=RatePath(inputs.migration.base_year, float(rate)))
 
 
-def _run(inputs: dict[str, PopulationInputs], reference: PopulationInputs, base_year: int, to_year: int) -> pd.DataFrame:
+def _run(
+    inputs: dict[str, PopulationInputs], reference: PopulationInputs, base_year: int, to_year: int
+) -> pd.DataFrame:
     result = project_population({_REFERENCE: reference, **inputs}, base_year, to_year, _REFERENCE)
     return result.table[result.table["variant"] != _REFERENCE]
 
 
-def _log_errors(inputs: PopulationInputs, ref: PopulationInputs, rate: float, base_year: int,
-                observed: dict[int, float]) -> np.ndarray:
+def _log_errors(
+    inputs: PopulationInputs, ref: PopulationInputs, rate: float, base_year: int, observed: dict[int, float]
+) -> np.ndarray:
     """log(projected / observed) in each observed year, projecting from the base year with ``rate``
     (-50 in every year when the rate empties the population)."""
     try:
@@ -110,11 +117,20 @@ def _log_errors(inputs: PopulationInputs, ref: PopulationInputs, rate: float, ba
     return np.log(np.array([table.loc[y, "population"] / v for y, v in observed.items()]))
 
 
-def _bracket(inputs: PopulationInputs, ref: PopulationInputs, rate: float, base_year: int,
-             observed: dict[int, float], below: bool) -> float:
+def _bracket(
+    inputs: PopulationInputs,
+    ref: PopulationInputs,
+    rate: float,
+    base_year: int,
+    observed: dict[int, float],
+    below: bool,
+) -> float:
     """The rate nearest to ``rate`` whose projection stays below (or above) every observation."""
-    worst = (lambda m: _log_errors(inputs, ref, m, base_year, observed).max()) if below else \
-        (lambda m: _log_errors(inputs, ref, m, base_year, observed).min())
+    worst = (
+        (lambda m: _log_errors(inputs, ref, m, base_year, observed).max())
+        if below
+        else (lambda m: _log_errors(inputs, ref, m, base_year, observed).min())
+    )
     if (worst(rate) <= 0) if below else (worst(rate) >= 0):
         return rate
     far = rate - RATE_BOUND if below else rate + RATE_BOUND
@@ -129,16 +145,22 @@ def _check_fit(s: Scenario, observed: dict[int, float], rate: float, fitted: dic
     at_bound = abs(rate) >= RATE_BOUND - 1e-3
     if not at_bound and max(abs(e) for e in errors.values()) <= FIT_TOLERANCE:
         return
-    residuals = ", ".join(f"{y} {v:,.0f} fitted {fitted[y]:,.0f} ({errors[y] * 100:+.1f}%)"
-                          for y, v in observed.items())
-    why = (f"the fit reaches the bound of {RATE_BOUND:+.0f} per 1,000 a year" if at_bound
-           else f"the best constant rate ({rate:+.2f} per 1,000 a year) misses an observation by more than "
-                f"{FIT_TOLERANCE:.0%}")
+    residuals = ", ".join(
+        f"{y} {v:,.0f} fitted {fitted[y]:,.0f} ({errors[y] * 100:+.1f}%)" for y, v in observed.items()
+    )
+    why = (
+        f"the fit reaches the bound of {RATE_BOUND:+.0f} per 1,000 a year"
+        if at_bound
+        else f"the best constant rate ({rate:+.2f} per 1,000 a year) misses an observation by more than "
+        f"{FIT_TOLERANCE:.0%}"
+    )
     years = ",".join(map(str, observed))
-    raise ProjectionError(f"observed.{years}.population: no net migration rate makes the projection from "
-                          f"population.base {s.population.base.value:,.0f} ({s.base_year}) reproduce the observed "
-                          f"populations: {why}; residuals: {residuals}; expected observed year-end residents of the "
-                          "same area as population.base (a figure in another unit or of another area looks like this)")
+    raise ProjectionError(
+        f"observed.{years}.population: no net migration rate makes the projection from "
+        f"population.base {s.population.base.value:,.0f} ({s.base_year}) reproduce the observed "
+        f"populations: {why}; residuals: {residuals}; expected observed year-end residents of the "
+        "same area as population.base (a figure in another unit or of another area looks like this)"
+    )
 
 
 def calibrate(scenario: Scenario, variants: tuple[str, ...] | list[str] = ()) -> Calibration | None:
@@ -147,8 +169,12 @@ def calibrate(scenario: Scenario, variants: tuple[str, ...] | list[str] = ()) ->
     if not observed:
         return None
     ref, medium = reference_inputs(s.population, s.base_year), population_inputs(s.population, s.base_year)
-    fit = minimize_scalar(lambda m: float(np.sum(_log_errors(medium, ref, m, s.base_year, observed) ** 2)),
-                          bounds=(-RATE_BOUND, RATE_BOUND), method="bounded", options={"xatol": 1e-7})
+    fit = minimize_scalar(
+        lambda m: float(np.sum(_log_errors(medium, ref, m, s.base_year, observed) ** 2)),
+        bounds=(-RATE_BOUND, RATE_BOUND),
+        method="bounded",
+        options={"xatol": 1e-7},
+    )
     rate = float(fit.x)
     fitted = _run({MEDIUM: _with_migration(medium, rate)}, ref, s.base_year, max(observed)).set_index("year")
     _check_fit(s, observed, rate, {y: float(fitted.loc[y, "population"]) for y in observed})
@@ -159,16 +185,29 @@ def calibrate(scenario: Scenario, variants: tuple[str, ...] | list[str] = ()) ->
             continue
         inputs = population_inputs(s.population, s.base_year, v)
         own = rate + inputs.migration.base - assumed
-        rates[v] = _bracket(inputs, ref, own, s.base_year, observed, below=True) if v == LOW else \
-            _bracket(inputs, ref, own, s.base_year, observed, below=False) if v == HIGH else own
+        rates[v] = (
+            _bracket(inputs, ref, own, s.base_year, observed, below=True)
+            if v == LOW
+            else _bracket(inputs, ref, own, s.base_year, observed, below=False)
+            if v == HIGH
+            else own
+        )
         if abs(rates[v] - own) > 1e-9:
             widened.append(v)
-    return Calibration(s.base_year, observed, assumed, rate,
-                       {y: float(fitted.loc[y, "population"]) for y in observed}, rates, tuple(widened))
+    return Calibration(
+        s.base_year,
+        observed,
+        assumed,
+        rate,
+        {y: float(fitted.loc[y, "population"]) for y in observed},
+        rates,
+        tuple(widened),
+    )
 
 
-def _past_rows(medium: pd.DataFrame, known: dict[int, float], flows: dict[str, dict[int, float]],
-               latest: int) -> pd.DataFrame:
+def _past_rows(
+    medium: pd.DataFrame, known: dict[int, float], flows: dict[str, dict[int, float]], latest: int
+) -> pd.DataFrame:
     """Years up to ``latest``: the known (base and observed) populations, interpolated geometrically
     between them. Births and deaths are the observed figures, else the medium projection's scaled to
     the actual start-of-year population; migration is the residual, so the balance identity holds."""
@@ -176,14 +215,20 @@ def _past_rows(medium: pd.DataFrame, known: dict[int, float], flows: dict[str, d
     fit = df["population"].copy()
     years = list(df.index)
     k_years = sorted(known)
-    df["population"] = [known[y] if y in known else float(np.exp(np.interp(y, k_years, np.log([known[k] for k in k_years]))))
-                        for y in years]
+    df["population"] = [
+        known[y] if y in known else float(np.exp(np.interp(y, k_years, np.log([known[k] for k in k_years]))))
+        for y in years
+    ]
     for prev, y in zip(years, years[1:]):
         ratio = df.loc[prev, "population"] / fit.loc[prev]
         for col in ("births", "deaths"):
             df.loc[y, col] = flows[col].get(y, df.loc[y, col] * ratio)
-        df.loc[y, "migration"] = df.loc[y, "population"] - df.loc[prev, "population"] - df.loc[y, "births"] + df.loc[y, "deaths"]
-    df["kind"] = [KIND_BASE if i == 0 else KIND_OBSERVED if y in known else KIND_INTERPOLATED for i, y in enumerate(years)]
+        df.loc[y, "migration"] = (
+            df.loc[y, "population"] - df.loc[prev, "population"] - df.loc[y, "births"] + df.loc[y, "deaths"]
+        )
+    df["kind"] = [
+        KIND_BASE if i == 0 else KIND_OBSERVED if y in known else KIND_INTERPOLATED for i, y in enumerate(years)
+    ]
     return df.reset_index()
 
 
@@ -196,9 +241,12 @@ def _later_rows(df: pd.DataFrame, population: float, latest: int) -> pd.DataFram
     return later
 
 
-def projection_with_calibration(scenario: Scenario, to_year: int | None = None,
-                                variants: tuple[str, ...] | list[str] = (MEDIUM,),
-                                calibrated: bool = True) -> tuple[ProjectionResult, Calibration | None]:
+def projection_with_calibration(
+    scenario: Scenario,
+    to_year: int | None = None,
+    variants: tuple[str, ...] | list[str] = (MEDIUM,),
+    calibrated: bool = True,
+) -> tuple[ProjectionResult, Calibration | None]:
     """Project the scenario's resident population from its base year to ``to_year`` (default: target
     year), calibrated to its observed years (unless ``calibrated`` is False); the table's ``kind``
     column says whether each year is the base, observed, interpolated or projected. An engine error
@@ -212,8 +260,9 @@ def projection_with_calibration(scenario: Scenario, to_year: int | None = None,
         raise ProjectionError(f"scenario '{scenario.id}': population: {text}") from None
 
 
-def _projection_with_calibration(scenario: Scenario, to_year: int | None, variants: tuple[str, ...] | list[str],
-                                 calibrated: bool) -> tuple[ProjectionResult, Calibration | None]:
+def _projection_with_calibration(
+    scenario: Scenario, to_year: int | None, variants: tuple[str, ...] | list[str], calibrated: bool
+) -> tuple[ProjectionResult, Calibration | None]:
     s = scenario
     to_year = s.target_year if to_year is None else int(to_year)
     ref, medium = reference_inputs(s.population, s.base_year), population_inputs(s.population, s.base_year)
@@ -225,8 +274,13 @@ def _projection_with_calibration(scenario: Scenario, to_year: int | None, varian
         table["kind"] = np.where(table["year"] == s.base_year, KIND_BASE, KIND_PROJECTED)
         return ProjectionResult(s.id, result.method, s.base_year, table), None
     latest = cal.latest_year
-    fitted = project_population({_REFERENCE: ref, MEDIUM: _with_migration(medium, cal.fitted_rate)}, s.base_year,
-                                max(to_year, latest), _REFERENCE, s.id)
+    fitted = project_population(
+        {_REFERENCE: ref, MEDIUM: _with_migration(medium, cal.fitted_rate)},
+        s.base_year,
+        max(to_year, latest),
+        _REFERENCE,
+        s.id,
+    )
     stated = {v: population_inputs(s.population, s.base_year, v) for v in dict.fromkeys([MEDIUM, *variants])}
     result = project_population({_REFERENCE: ref, **stated}, s.base_year, max(to_year, latest), _REFERENCE, s.id)
     runs = {v: df for v, df in result.table.groupby("variant", sort=False)}
@@ -239,7 +293,11 @@ def _projection_with_calibration(scenario: Scenario, to_year: int | None, varian
     return ProjectionResult(s.id, result.method, s.base_year, table), cal
 
 
-def project(scenario: Scenario, to_year: int | None = None,
-            variants: tuple[str, ...] | list[str] = (MEDIUM,), calibrated: bool = True) -> ProjectionResult:
+def project(
+    scenario: Scenario,
+    to_year: int | None = None,
+    variants: tuple[str, ...] | list[str] = (MEDIUM,),
+    calibrated: bool = True,
+) -> ProjectionResult:
     """Project the scenario's resident population (see :func:`projection_with_calibration`)."""
     return projection_with_calibration(scenario, to_year, variants, calibrated)[0]

@@ -72,13 +72,24 @@ def _population(s: Scenario, year: int) -> tuple[dict[str, Any], dict[str, Any]]
     elif year == s.base_year:
         kind, basis = BASE, s.population.base.citation
     else:
-        how = (f"calibrated projection from the observed {cal.latest_year} population" if cal
-               else f"projection from {s.base_year} with the scenario's rates")
+        how = (
+            f"calibrated projection from the observed {cal.latest_year} population"
+            if cal
+            else f"projection from {s.base_year} with the scenario's rates"
+        )
         kind, basis = PROJECTED, how
         pop["base"] = {"value": value, "assumption": f"projected: {how}"}
     pop.pop("age_structure", None)  # the age table is the scenario base year's
-    fitted = (lambda v: f"calibrated: net migration fitted to the observed populations of "
-                        f"{', '.join(map(str, cal.observed))} ({v})") if cal else None
+    fitted = (
+        (
+            lambda v: (
+                f"calibrated: net migration fitted to the observed populations of "
+                f"{', '.join(map(str, cal.observed))} ({v})"
+            )
+        )
+        if cal
+        else None
+    )
     for name in ("birth_rate", "death_rate", "net_migration_rate"):
         rate = getattr(s.population, name)
         why = fitted(MEDIUM) if fitted and name == "net_migration_rate" else None
@@ -94,8 +105,9 @@ def _population(s: Scenario, year: int) -> tuple[dict[str, Any], dict[str, Any]]
     return pop, {"item": "population", "year": year, "value": value, "unit": "persons", "kind": kind, "basis": basis}
 
 
-def _resources(s: Scenario, year: int, population: float, targets: dict[str, TargetSpec] | None
-               ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _resources(
+    s: Scenario, year: int, population: float, targets: dict[str, TargetSpec] | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Resource blocks re-based to ``year`` (stock, primary share, targets) and their table rows."""
     obs = s.observed.get(year)
     outcome: PlanOutcome | None = None
@@ -114,27 +126,43 @@ def _resources(s: Scenario, year: int, population: float, targets: dict[str, Tar
         else:
             if outcome is None:
                 o = resolve_options(s)
-                outcome = plan_or_best_reachable(problem_for(s, o.variant, o.budget, o.budget_per_year, o.basis),
-                                                 o.mode)
+                outcome = plan_or_best_reachable(
+                    problem_for(s, o.variant, o.budget, o.budget_per_year, o.basis), o.mode
+                )
             st = outcome.plan.stocks
             tiers = st[(st["kind"] == kind) & (st["year"] == year)].set_index("tier")["stock"]
             value, flag = float(tiers.sum()), PROJECTED
             how = "best reachable plan: not every target can be met" if outcome.diagnosis else "least-cost plan"
             basis = f"the {s.base_year + 1}-{s.target_year} plan's stock in {year} ({how}), if it is carried out"
             block["stock"] = {"value": value, "assumption": f"projected: {basis}"}
-            block["primary_share"] = {"value": float(tiers.get("primary", 0.0)) / value if value else 0.0,
-                                      "assumption": f"the {s.base_year + 1}-{s.target_year} plan's primary-care share in {year}"}
+            block["primary_share"] = {
+                "value": float(tiers.get("primary", 0.0)) / value if value else 0.0,
+                "assumption": f"the {s.base_year + 1}-{s.target_year} plan's primary-care share in {year}",
+            }
             if "private" in block:  # privately run capacity (社会办医) as the plan leaves it
-                private = st[(st["kind"] == kind) & (st["year"] == year) & (st["ownership"] == "private")]["stock"].sum()
-                block["private"] = {**{k: v for k, v in block["private"].items() if k == "target"},
-                                    "stock": {"value": float(private), "assumption": f"projected: {basis}"}}
+                private = st[(st["kind"] == kind) & (st["year"] == year) & (st["ownership"] == "private")][
+                    "stock"
+                ].sum()
+                block["private"] = {
+                    **{k: v for k, v in block["private"].items() if k == "target"},
+                    "stock": {"value": float(private), "assumption": f"projected: {basis}"},
+                }
         block.pop("target", None)
         target = targets.get(kind) if targets is not None else _own_target(s, kind)
         if target is not None:
             block["target"] = target.model_dump(exclude_none=True)
         out[kind] = block
-        rows.append({"item": kind, "year": year, "value": value, "unit": "beds" if kind == "beds" else "persons",
-                     "ratio": value / population * UNIT_DIVISOR[res.unit], "kind": flag, "basis": basis})
+        rows.append(
+            {
+                "item": kind,
+                "year": year,
+                "value": value,
+                "unit": "beds" if kind == "beds" else "persons",
+                "ratio": value / population * UNIT_DIVISOR[res.unit],
+                "kind": flag,
+                "basis": basis,
+            }
+        )
     return out, rows
 
 
@@ -145,8 +173,12 @@ def _own_target(s: Scenario, kind: str) -> TargetSpec | None:
         return t
     goal = t.parsed.resolve(s.baseline_ratio(kind))
     op = ">=" if t.parsed.sense == "floor" else "<="
-    return t.model_copy(update={"expr": f"{op}{goal:.4g}",
-                                "note": f"derived: '{t.expr}' of the {s.base_year} ratio {s.baseline_ratio(kind):.4g}"})
+    return t.model_copy(
+        update={
+            "expr": f"{op}{goal:.4g}",
+            "note": f"derived: '{t.expr}' of the {s.base_year} ratio {s.baseline_ratio(kind):.4g}",
+        }
+    )
 
 
 def rebase(s: Scenario, years: PlanYears, file: str | Path | None = None) -> tuple[Scenario, pd.DataFrame]:
@@ -164,8 +196,13 @@ def rebase(s: Scenario, years: PlanYears, file: str | Path | None = None) -> tup
     pop, pop_row = _population(s, b)
     resources, rows = _resources(s, b, pop_row["value"], years.targets)
     data = s.model_dump(exclude_none=True)
-    data.update(base_year=b, target_year=t, population=pop, resources=resources,
-                observed={y: o for y, o in data.get("observed", {}).items() if y >= b})
+    data.update(
+        base_year=b,
+        target_year=t,
+        population=pop,
+        resources=resources,
+        observed={y: o for y, o in data.get("observed", {}).items() if y >= b},
+    )
     data.pop("next_plan", None)
     if years.name:
         data["description"] = f"{years.name} ({b + 1}-{t}) of {s.id}"

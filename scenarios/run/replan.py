@@ -64,8 +64,11 @@ def _raise(s: Scenario, kpi: dict[str, float], beds: dict[str, float]) -> dict[s
         if over or slow:
             have = beds.get(tier, 0.0)
             floor = max(have * (occ if occ == occ else 1.0) / target[tier], have * 1.05)
-            why = (f"occupancy {occ:.0%} above {std.occupancy_max.value:.0%}" if over else
-                   f"p95 bed wait {wait:.2f} days above {std.bed_wait_p95_max_days.value:g}")
+            why = (
+                f"occupancy {occ:.0%} above {std.occupancy_max.value:.0%}"
+                if over
+                else f"p95 bed wait {wait:.2f} days above {std.bed_wait_p95_max_days.value:g}"
+            )
             out[tier] = (floor, why)
     return out
 
@@ -80,16 +83,27 @@ def _overbuilt(s: Scenario, kpi: dict[str, float], beds: dict[str, float], base:
         if occ == occ and occ < lo:
             have = beds.get(tier, 0.0)
             spare = have - have * occ / target[tier]
-            why = (f"the plan adds {have - base.get(tier, 0.0):,.0f} to reach its targets" if have > base.get(tier, 0.0) + 0.5
-                   else f"the {s.base_year} stock already exceeds the demand and no plan removes beds")
-            flags.append(f"{tier} beds run at {occ:.0%} in {s.target_year}, below the {lo:.0%} floor: about "
-                         f"{spare:,.0f} more {tier} beds than the simulated patients fill at {target[tier]:.0%} occupancy "
-                         f"(overbuilt for the demand: {why}).")
+            why = (
+                f"the plan adds {have - base.get(tier, 0.0):,.0f} to reach its targets"
+                if have > base.get(tier, 0.0) + 0.5
+                else f"the {s.base_year} stock already exceeds the demand and no plan removes beds"
+            )
+            flags.append(
+                f"{tier} beds run at {occ:.0%} in {s.target_year}, below the {lo:.0%} floor: about "
+                f"{spare:,.0f} more {tier} beds than the simulated patients fill at {target[tier]:.0%} occupancy "
+                f"(overbuilt for the demand: {why})."
+            )
     return flags
 
 
-def replan(s: Scenario, problem: AllocationProblem, mode: str, simulate_year: SimulateYear,
-           max_iterations: int | None = None, whole_units: bool = True) -> ReplanResult:
+def replan(
+    s: Scenario,
+    problem: AllocationProblem,
+    mode: str,
+    simulate_year: SimulateYear,
+    max_iterations: int | None = None,
+    whole_units: bool = True,
+) -> ReplanResult:
     """Iterate plan -> simulate target year -> raise bed floors to a fixed point (see the module docstring)."""
     if s.demand is None:
         raise ValueError(f"scenario '{s.id}' has no [demand] section: no service standards to re-plan to")
@@ -105,28 +119,48 @@ def replan(s: Scenario, problem: AllocationProblem, mode: str, simulate_year: Si
         raised = _raise(s, kpi, beds)
         for tier in ("hospital", "primary"):
             fl = floors.get(("beds", tier, Y))
-            action = f"raise to {raised[tier][0]:,.0f} beds ({raised[tier][1]})" if tier in raised else "within standards"
-            rows.append((it, tier, beds.get(tier, 0.0), kpi.get(f"occupancy_{tier}"),
-                         kpi.get("bed_wait_p95_days") if tier == "hospital" else float("nan"),
-                         fl.units if fl else float("nan"), action, outcome.plan.total_cost))
+            action = (
+                f"raise to {raised[tier][0]:,.0f} beds ({raised[tier][1]})" if tier in raised else "within standards"
+            )
+            rows.append(
+                (
+                    it,
+                    tier,
+                    beds.get(tier, 0.0),
+                    kpi.get(f"occupancy_{tier}"),
+                    kpi.get("bed_wait_p95_days") if tier == "hospital" else float("nan"),
+                    fl.units if fl else float("nan"),
+                    action,
+                    outcome.plan.total_cost,
+                )
+            )
         table = pd.DataFrame(rows, columns=ITERATION_COLUMNS)
         flags = _overbuilt(s, kpi, beds, _beds(outcome.plan, region, s.base_year))
         if not raised:
             std = s.demand.standards
-            band = (f"inside the {std.occupancy_min.value:.0%}-{std.occupancy_max.value:.0%} service band" if not flags
-                    else f"no tier above {std.occupancy_max.value:.0%}, but below the {std.occupancy_min.value:.0%} "
-                         "floor where flagged")
-            msg = (f"fixed point after {it} iteration{'s' * (it > 1)}: simulated {Y} bed occupancy "
-                   f"{kpi['occupancy_hospital']:.0%} hospital, {kpi['occupancy_primary']:.0%} primary care ({band}), "
-                   f"p95 bed wait {kpi['bed_wait_p95_days']:.2f} days")
+            band = (
+                f"inside the {std.occupancy_min.value:.0%}-{std.occupancy_max.value:.0%} service band"
+                if not flags
+                else f"no tier above {std.occupancy_max.value:.0%}, but below the {std.occupancy_min.value:.0%} "
+                "floor where flagged"
+            )
+            msg = (
+                f"fixed point after {it} iteration{'s' * (it > 1)}: simulated {Y} bed occupancy "
+                f"{kpi['occupancy_hospital']:.0%} hospital, {kpi['occupancy_primary']:.0%} primary care ({band}), "
+                f"p95 bed wait {kpi['bed_wait_p95_days']:.2f} days"
+            )
             return ReplanResult(outcome, prob, table, True, msg, flags)
         if last_beds is not None and all(abs(beds.get(t, 0) - last_beds.get(t, 0)) < 0.5 for t in raised):
-            msg = (f"stopped after {it} iterations: the plan cannot add the beds the simulation asks for "
-                   f"({'; '.join(f'{t}: {w}' for t, (_, w) in raised.items())}) under the constraints")
+            msg = (
+                f"stopped after {it} iterations: the plan cannot add the beds the simulation asks for "
+                f"({'; '.join(f'{t}: {w}' for t, (_, w) in raised.items())}) under the constraints"
+            )
             return ReplanResult(outcome, prob, table, False, msg, flags)
         for tier, (units, _) in raised.items():
             floors[("beds", tier, Y)] = FloorRow(region, "beds", tier, Y, units, f"simulated need: {tier} beds")
         last_beds = beds
-    msg = (f"no fixed point within {limit} iterations (the limit, [demand.standards].max_iterations): the last plan "
-           f"still breaks a standard ({'; '.join(f'{t}: {w}' for t, (_, w) in raised.items())})")
+    msg = (
+        f"no fixed point within {limit} iterations (the limit, [demand.standards].max_iterations): the last plan "
+        f"still breaks a standard ({'; '.join(f'{t}: {w}' for t, (_, w) in raised.items())})"
+    )
     return ReplanResult(outcome, prob, table, False, msg, flags)

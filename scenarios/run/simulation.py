@@ -50,8 +50,11 @@ class SimulationRequest:
 
 
 def simulate_scenario(
-    scenario: Scenario, request: SimulationRequest, projection: ProjectionResult | None = None,
-    plan: dict[int, Capacities] | None = None, progress: Callable[[], None] | None = None,
+    scenario: Scenario,
+    request: SimulationRequest,
+    projection: ProjectionResult | None = None,
+    plan: dict[int, Capacities] | None = None,
+    progress: Callable[[], None] | None = None,
     care: list[CareYear] | None = None,
 ) -> tuple[SimulationResult, bool]:
     """Simulate ``scenario`` for the requested years; return the result and whether it was flows-only.
@@ -59,15 +62,29 @@ def simulate_scenario(
     care = care if care is not None else care_by_year(scenario, request.years, projection, plan, request.variant)
     nets = networks_for_years(scenario, request.years, projection, plan, request.variant, care)
     workers = request.workers or local_workers()
-    flows_only = (not full_consult_fits(nets, request.replications, FULL_CONSULT_SECONDS, workers)
-                  if request.flows_only is None else request.flows_only)
-    result = simulate(nets, request.replications, request.seed, progress=progress, flows_only=flows_only,
-                      workers=workers, scheduler=request.scheduler)
+    flows_only = (
+        not full_consult_fits(nets, request.replications, FULL_CONSULT_SECONDS, workers)
+        if request.flows_only is None
+        else request.flows_only
+    )
+    result = simulate(
+        nets,
+        request.replications,
+        request.seed,
+        progress=progress,
+        flows_only=flows_only,
+        workers=workers,
+        scheduler=request.scheduler,
+    )
     return with_bypass(result, care), flows_only
 
 
-def simulate_years(scenario: Scenario, request: SimulationRequest, plan: dict[int, Capacities] | None = None,
-                   progress: Callable[[], None] | None = None) -> tuple[SimulationResult, bool]:
+def simulate_years(
+    scenario: Scenario,
+    request: SimulationRequest,
+    plan: dict[int, Capacities] | None = None,
+    progress: Callable[[], None] | None = None,
+) -> tuple[SimulationResult, bool]:
     """:func:`simulate_scenario` on the scenario's own projection to the request's last year (the base year's
     residents when only the base year is asked for)."""
     last = max(request.years)

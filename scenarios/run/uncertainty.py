@@ -56,7 +56,6 @@ RATES = ("birth_rate", "death_rate", "net_migration_rate")
 ENGINE_RATE = {"birth_rate": "birth", "death_rate": "death", "net_migration_rate": "migration"}
 
 
-
 @dataclass(frozen=True)
 class UncertaintyOptions:
     draws: int = 1000
@@ -92,9 +91,13 @@ class UncertaintyResult:
     solves: int = 0
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        out = {"uncertainty_assumptions": self.assumptions, "uncertainty_fan": self.fan,
-               "uncertainty_probabilities": self.probabilities, "uncertainty_draws": self.draws,
-               "uncertainty_cost": self.cost_summary}
+        out = {
+            "uncertainty_assumptions": self.assumptions,
+            "uncertainty_fan": self.fan,
+            "uncertainty_probabilities": self.probabilities,
+            "uncertainty_draws": self.draws,
+            "uncertainty_cost": self.cost_summary,
+        }
         if self.robust is not None:
             out["robust_additions"] = self.robust.plan.additions
             out["robust_attainment"] = self.robust.plan.attainment
@@ -102,11 +105,18 @@ class UncertaintyResult:
 
     def summary(self) -> dict:
         """Headline figures (JSON-ready)."""
-        return {"draws": self.options.draws, "seed": self.options.seed, "joint_probability": self.joint,
-                "probabilities": {f"{r.kind}:{'need' if r.nature == 'need' else r.expr}": float(r.probability)
-                                  for r in self.probabilities.itertuples(index=False)},
-                "robust_share": self.options.share, "robust_joint_probability": self.robust_joint,
-                "robust_premium_cny": self.premium}
+        return {
+            "draws": self.options.draws,
+            "seed": self.options.seed,
+            "joint_probability": self.joint,
+            "probabilities": {
+                f"{r.kind}:{'need' if r.nature == 'need' else r.expr}": float(r.probability)
+                for r in self.probabilities.itertuples(index=False)
+            },
+            "robust_share": self.options.share,
+            "robust_joint_probability": self.robust_joint,
+            "robust_premium_cny": self.premium,
+        }
 
 
 # -- draws ---------------------------------------------------------------------------------------
@@ -121,8 +131,11 @@ def _sides(s: Scenario, name: str, medium: RatePath) -> tuple[RatePath, RatePath
     pop = s.population
     side = lambda v: getattr(population_inputs(pop, s.base_year, v), ENGINE_RATE[name]) if v in pop.variants else medium  # noqa: E731
     have = [v for v in (LOW, HIGH) if v in pop.variants and getattr(pop.variants[v], name) is not None]
-    label = (f"from the {' and '.join(have)} variant{'s' if len(have) > 1 else ''}" if have
-             else "no spread: no variant changes this rate and [uncertainty] gives none")
+    label = (
+        f"from the {' and '.join(have)} variant{'s' if len(have) > 1 else ''}"
+        if have
+        else "no spread: no variant changes this rate and [uncertainty] gives none"
+    )
     return side(LOW), side(HIGH), label
 
 
@@ -156,8 +169,9 @@ def _label(q, none: str = "no spread") -> str:
     return (q.assumption or q.source or q.reference or "") if q is not None else none
 
 
-def _from_latest_observed(s: Scenario, pop: np.ndarray, to_year: int, proj: ProjectionResult,
-                          cal: Calibration | None) -> tuple[np.ndarray, int | None]:
+def _from_latest_observed(
+    s: Scenario, pop: np.ndarray, to_year: int, proj: ProjectionResult, cal: Calibration | None
+) -> tuple[np.ndarray, int | None]:
     """Draws ``pop`` (base year .. ``to_year``) under the calibrated projection's rule: years up to the latest
     observed one as the calibrated projection ``proj`` has them (observed or interpolated, the same in every
     draw), later years scaled so that each draw starts from the latest observed population. The latest observed
@@ -169,15 +183,20 @@ def _from_latest_observed(s: Scenario, pop: np.ndarray, to_year: int, proj: Proj
     out = pop.copy()
     if latest < to_year:
         j = latest - s.base_year
-        out[:, j + 1:] *= float(known[latest]) / pop[:, j:j + 1]
+        out[:, j + 1 :] *= float(known[latest]) / pop[:, j : j + 1]
     for y in range(s.base_year, min(latest, to_year) + 1):
         out[:, y - s.base_year] = float(known[y])
     return out, latest
 
 
-def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | None = None,
-                 calibrated: bool = True, medium_projection: tuple[ProjectionResult, Calibration | None] | None = None
-                 ) -> tuple[Draws, pd.DataFrame]:
+def draw_futures(
+    s: Scenario,
+    n: int,
+    seed: int = DEFAULT_SEED,
+    to_year: int | None = None,
+    calibrated: bool = True,
+    medium_projection: tuple[ProjectionResult, Calibration | None] | None = None,
+) -> tuple[Draws, pd.DataFrame]:
     """``n`` drawn futures of scenario ``s`` from its base year to ``to_year`` (default: target year), and the
     assumptions table (input, distribution, p5, median, p95 in the target year, label). ``calibrated``: start
     the draws from the latest observed population (:func:`_from_latest_observed`), on ``medium_projection``
@@ -205,23 +224,48 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
         proj, cal = medium_projection or projection_with_calibration(s, to_year, [MEDIUM], True)
         pop, latest = _from_latest_observed(s, pop, to_year, proj, cal)
     u = s.uncertainty
-    capital, running = _lognormal_factors([_spread(u.capital_cost), _spread(u.running_cost)],
-                                          np.random.default_rng(cost_ss), n)
+    capital, running = _lognormal_factors(
+        [_spread(u.capital_cost), _spread(u.running_cost)], np.random.default_rng(cost_ss), n
+    )
     (demand,) = _lognormal_factors([_spread(u.demand_rate)], np.random.default_rng(demand_ss), n)
     for name, q in (("capital_cost", u.capital_cost), ("running_cost", u.running_cost), ("demand_rate", u.demand_rate)):
         sp = _spread(q)
         rows.append((name, "lognormal factor", 1 / (1 + sp), 1.0, 1 + sp, _label(q)))
     rho = u.rate_correlation
-    rows.append(("rate_correlation", "correlation of the rate shocks", np.nan, rho.value if rho else 0.0, np.nan,
-                 _label(rho, "independent")))
+    rows.append(
+        (
+            "rate_correlation",
+            "correlation of the rate shocks",
+            np.nan,
+            rho.value if rho else 0.0,
+            np.nan,
+            _label(rho, "independent"),
+        )
+    )
     if latest is not None:
-        rows.append(("observed_population", "as observed", np.nan, float(pop[0, latest - s.base_year])
-                     if latest <= to_year else np.nan, np.nan,
-                     f"years up to {latest} as observed; each draw projected on from the {latest} population"))
-    rows.append(("need_from_demand", "medium need x drawn residents / medium residents x demand factor", np.nan,
-                 np.nan, np.nan, "the age mix of the medium projection is kept in every draw (an approximation: "
-                 "fertility and migration shocks move the 65+ share by a fraction of a point over a plan)"
-                 if s.demand is not None else "the scenario has no [demand] section: need is not evaluated"))
+        rows.append(
+            (
+                "observed_population",
+                "as observed",
+                np.nan,
+                float(pop[0, latest - s.base_year]) if latest <= to_year else np.nan,
+                np.nan,
+                f"years up to {latest} as observed; each draw projected on from the {latest} population",
+            )
+        )
+    rows.append(
+        (
+            "need_from_demand",
+            "medium need x drawn residents / medium residents x demand factor",
+            np.nan,
+            np.nan,
+            np.nan,
+            "the age mix of the medium projection is kept in every draw (an approximation: "
+            "fertility and migration shocks move the 65+ share by a fraction of a point over a plan)"
+            if s.demand is not None
+            else "the scenario has no [demand] section: need is not evaluated",
+        )
+    )
     table = pd.DataFrame(rows, columns=["input", "distribution", "p5", "median", "p95", "label"])
     years = tuple(range(s.base_year, to_year + 1))
     return Draws(years, {s.id: pop}, capital, running, demand), table
@@ -233,8 +277,15 @@ def draw_futures(s: Scenario, n: int, seed: int = DEFAULT_SEED, to_year: int | N
 def _fan(draws: Draws, region: str, medium: dict[tuple[str, int], float]) -> pd.DataFrame:
     pop = draws.population[region]
     q = np.percentile(pop, [10, 50, 90], axis=0)
-    return pd.DataFrame({"year": list(draws.years), "p10": q[0], "p50": q[1], "p90": q[2],
-                         "medium": [medium.get((region, y), np.nan) for y in draws.years]})
+    return pd.DataFrame(
+        {
+            "year": list(draws.years),
+            "p10": q[0],
+            "p50": q[1],
+            "p90": q[2],
+            "medium": [medium.get((region, y), np.nan) for y in draws.years],
+        }
+    )
 
 
 def _cost_summary(rows: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -273,29 +324,48 @@ def need_rows(s: Scenario, proj, problem: AllocationProblem) -> tuple[FloorRow, 
     return tuple(FloorRow(r, k, None, Y, float(v), f"need: {k}") for (r, k), v in total.items() if k in problem.kinds)
 
 
-def _need_probabilities(problem: AllocationProblem, plan: AllocationPlan, needs: tuple[FloorRow, ...],
-                        draws: Draws) -> pd.DataFrame:
+def _need_probabilities(
+    problem: AllocationProblem, plan: AllocationPlan, needs: tuple[FloorRow, ...], draws: Draws
+) -> pd.DataFrame:
     """Rows of the probability table for the need from demand: the plan's stock against each drawn need."""
-    return probability_frame({
-        "region": [f.region for f in needs], "kind": [f.kind for f in needs], "name": [f.label for f in needs],
-        "expr": [f"{f.units:,.0f}" for f in needs], "unit": ["beds" if f.kind == "beds" else "persons" for f in needs],
-        "nature": "need", "ratio": [f.units for f in needs], "divisor": 1.0,
-    }, floor_outcomes(problem, plan, needs, draws))
+    return probability_frame(
+        {
+            "region": [f.region for f in needs],
+            "kind": [f.kind for f in needs],
+            "name": [f.label for f in needs],
+            "expr": [f"{f.units:,.0f}" for f in needs],
+            "unit": ["beds" if f.kind == "beds" else "persons" for f in needs],
+            "nature": "need",
+            "ratio": [f.units for f in needs],
+            "divisor": 1.0,
+        },
+        floor_outcomes(problem, plan, needs, draws),
+    )
 
 
-def _draw_table(problem: AllocationProblem, draws: Draws, outcomes: PlanOutcomes, solved: DrawSolutions | None) -> pd.DataFrame:
+def _draw_table(
+    problem: AllocationProblem, draws: Draws, outcomes: PlanOutcomes, solved: DrawSolutions | None
+) -> pd.DataFrame:
     region = problem.regions[0]
-    df = pd.DataFrame({"draw": np.arange(draws.n), "population_target_year": draws.column(region, problem.target_year),
-                       "capital_factor": draws.capital_factor, "running_factor": draws.running_factor,
-                       "plan_cost_cny": outcomes.cost, "plan_pv_cny": outcomes.pv,
-                       "plan_meets_all": outcomes.met.all(axis=1) if outcomes.met.size else True})
+    df = pd.DataFrame(
+        {
+            "draw": np.arange(draws.n),
+            "population_target_year": draws.column(region, problem.target_year),
+            "capital_factor": draws.capital_factor,
+            "running_factor": draws.running_factor,
+            "plan_cost_cny": outcomes.cost,
+            "plan_pv_cny": outcomes.pv,
+            "plan_meets_all": outcomes.met.all(axis=1) if outcomes.met.size else True,
+        }
+    )
     if solved is not None:
         df["least_cost_cny"], df["least_pv_cny"], df["reachable"] = solved.cost, solved.pv, solved.reachable
     return df
 
 
-def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPlan,
-                    options: UncertaintyOptions = UncertaintyOptions()) -> UncertaintyResult:
+def run_uncertainty(
+    s: Scenario, problem: AllocationProblem, plan: AllocationPlan, options: UncertaintyOptions = UncertaintyOptions()
+) -> UncertaintyResult:
     """Monte Carlo for ``plan`` (of ``problem``, built from scenario ``s``): probabilities, costs, robust plan."""
     t0 = time.perf_counter()
     o = options
@@ -304,13 +374,23 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     outcomes = plan_outcomes(problem, plan, draws)
     at_medium = _at_medium(problem, proj)
     needs = need_rows(s, proj, problem)
-    probs = pd.concat([probability_table(problem, outcomes), _need_probabilities(at_medium, plan, needs, draws)],
-                      ignore_index=True)
+    probs = pd.concat(
+        [probability_table(problem, outcomes), _need_probabilities(at_medium, plan, needs, draws)], ignore_index=True
+    )
     solved = solve_draws(problem, draws, o.workers, scheduler=o.scheduler) if o.solve else None
     result = UncertaintyResult(
-        s.id, problem.target_year, o, assumptions, _fan(draws, problem.regions[0], at_medium.population), probs,
-        _draw_table(problem, draws, outcomes, solved), pd.DataFrame(), outcomes.joint, plan.total_cost,
-        solves=solved.solves if solved else 0)
+        s.id,
+        problem.target_year,
+        o,
+        assumptions,
+        _fan(draws, problem.regions[0], at_medium.population),
+        probs,
+        _draw_table(problem, draws, outcomes, solved),
+        pd.DataFrame(),
+        outcomes.joint,
+        plan.total_cost,
+        solves=solved.solves if solved else 0,
+    )
     costs = {"plan cost (nominal)": outcomes.cost, "plan cost (present value)": outcomes.pv}
     if solved is not None:
         costs["least cost of the targets in each draw (LP, nominal)"] = solved.cost
@@ -326,5 +406,3 @@ def run_uncertainty(s: Scenario, problem: AllocationProblem, plan: AllocationPla
     result.budget_total = problem.budget_total
     result.seconds = time.perf_counter() - t0
     return result
-
-

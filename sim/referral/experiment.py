@@ -19,19 +19,63 @@ from sim.referral.records import YearRun
 from sim.referral.simulation import ReferralSimulation
 
 # two-sided 95% Student t quantiles for 1..30 degrees of freedom
-_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-        2.045, 2.042]
+_T95 = [
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+]
 
 KPI_UNITS = {
-    "episodes": "first contacts", "visits_primary": "consults", "visits_hospital": "consults",
-    "visits_total": "consults", "primary_share": "share", "up_referrals": "patients",
-    "down_referrals": "patients", "down_blocked": "patients", "admissions_hospital": "patients",
-    "admissions_primary": "patients", "discharges": "patients", "leakage": "patients",
-    "in_area_rate": "share", "wait_primary_mean_days": "days", "wait_primary_p95_days": "days",
-    "wait_hospital_mean_days": "days", "wait_hospital_p95_days": "days", "bed_wait_mean_days": "days",
-    "bed_wait_p95_days": "days", "occupancy_hospital": "share", "occupancy_primary": "share",
-    "busy_beds_hospital": "beds", "mean_los_hospital_days": "days",
+    "episodes": "first contacts",
+    "visits_primary": "consults",
+    "visits_hospital": "consults",
+    "visits_total": "consults",
+    "primary_share": "share",
+    "up_referrals": "patients",
+    "down_referrals": "patients",
+    "down_blocked": "patients",
+    "admissions_hospital": "patients",
+    "admissions_primary": "patients",
+    "discharges": "patients",
+    "leakage": "patients",
+    "in_area_rate": "share",
+    "wait_primary_mean_days": "days",
+    "wait_primary_p95_days": "days",
+    "wait_hospital_mean_days": "days",
+    "wait_hospital_p95_days": "days",
+    "bed_wait_mean_days": "days",
+    "bed_wait_p95_days": "days",
+    "occupancy_hospital": "share",
+    "occupancy_primary": "share",
+    "busy_beds_hospital": "beds",
+    "mean_los_hospital_days": "days",
 }
 
 
@@ -83,12 +127,14 @@ def kpis(run: YearRun) -> dict[str, float]:
         measured = pool not in run.not_simulated
         out[mean_key] = sample.mean() if measured else float("nan")
         out[p95_key] = sample.percentile(95) if measured else float("nan")
-    out.update({
-        "occupancy_hospital": run.occupancy["hospital"],
-        "occupancy_primary": run.occupancy["primary"],
-        "busy_beds_hospital": run.busy_beds["hospital"],
-        "mean_los_hospital_days": run.mean_los["hospital"],
-    })
+    out.update(
+        {
+            "occupancy_hospital": run.occupancy["hospital"],
+            "occupancy_primary": run.occupancy["primary"],
+            "busy_beds_hospital": run.busy_beds["hospital"],
+            "mean_los_hospital_days": run.mean_los["hospital"],
+        }
+    )
     return {k: out[k] for k in KPI_UNITS}
 
 
@@ -119,8 +165,9 @@ class SimulationResult:
                 m = len(x)
                 half = t95(m - 1) * float(x.std(ddof=1)) / np.sqrt(m) if m > 1 else float("nan")
                 rows.append((year, k, mean, mean - half, mean + half, half, KPI_UNITS[k], k not in self.not_simulated))
-        return pd.DataFrame(rows, columns=["year", "kpi", "mean", "ci95_low", "ci95_high", "half_width", "unit",
-                                           "simulated"])
+        return pd.DataFrame(
+            rows, columns=["year", "kpi", "mean", "ci95_low", "ci95_high", "half_width", "unit", "simulated"]
+        )
 
 
 @dataclass(frozen=True)
@@ -145,8 +192,14 @@ def run_task(task: RunTask) -> tuple[dict[str, float], frozenset[str]]:
 FULL_CONSULT_CONTACTS_PER_CPU_S = 3.0e6
 
 
-def full_consult_fits(networks: list[ReferralNetwork], replications: int, seconds: float, workers: int = 1,
-                      warmup_days: float = 60.0, days: float = 365.0) -> bool:
+def full_consult_fits(
+    networks: list[ReferralNetwork],
+    replications: int,
+    seconds: float,
+    workers: int = 1,
+    warmup_days: float = 60.0,
+    days: float = 365.0,
+) -> bool:
     """Whether simulating every consult is expected to take at most ``seconds`` (wall) on
     ``workers`` processes; where it does not, callers fall back to ``flows_only``."""
     per_day = sum(a.arrivals_per_day for net in networks for a in net.alliances)
@@ -178,8 +231,11 @@ def simulate(
     if workers < 1:
         raise ValueError(f"workers = {workers}: expected at least 1")
     streams = np.random.SeedSequence(seed).spawn(len(networks) * replications)
-    tasks = [RunTask(net, int(streams[i * replications + rep].generate_state(1)[0]), warmup_days, days, flows_only)
-             for i, net in enumerate(networks) for rep in range(replications)]
+    tasks = [
+        RunTask(net, int(streams[i * replications + rep].generate_state(1)[0]), warmup_days, days, flows_only)
+        for i, net in enumerate(networks)
+        for rep in range(replications)
+    ]
     rows, not_simulated = [], frozenset()
     results = map_ordered(run_task, tasks, workers, scheduler, progress)
     for task_index, (values, unmeasured) in enumerate(results):
@@ -187,4 +243,3 @@ def simulate(
         rows.append({"year": net.year, "replication": task_index % replications + 1, **values})
         not_simulated |= unmeasured
     return SimulationResult(pd.DataFrame(rows), seed, replications, not_simulated)
-

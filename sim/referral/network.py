@@ -37,19 +37,29 @@ class FlowRates:
     severe_multiplier: float
 
     def __post_init__(self) -> None:
-        for name in ("primary_first_share", "p_up", "p_admit_primary", "p_admit_hospital", "p_down",
-                     "severe_share"):
+        for name in ("primary_first_share", "p_up", "p_admit_primary", "p_admit_hospital", "p_down", "severe_share"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise NetworkError(f"{name} = {v:.6g}: expected a probability within [0, 1]")
-        for name in ("consult_days", "alos_hospital", "alos_primary", "recovery", "wait_tolerance",
-                     "bed_wait_tolerance", "congestion_wait", "congestion_uplift", "severe_multiplier"):
+        for name in (
+            "consult_days",
+            "alos_hospital",
+            "alos_primary",
+            "recovery",
+            "wait_tolerance",
+            "bed_wait_tolerance",
+            "congestion_wait",
+            "congestion_uplift",
+            "severe_multiplier",
+        ):
             if not getattr(self, name) > 0:
                 raise NetworkError(f"{name} = {getattr(self, name)}: expected a value > 0")
         if self.los_cv < 0:
             raise NetworkError(f"los_cv = {self.los_cv}: expected a value >= 0")
         if self.severe_share * self.severe_multiplier > 1.0 + 1e-12:
-            raise NetworkError("severe_share x severe_multiplier exceeds 1: severe cases would take more than all referrals")
+            raise NetworkError(
+                "severe_share x severe_multiplier exceeds 1: severe cases would take more than all referrals"
+            )
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,10 @@ class ReferralNetwork:
 
 
 def admission_probabilities(
-    visits_per_capita: float, admissions_per_capita: float, primary_first_share: float, p_up: float,
+    visits_per_capita: float,
+    admissions_per_capita: float,
+    primary_first_share: float,
+    p_up: float,
     primary_admission_share: float,
 ) -> tuple[float, float, float]:
     """(first contacts per resident-year, P(admit | primary consult), P(admit | hospital consult)).

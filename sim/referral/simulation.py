@@ -66,8 +66,13 @@ class AdmissionQueue:
 
     def add(self, times: np.ndarray, alliance: int, hospital: bool, los: np.ndarray, down: np.ndarray) -> None:
         n = len(times)
-        new = {"times": times, "alliance": np.full(n, alliance), "hospital": np.full(n, hospital), "los": los,
-               "down": down}
+        new = {
+            "times": times,
+            "alliance": np.full(n, alliance),
+            "hospital": np.full(n, hospital),
+            "los": los,
+            "down": down,
+        }
         self.columns = {k: np.concatenate([self.columns[k], new[k]]) for k in self.FIELDS}
 
     def pop_before(self, end: float) -> list[list]:
@@ -113,8 +118,15 @@ class ReferralSimulation:
     only; the result does not depend on it beyond the random stream).
     """
 
-    def __init__(self, net: ReferralNetwork, seed: int, warmup_days: float = 60.0, days: float = 365.0,
-                 flows_only: bool = False, block_arrivals: int = 100_000):
+    def __init__(
+        self,
+        net: ReferralNetwork,
+        seed: int,
+        warmup_days: float = 60.0,
+        days: float = 365.0,
+        flows_only: bool = False,
+        block_arrivals: int = 100_000,
+    ):
         self.net, self.r = net, net.rates
         numpy_seq, python_seq = np.random.SeedSequence(seed).spawn(2)
         self.rng = np.random.default_rng(numpy_seq)  # consults, in blocks
@@ -126,8 +138,10 @@ class ReferralSimulation:
         r = self.r
         sev, m = r.severe_share, r.severe_multiplier
         self.mult = (m, (1.0 - sev * m) / (1.0 - sev) if sev < 1 else 1.0)  # (severe, other); mean 1
-        self.los = {k: lognormal_params(v, r.los_cv) for k, v in
-                    (("hospital", r.alos_hospital), ("primary", r.alos_primary), ("recovery", r.recovery))}
+        self.los = {
+            k: lognormal_params(v, r.los_cv)
+            for k, v in (("hospital", r.alos_hospital), ("primary", r.alos_primary), ("recovery", r.recovery))
+        }
         self.alliances = [self._stations(a) for a in net.alliances]
         self.admissions = AdmissionQueue()
         busiest = max((a.arrivals_per_day for a in net.alliances), default=0.0)
@@ -206,8 +220,9 @@ class ReferralSimulation:
             yield env.timeout(max(0.0, end - env.now))
             start = end
 
-    def _consult_block(self, k: int, a: AllianceStations, start: float, end: float, rate: float,
-                       cats: list[Category], cum: np.ndarray) -> None:
+    def _consult_block(
+        self, k: int, a: AllianceStations, start: float, end: float, rate: float, cats: list[Category], cum: np.ndarray
+    ) -> None:
         """Book the consults of first contacts arriving in [start, end) and of up-referrals due then."""
         rng, t0, t1 = self.rng, self.t0, self.t1
         n = int(rng.poisson(rate * (end - start))) if rate > 0 else 0
@@ -228,11 +243,11 @@ class ReferralSimulation:
         order = np.argsort(out_times, kind="stable")
         forced = np.zeros(len(out_times), dtype=bool)
         forced[: len(h_times)] = self.flows_only  # flows-only first contacts are known to continue
-        self._outpatient_consults(k, a, out_times[order], np.concatenate([h_mult, due_mult[due]])[order],
-                                  forced[order])
+        self._outpatient_consults(k, a, out_times[order], np.concatenate([h_mult, due_mult[due]])[order], forced[order])
 
-    def _primary_consults(self, k: int, a: AllianceStations, times: np.ndarray,
-                          mult: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _primary_consults(
+        self, k: int, a: AllianceStations, times: np.ndarray, mult: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Book primary first contacts (ascending ``times``) of alliance ``k`` on its clinics; queue admissions.
 
         Returns the up-referrals: their arrival times at hospital outpatient (days) and multipliers.
@@ -246,7 +261,7 @@ class ReferralSimulation:
         order = np.argsort(clinic, kind="stable")  # by clinic, in time order within each
         bounds = np.searchsorted(clinic[order], np.arange(len(a.clinics) + 1))
         for i, station in enumerate(a.clinics):
-            idx = order[bounds[i]:bounds[i + 1]]
+            idx = order[bounds[i] : bounds[i + 1]]
             if len(idx):
                 waits[idx] = station.book_block(times[idx], service[idx], r.wait_tolerance)
         served = ~np.isnan(waits)
@@ -265,8 +280,9 @@ class ReferralSimulation:
         self.admissions.add(done[admit], k, hospital=False, los=stays, down=np.zeros(len(stays), dtype=bool))
         return done[up], mult[up]
 
-    def _outpatient_consults(self, k: int, a: AllianceStations, times: np.ndarray, mult: np.ndarray,
-                             forced: np.ndarray) -> None:
+    def _outpatient_consults(
+        self, k: int, a: AllianceStations, times: np.ndarray, mult: np.ndarray, forced: np.ndarray
+    ) -> None:
         """Book hospital outpatient consults (ascending ``times``) of alliance ``k``; queue admissions."""
         r, rng, c = self.r, self.rng, self.c
         n = len(times)
@@ -279,8 +295,13 @@ class ReferralSimulation:
         c.visits_hospital += int(np.count_nonzero(served & counting))
         admit = served & (forced | (u < np.minimum(1.0, r.p_admit_hospital * mult)))
         stays = self.stays("hospital", int(admit.sum()))
-        self.admissions.add((times + np.where(served, waits, 0.0) + service)[admit], k, hospital=True, los=stays,
-                            down=rng.random(len(stays)) < r.p_down)
+        self.admissions.add(
+            (times + np.where(served, waits, 0.0) + service)[admit],
+            k,
+            hospital=True,
+            los=stays,
+            down=rng.random(len(stays)) < r.p_down,
+        )
 
     # -- beds: booked at the patient's time, in SimPy's time order -------------------------------
 
@@ -361,17 +382,25 @@ class ReferralSimulation:
             cap = sum(w.servers for w in wards)
             area = sum(w.area for w in wards)
             n = sum(w.started for w in wards)
-            return (area / (cap * days) if cap else float("nan"), area / days,
-                    sum(w.service_sum for w in wards) / n if n else float("nan"), n, cap)
+            return (
+                area / (cap * days) if cap else float("nan"),
+                area / days,
+                sum(w.service_sum for w in wards) / n if n else float("nan"),
+                n,
+                cap,
+            )
 
         occ_h, busy_h, los_h, n_h, cap_h = ward_stats([a.ward for a in self.alliances])
         occ_p, busy_p, los_p, n_p, cap_p = ward_stats([a.primary_ward for a in self.alliances])
         not_simulated = frozenset({"primary_consult", "hospital_consult"} if self.flows_only else ())
-        waits = {"primary_consult": [s.waits for s in clinics],
-                 "hospital_consult": [a.outpatient.waits for a in self.alliances],
-                 "hospital_bed": [a.ward.waits for a in self.alliances]}
+        waits = {
+            "primary_consult": [s.waits for s in clinics],
+            "hospital_consult": [a.outpatient.waits for a in self.alliances],
+            "hospital_bed": [a.ward.waits for a in self.alliances],
+        }
         return YearRun(
-            days=days, counters=self.c,
+            days=days,
+            counters=self.c,
             waits={k: WaitSample.pool([] if k in not_simulated else logs) for k, logs in waits.items()},
             occupancy={"hospital": occ_h, "primary": occ_p},
             busy_beds={"hospital": busy_h, "primary": busy_p},

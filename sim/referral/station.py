@@ -69,10 +69,10 @@ class Station:
         window = max(4096, 4 * self.servers)  # patients looked ahead per vectorised step
         pos, run = 0, _FIRST_RUN
         while pos < n:
-            k = self._free_prefix(times[pos:pos + window], ends[pos:pos + window])
+            k = self._free_prefix(times[pos : pos + window], ends[pos : pos + window])
             if k:
-                waits[pos:pos + k] = 0.0
-                self._absorb(ends[pos:pos + k])
+                waits[pos : pos + k] = 0.0
+                self._absorb(ends[pos : pos + k])
                 pos += k
                 run = _FIRST_RUN if k >= run else run
             if pos < n and k < window:
@@ -91,8 +91,12 @@ class Station:
         with one sort). Counting ties as busy makes the answer safe.
         """
         free = np.sort(np.fromiter(self.free, dtype=np.float64, count=self.servers))
-        busy = (self.servers - np.searchsorted(free, times, side="left")
-                + np.arange(len(times)) - np.searchsorted(np.sort(ends), times, side="left"))
+        busy = (
+            self.servers
+            - np.searchsorted(free, times, side="left")
+            + np.arange(len(times))
+            - np.searchsorted(np.sort(ends), times, side="left")
+        )
         full = busy >= self.servers
         return int(np.argmax(full)) if full.any() else len(times)
 
@@ -100,7 +104,7 @@ class Station:
         """Book patients who found a free server: each took the earliest free one, so the servers'
         next free times are the ``servers`` latest of the old ones and the new ``ends``."""
         both = np.concatenate([np.fromiter(self.free, dtype=np.float64, count=self.servers), ends])
-        latest = np.partition(both, len(both) - self.servers)[len(both) - self.servers:].tolist()
+        latest = np.partition(both, len(both) - self.servers)[len(both) - self.servers :].tolist()
         heapq.heapify(latest)
         self.free = latest
 

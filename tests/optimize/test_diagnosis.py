@@ -14,14 +14,21 @@ from scenarios.report.words import diagnosis_words
 CEILING = (TargetRow("r", "beds", "ceiling", 0.5, 1000.0, "expected", "<=0.5", 1.0),)
 
 
-@pytest.mark.parametrize("over, culprit, words", [
-    (dict(budget_total=500.0), "budget_total", "Meeting every target needs CNY 1,300; the budget is CNY 500"),
-    (dict(budget_per_year=200.0), "budget_per_year", "The least-cost plan peaks at CNY 1,200 in one year; the yearly cap is CNY 200"),
-    (dict(budget_total=1e6, budget_per_year=200.0), "budget_per_year", "the yearly budget cap cannot be kept"),
-    (dict(max_additions={("r", "beds"): 50.0}), "hiring_limits", "the yearly limits on additions"),
-    (dict(targets=CEILING), "no_decline", "no pool of beds or staff may fall below its base-year stock"),
-    (dict(budget_per_year=50.0), "budget_per_year", "The constraints contradict each other, whatever the targets"),
-])
+@pytest.mark.parametrize(
+    "over, culprit, words",
+    [
+        (dict(budget_total=500.0), "budget_total", "Meeting every target needs CNY 1,300; the budget is CNY 500"),
+        (
+            dict(budget_per_year=200.0),
+            "budget_per_year",
+            "The least-cost plan peaks at CNY 1,200 in one year; the yearly cap is CNY 200",
+        ),
+        (dict(budget_total=1e6, budget_per_year=200.0), "budget_per_year", "the yearly budget cap cannot be kept"),
+        (dict(max_additions={("r", "beds"): 50.0}), "hiring_limits", "the yearly limits on additions"),
+        (dict(targets=CEILING), "no_decline", "no pool of beds or staff may fall below its base-year stock"),
+        (dict(budget_per_year=50.0), "budget_per_year", "The constraints contradict each other, whatever the targets"),
+    ],
+)
 def test_each_family_is_diagnosed_in_words(over, culprit, words):
     p = tiny(**over)
     with pytest.raises(InfeasiblePlan) as info:
@@ -31,8 +38,15 @@ def test_each_family_is_diagnosed_in_words(over, culprit, words):
     assert "solver stopped" not in diagnosis_words(info.value.diagnosis)
 
 
-@pytest.mark.parametrize("over", [dict(budget_per_year=200.0), dict(max_additions={("r", "beds"): 50.0}),
-                                  dict(targets=CEILING), dict(budget_total=500.0)])
+@pytest.mark.parametrize(
+    "over",
+    [
+        dict(budget_per_year=200.0),
+        dict(max_additions={("r", "beds"): 50.0}),
+        dict(targets=CEILING),
+        dict(budget_total=500.0),
+    ],
+)
 def test_bisection_names_the_family_a_linear_scan_names(over):
     p = tiny(**over)
     enforced, linear = frozenset(), None

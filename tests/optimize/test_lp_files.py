@@ -71,8 +71,12 @@ def tiny_problem() -> AllocationProblem:
     base = {"beds": (80.0, 20.0), "physicians": (30.0, 10.0), "nurses": (40.0, 5.0), "gps": (2.0, 6.0)}
     baseline = {("r", k, t): v for k, (h, p) in base.items() for t, v in (("hospital", h), ("primary", p))}
     baseline["r", "beds", "private"] = 20.0
-    cost = {"beds": (700_000.0, 100_000.0), "physicians": (50_000.0, 200_000.0),
-            "nurses": (30_000.0, 120_000.0), "gps": (80_000.0, 180_000.0)}
+    cost = {
+        "beds": (700_000.0, 100_000.0),
+        "physicians": (50_000.0, 200_000.0),
+        "nurses": (30_000.0, 120_000.0),
+        "gps": (80_000.0, 180_000.0),
+    }
     tiers = ("hospital", "primary")
     capital = {(k, t): c * (0.8 if t == "primary" else 1.0) for k, (c, _) in cost.items() for t in tiers}
     annual = {(k, t): a * (0.8 if t == "primary" else 1.0) for k, (_, a) in cost.items() for t in tiers}
@@ -83,22 +87,36 @@ def tiny_problem() -> AllocationProblem:
         TargetRow("r", "gps", "floor", 4.0, 10000.0, "binding", "4.0", 4.0, 3.0, "GPs"),
     )
     return AllocationProblem(
-        regions=("r",), kinds=KINDS, base_year=2020, target_year=2022, baseline=baseline,
+        regions=("r",),
+        kinds=KINDS,
+        base_year=2020,
+        target_year=2022,
+        baseline=baseline,
         population={("r", 2020): 20_000.0, ("r", 2021): 20_200.0, ("r", 2022): 20_400.0},
-        targets=targets, capital=capital, annual=annual,
+        targets=targets,
+        capital=capital,
+        annual=annual,
         attrition={"physicians": 0.05, "nurses": 0.05, "gps": 0.5},
         max_additions={("r", k): 10.0 for k in KINDS},
-        nurse_physician_ratio_min=1.1, hospital_nurses_per_bed_min=0.5, gp_primary_share_min=0.6,
-        primary_share_shift_max=0.1, budget_total=50e6, budget_per_year=30e6,
-        trajectory="linear", discount_rate=0.08, capital_share_max=0.6,
-        private_subsidy={"beds": 50_000.0}, private_max_additions={("r", "beds"): 5.0},
+        nurse_physician_ratio_min=1.1,
+        hospital_nurses_per_bed_min=0.5,
+        gp_primary_share_min=0.6,
+        primary_share_shift_max=0.1,
+        budget_total=50e6,
+        budget_per_year=30e6,
+        trajectory="linear",
+        discount_rate=0.08,
+        capital_share_max=0.6,
+        private_subsidy={"beds": 50_000.0},
+        private_max_additions={("r", "beds"): 5.0},
         subsets={"physicians": ("gps",)},
         floors=(FloorRow("r", "beds", "hospital", 2022, 95.0), FloorRow("r", "physicians", None, 2022, 45.0)),
     )
 
 
-def _lp_text(family: str | None, tmp_path: Path, mode: str = "min-cost",
-             problem: AllocationProblem | None = None) -> str:
+def _lp_text(
+    family: str | None, tmp_path: Path, mode: str = "min-cost", problem: AllocationProblem | None = None
+) -> str:
     families = frozenset() if family is None else frozenset({family})
     m = build_model(problem or tiny_problem(), ModelOptions(mode=mode, families=families))
     path = tmp_path / "model.lp"

@@ -33,11 +33,15 @@ def tiny(**over) -> AllocationProblem:
     so one more bed per 1,000 (100 beds) costs 1,100.
     """
     base = dict(
-        regions=("r",), kinds=("beds",), base_year=2020, target_year=2022,
+        regions=("r",),
+        kinds=("beds",),
+        base_year=2020,
+        target_year=2022,
         baseline={("r", "beds", "hospital"): 100.0, ("r", "beds", "primary"): 0.0},
         population={("r", y): 100_000.0 for y in (2020, 2021, 2022)},
         targets=(TargetRow("r", "beds", "floor", 2.0, 1000.0, "expected", "2.0", 1.0),),
-        capital={("beds", t): 10.0 for t in TIERS}, annual={("beds", t): 1.0 for t in TIERS},
+        capital={("beds", t): 10.0 for t in TIERS},
+        annual={("beds", t): 1.0 for t in TIERS},
         attrition={"beds": 0.1},
     )
     base.update(over)
@@ -77,13 +81,20 @@ def credible(**over) -> AllocationProblem:
     allowed in 2021 saves 11 / 1.1 + 1 / 1.21 - 2 / 1.1 = 9.008, in 2022 (11 - 2) / 1.21 = 7.438.
     """
     base = dict(
-        regions=("r",), kinds=("beds",), base_year=2020, target_year=2022,
+        regions=("r",),
+        kinds=("beds",),
+        base_year=2020,
+        target_year=2022,
         baseline={("r", "beds", "hospital"): 100.0, ("r", "beds", "primary"): 0.0, ("r", "beds", "private"): 20.0},
         population={("r", y): 100_000.0 for y in (2020, 2021, 2022)},
         targets=(TargetRow("r", "beds", "floor", 2.0, 1000.0, "expected", "2.0", 1.2),),
-        capital={("beds", t): 10.0 for t in TIERS}, annual={("beds", t): 1.0 for t in TIERS},
-        trajectory="linear", discount_rate=0.1, capital_share_max=0.6,
-        private_subsidy={"beds": 2.0}, private_max_additions={("r", "beds"): 5.0},
+        capital={("beds", t): 10.0 for t in TIERS},
+        annual={("beds", t): 1.0 for t in TIERS},
+        trajectory="linear",
+        discount_rate=0.1,
+        capital_share_max=0.6,
+        private_subsidy={"beds": 2.0},
+        private_max_additions={("r", "beds"): 5.0},
     )
     base.update(over)
     return AllocationProblem(**base)
@@ -307,8 +318,13 @@ def test_target_unreachable_within_hiring_limits():
 
 
 def test_negative_cost_is_rejected_by_the_schema(write_toml):
-    path = write_toml('extend = "renhe"\n[costs.beds]\ncapital = { value = -5, assumption = "x" }\nannual = { value = 1, assumption = "x" }\n')
-    with pytest.raises(ScenarioError, match="costs.beds.capital.value: expected a value that is greater than or equal to 0"):
+    path = write_toml(
+        'extend = "renhe"\n[costs.beds]\ncapital = { value = -5, assumption = "x" }\nannual = '
+        '{ value = 1, assumption = "x" }\n'
+    )
+    with pytest.raises(
+        ScenarioError, match="costs.beds.capital.value: expected a value that is greater than or equal to 0"
+    ):
         load(path)
 
 
@@ -357,8 +373,21 @@ def test_cli_optimize_and_sweep(tmp_path):
     assert bad.exit_code == 1 and "yearly limits on additions" in bad.output and "Traceback" not in bad.output
     nob = runner.invoke(main, ["optimize", "renhe", "--mode", "max-attainment"])
     assert nob.exit_code == 2 and "needs a budget" in nob.output
-    sw = runner.invoke(main, ["sweep", "renhe", "--budget-from", "1000万", "--budget-to", "5000万", "--steps", "3",
-                              "--out", str(tmp_path / "s")])
+    sw = runner.invoke(
+        main,
+        [
+            "sweep",
+            "renhe",
+            "--budget-from",
+            "1000万",
+            "--budget-to",
+            "5000万",
+            "--steps",
+            "3",
+            "--out",
+            str(tmp_path / "s"),
+        ],
+    )
     assert sw.exit_code == 0, sw.output
     assert (tmp_path / "s" / "sweep.csv").exists() and (tmp_path / "s" / "sweep.html").exists()
 
@@ -366,12 +395,15 @@ def test_cli_optimize_and_sweep(tmp_path):
 def test_floor_cost_of_the_hand_solved_instance():
     # No target pursued: keep 100 beds against 10% attrition: add 10 in 2021 and 10 in 2022 at CNY 10.
     from optimize.solve import floor_cost
+
     assert floor_cost(tiny()) == pytest.approx(200.0)
 
 
 def test_constraints_that_contradict_each_other_are_named(write_toml):
     # Xiangqiao's nurses (0.58 per physician) cannot reach the default 1.2 floor within the hiring limits.
-    path = write_toml('extend = "xiangqiao"\n[constraints.nurse_physician_ratio_min]\nvalue = 1.2\nassumption = "default"\n')
+    path = write_toml(
+        'extend = "xiangqiao"\n[constraints.nurse_physician_ratio_min]\nvalue = 1.2\nassumption = "default"\n'
+    )
     s = load(path)
     with pytest.raises(InfeasiblePlan) as info:
         solve(from_scenario(s, project(s), budget_total=1e12), mode="max-attainment")
@@ -384,6 +416,7 @@ def test_constraints_that_contradict_each_other_are_named(write_toml):
 
 def test_a_floor_by_tier_and_year_is_met_at_least_cost():
     from optimize.problem import FloorRow
+
     # the target wants 200 beds in 2022 (any tier); a floor asks for 50 primary beds in 2021
     p = tiny(floors=(FloorRow("r", "beds", "primary", 2021, 50.0),))
     plan = solve(p)
@@ -396,6 +429,7 @@ def test_a_floor_by_tier_and_year_is_met_at_least_cost():
 
 def test_an_unreachable_floor_is_named_and_relaxed_in_max_attainment():
     from optimize.problem import FloorRow
+
     p = tiny(floors=(FloorRow("r", "beds", None, 2022, 400.0),), max_additions={("r", "beds"): 100.0})
     with pytest.raises(InfeasiblePlan) as info:
         solve(p)

@@ -49,8 +49,12 @@ def test_cost_factors_scale_the_objective_exactly():
     model.set_cost_factors(1.3, 0.8)
     assert model.solve()
     model.load()
-    scaled = replace(p, capital={k: v * 1.3 for k, v in p.capital.items()}, annual={k: v * 0.8 for k, v in p.annual.items()},
-                     private_subsidy={k: v * 1.3 for k, v in p.private_subsidy.items()})
+    scaled = replace(
+        p,
+        capital={k: v * 1.3 for k, v in p.capital.items()},
+        annual={k: v * 0.8 for k, v in p.annual.items()},
+        private_subsidy={k: v * 1.3 for k, v in p.private_subsidy.items()},
+    )
     fresh = _fresh_objective(scaled, ModelOptions())
     assert model.objective == pytest.approx(fresh, rel=1e-9)
 
@@ -137,4 +141,3 @@ def test_need_outcomes_and_robust_floors_follow_the_drawn_need():
         (rob,) = [f for f in robust_floors(p, draws, share) if f.kind == "physicians"]
         assert rob.units == pytest.approx(45.0 * np.quantile(scale, share, method="inverted_cdf"))
         assert (rob.units >= 45.0 * scale - 1e-9).mean() >= share  # a stock at the robust floor holds in >= share
-

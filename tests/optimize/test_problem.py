@@ -24,9 +24,23 @@ def test_the_milestone_is_the_straight_line_from_base_to_goal():
 
 
 def test_hospital_pools_are_every_pool_but_primary_care():
-    base = {("r", "beds", "hospital"): 100.0, ("r", "beds", "primary"): 50.0, ("r", "beds", PRIVATE): 20.0,
-            ("r", "nurses", "hospital"): 10.0, ("r", "nurses", "primary"): 5.0}
-    p = AllocationProblem(regions=("r",), kinds=("beds", "nurses"), base_year=2020, target_year=2025, baseline=base,
-                          population={("r", y): 1e5 for y in range(2020, 2026)}, targets=(), capital={}, annual={})
+    base = {
+        ("r", "beds", "hospital"): 100.0,
+        ("r", "beds", "primary"): 50.0,
+        ("r", "beds", PRIVATE): 20.0,
+        ("r", "nurses", "hospital"): 10.0,
+        ("r", "nurses", "primary"): 5.0,
+    }
+    p = AllocationProblem(
+        regions=("r",),
+        kinds=("beds", "nurses"),
+        base_year=2020,
+        target_year=2025,
+        baseline=base,
+        population={("r", y): 1e5 for y in range(2020, 2026)},
+        targets=(),
+        capital={},
+        annual={},
+    )
     assert p.hospital_pools("r", "beds") == ("hospital", PRIVATE)
     assert p.hospital_pools("r", "nurses") == ("hospital",)

@@ -110,15 +110,27 @@ def test_two_processes_into_one_out_one_is_refused(tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     out = tmp_path / "out"
-    first = subprocess.Popen([sys.executable, str(root / "cli.py"), "run", "conghua", "--replications", "1", "--out", str(out)],
-                             cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, str(root / "cli.py"), "run", "conghua", "--replications", "1", "--out", str(out)],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while not (out / LOCK_NAME).exists() and time.time() < deadline:
         time.sleep(0.05)
-    second = subprocess.run([sys.executable, str(root / "cli.py"), "optimize", "renhe", "--out", str(out)],
-                            cwd=root, capture_output=True, text=True, timeout=300)
+    second = subprocess.run(
+        [sys.executable, str(root / "cli.py"), "optimize", "renhe", "--out", str(out)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert first.wait(timeout=600) == 0, first.stderr.read()[-2000:]
     assert first.poll() == 0
-    assert second.returncode == 2 and "another healthsim run is writing into this folder" in second.stderr, second.stderr
+    assert second.returncode == 2 and "another healthsim run is writing into this folder" in second.stderr, (
+        second.stderr
+    )
     assert pd.read_csv(out / "stocks.csv")["region"].eq("conghua").all()  # not interleaved with renhe's
     assert not (out / "plan.json").read_text().count("renhe")

@@ -87,8 +87,11 @@ def _mutate(data: st.DataObject, doc: dict) -> dict:
 
 def _numbers(node: Any, prefix: tuple = ()) -> list[tuple]:
     """Paths of the numbers in a TOML document."""
-    return [p for p in _paths(node, prefix)
-            if isinstance(_get(node, p), (int, float)) and not isinstance(_get(node, p), bool)]
+    return [
+        p
+        for p in _paths(node, prefix)
+        if isinstance(_get(node, p), (int, float)) and not isinstance(_get(node, p), bool)
+    ]
 
 
 def _nudge(data: st.DataObject, doc: dict) -> dict:
@@ -111,7 +114,7 @@ def _file(data: st.DataObject, folder: Path) -> Path:
     elif how == "splice":  # random bytes inside the real file
         raw = FILES[name].encode("utf-8")
         at = data.draw(st.integers(0, len(raw)), label="at")
-        path.write_bytes(raw[:at] + data.draw(st.binary(min_size=1, max_size=20), label="junk") + raw[at + 20:])
+        path.write_bytes(raw[:at] + data.draw(st.binary(min_size=1, max_size=20), label="junk") + raw[at + 20 :])
     elif how == "nudge":
         path.write_text(tomli_w.dumps(_nudge(data, DOCS[name])), encoding="utf-8")
     else:
@@ -180,16 +183,23 @@ def folder(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-@settings(max_examples=int(os.environ.get("HEALTHSIM_FUZZ_EXAMPLES", 1000)), deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                     HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("HEALTHSIM_FUZZ_EXAMPLES", 1000)),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_mutated_scenarios_never_give_a_traceback(data, folder):
     path = _file(data, folder)
     runner = CliRunner()
     out = folder / f"out_{path.stem}"
     shutil.rmtree(out, ignore_errors=True)
-    for argv in (["validate", str(path)], ["project", str(path), "--format", "csv"],
-                 ["optimize", str(path), "--out", str(out)]):
+    for argv in (
+        ["validate", str(path)],
+        ["project", str(path), "--format", "csv"],
+        ["optimize", str(path), "--out", str(out)],
+    ):
         result = runner.invoke(main, argv)
         event(f"{argv[0]} exit {result.exit_code}")
         _check(result, path)
@@ -200,8 +210,12 @@ def test_mutated_scenarios_never_give_a_traceback(data, folder):
 
 
 @pytest.mark.slow
-@settings(max_examples=int(os.environ.get("HEALTHSIM_FUZZ_RUN_EXAMPLES", 12)), deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("HEALTHSIM_FUZZ_RUN_EXAMPLES", 12)),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_mutated_scenarios_run_end_to_end_with_checked_answers(data, folder):
     """``run --no-simulate --no-replan`` on mutated files (a few: each run writes the report and workbook): a clear

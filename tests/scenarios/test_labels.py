@@ -73,8 +73,9 @@ def _texts(node: ast.AST) -> list[str] | None:
         return [node.value]
     if isinstance(node, ast.JoinedStr):
         return ["".join(v.value for v in node.values if isinstance(v, ast.Constant))]
-    items = (node.elts if isinstance(node, (ast.Tuple, ast.List)) else node.values if isinstance(node, ast.Dict)
-             else None)
+    items = (
+        node.elts if isinstance(node, (ast.Tuple, ast.List)) else node.values if isinstance(node, ast.Dict) else None
+    )
     if not items:
         return None
     parts = [_texts(e) for e in items]
@@ -83,8 +84,15 @@ def _texts(node: ast.AST) -> list[str] | None:
 
 def _reads_language(test: ast.AST) -> bool:
     """Whether a condition reads the language (``zh``, ``lang``, ``L.lang``, ``... == "zh"``)."""
-    return any(isinstance(n, ast.Name) and n.id in ("zh", "lang") or isinstance(n, ast.Attribute) and n.attr == "lang"
-               or isinstance(n, ast.Constant) and n.value in ("zh", "en") for n in ast.walk(test))
+    return any(
+        isinstance(n, ast.Name)
+        and n.id in ("zh", "lang")
+        or isinstance(n, ast.Attribute)
+        and n.attr == "lang"
+        or isinstance(n, ast.Constant)
+        and n.value in ("zh", "en")
+        for n in ast.walk(test)
+    )
 
 
 def _is_pair(test: ast.AST, a: ast.AST | None, b: ast.AST | None) -> bool:
@@ -115,18 +123,26 @@ def display_pairs(source: str) -> list[tuple[int, str]]:
 
 
 def test_the_pair_finder_finds_pairs_and_only_pairs():
-    found = display_pairs('def f(L, zh, x):\n    a = "目标" if zh else "target"\n'
-                          '    b = ("费用", "均值") if L.lang == "zh" else ("cost", "mean")\n'
-                          '    c = f"{x}亿元" if x > 1e8 else f"{x}万元"\n'
-                          '    if L.lang == "zh":\n        return f"{x}需求"\n    return f"{x} needed"\n')
+    found = display_pairs(
+        'def f(L, zh, x):\n    a = "目标" if zh else "target"\n'
+        '    b = ("费用", "均值") if L.lang == "zh" else ("cost", "mean")\n'
+        '    c = f"{x}亿元" if x > 1e8 else f"{x}万元"\n'
+        '    if L.lang == "zh":\n        return f"{x}需求"\n    return f"{x} needed"\n'
+    )
     assert [n for n, _ in found] == [2, 3, 5]  # not the choice by size (亿元 or 万元)
 
 
 def test_no_display_string_pair_outside_labels():
-    files = [p for d in ("sim", "optimize", "scenarios") for p in (ROOT / d).rglob("*.py")] + [ROOT / "cli.py",
-                                                                                               ROOT / "app.py"]
-    found = {(str(p.relative_to(ROOT)), text): n for p in files if p != ROOT / "scenarios" / "labels.py"
-             for n, text in display_pairs(p.read_text(encoding="utf-8"))}
+    files = [p for d in ("sim", "optimize", "scenarios") for p in (ROOT / d).rglob("*.py")] + [
+        ROOT / "cli.py",
+        ROOT / "app.py",
+    ]
+    found = {
+        (str(p.relative_to(ROOT)), text): n
+        for p in files
+        if p != ROOT / "scenarios" / "labels.py"
+        for n, text in display_pairs(p.read_text(encoding="utf-8"))
+    }
     assert PENDING <= set(found), f"a pending pair has moved: drop it from PENDING ({PENDING - set(found)})"
     left = [f"{f}:{n}: {t}" for (f, t), n in found.items() if (f, t) not in PENDING]
     assert not left, "display words outside scenarios/labels.py (add them to its tables):\n" + "\n".join(left)
@@ -144,8 +160,15 @@ def test_the_chinese_report_shows_no_english_optimizer_sentence(tmp_path):
     english = [line.strip() for line in diagnosis_words(r.diagnosis, en).splitlines()]
     english += dual_words(r.plan, en) + outlook_sentences(r.outlook, en)
     assert len(english) > 5 and not [s for s in english if s in page]
-    for words in ("优化器原文", "best reachable", "No plan meets", "does not bind", "on time only", "The budget",
-                  "yearly limits on additions"):
+    for words in (
+        "优化器原文",
+        "best reachable",
+        "No plan meets",
+        "does not bind",
+        "on time only",
+        "The budget",
+        "yearly limits on additions",
+    ):
         assert words not in page, words
     assert diagnosis_words(r.diagnosis, Labels("zh")).splitlines()[0] in page  # the diagnosis, in Chinese
     assert "2025年无法达成全部目标：年度新增上限（培养与建设能力）与目标无法同时满足" in page

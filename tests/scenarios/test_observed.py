@@ -33,22 +33,49 @@ def test_a_public_reference_is_accepted_and_checked():
 
 
 BAD = [
-    ("observed year after the target year", f'[observed.2027]\npopulation = {{ value = 760000, reference = "{REF}" }}\n',
-     "observed.2027", "after the target year 2025"),
-    ("observed year before the base year", f'[observed.2019]\npopulation = {{ value = 700000, reference = "{REF}" }}\n',
-     "observed.2019", "before the base year 2020"),
-    ("observed figure without a source", "[observed.2022]\npopulation = { value = 730000 }\n",
-     "observed.2022.population", "an observed figure needs a 'reference'"),
-    ("observed figure with only an assumption", '[observed.2022]\npopulation = { value = 730000, assumption = "guess" }\n',
-     "observed.2022.population", "an assumption is not an observation"),
-    ("observed resource the scenario lacks", f'[observed.2022.resources]\npharmacists = {{ value = 300, reference = "{REF}" }}\n',
-     "observed.2022.resources.pharmacists", "not a resource of this scenario"),
-    ("unknown observed field", f'[observed.2022]\nresidents = {{ value = 1, reference = "{REF}" }}\n',
-     "observed.2022.residents", "unknown key; allowed here: population, births"),
-    ("next plan base year with no way to derive it",
-     '[next_plan]\nname = "x"\nbase_year = 2027\ntarget_year = 2030\n[next_plan.targets]\n'
-     'beds = { expr = "6", nature = "expected", assumption = "x" }\n',
-     "next_plan.base_year", "after the scenario's target year 2025"),
+    (
+        "observed year after the target year",
+        f'[observed.2027]\npopulation = {{ value = 760000, reference = "{REF}" }}\n',
+        "observed.2027",
+        "after the target year 2025",
+    ),
+    (
+        "observed year before the base year",
+        f'[observed.2019]\npopulation = {{ value = 700000, reference = "{REF}" }}\n',
+        "observed.2019",
+        "before the base year 2020",
+    ),
+    (
+        "observed figure without a source",
+        "[observed.2022]\npopulation = { value = 730000 }\n",
+        "observed.2022.population",
+        "an observed figure needs a 'reference'",
+    ),
+    (
+        "observed figure with only an assumption",
+        '[observed.2022]\npopulation = { value = 730000, assumption = "guess" }\n',
+        "observed.2022.population",
+        "an assumption is not an observation",
+    ),
+    (
+        "observed resource the scenario lacks",
+        f'[observed.2022.resources]\npharmacists = {{ value = 300, reference = "{REF}" }}\n',
+        "observed.2022.resources.pharmacists",
+        "not a resource of this scenario",
+    ),
+    (
+        "unknown observed field",
+        f'[observed.2022]\nresidents = {{ value = 1, reference = "{REF}" }}\n',
+        "observed.2022.residents",
+        "unknown key; allowed here: population, births",
+    ),
+    (
+        "next plan base year with no way to derive it",
+        '[next_plan]\nname = "x"\nbase_year = 2027\ntarget_year = 2030\n[next_plan.targets]\n'
+        'beds = { expr = "6", nature = "expected", assumption = "x" }\n',
+        "next_plan.base_year",
+        "after the scenario's target year 2025",
+    ),
 ]
 
 

@@ -72,8 +72,15 @@ def test_every_cited_seed_line_exists_and_printed_values_appear_on_it(name):
         if isinstance(q, Quantity) and "derived" not in note and not getattr(q, "path", None):
             cited = " ".join(text[i - 1] for i in lines)
             v = q.value
-            forms = {f"{v:g}", f"{v:.2f}", f"{v:.1f}", f"{v / 1e4:g}", f"{v * 100:g}%", f"{v * 100:.1f}%",
-                     f"{v * 100:.2f}%"}  # 万 = 10,000
+            forms = {
+                f"{v:g}",
+                f"{v:.2f}",
+                f"{v:.1f}",
+                f"{v / 1e4:g}",
+                f"{v * 100:g}%",
+                f"{v * 100:.1f}%",
+                f"{v * 100:.2f}%",
+            }  # 万 = 10,000
             in_percent_column = f"{v * 100:g}" in cited.split()  # a share printed in a column headed (%)
             assert in_percent_column or any(f in cited for f in forms), f"{name}:{path}={v} not printed on {q.source}"
             checked += 1
@@ -107,7 +114,10 @@ def test_target_forms():
 
 
 def test_extend_overrides_one_field_and_inherits_the_rest(write_toml):
-    path = write_toml('extend = "conghua"\nid = "conghua_more_beds"\n[resources.beds]\ntarget = { expr = "7.0", nature = "expected", assumption = "what-if" }\n')
+    path = write_toml(
+        'extend = "conghua"\nid = "conghua_more_beds"\n[resources.beds]\ntarget = '
+        '{ expr = "7.0", nature = "expected", assumption = "what-if" }\n'
+    )
     s = load(path)
     base = load("conghua")
     assert s.id == "conghua_more_beds"
@@ -117,7 +127,9 @@ def test_extend_overrides_one_field_and_inherits_the_rest(write_toml):
 
 
 def test_extend_chains_compose(write_toml, tmp_path):
-    write_toml('extend = "conghua"\n[population]\nnet_migration_rate = { value = 4.0, assumption = "what-if" }\n', "a.toml")
+    write_toml(
+        'extend = "conghua"\n[population]\nnet_migration_rate = { value = 4.0, assumption = "what-if" }\n', "a.toml"
+    )
     b = write_toml('extend = "a.toml"\n[population]\nbirth_rate = { value = 9.0, assumption = "what-if" }\n', "b.toml")
     s = load(b)
     assert s.population.net_migration_rate.value == 4.0
@@ -133,31 +145,70 @@ def test_deep_merge_replaces_lists_and_merges_tables():
 # -- bad input: one clear message naming file, field, expectation ------------------------
 
 BAD = [
-    ("negative population", '[population]\nbase = { value = -5, assumption = "x" }\n',
-     "population.base.value", "greater than 0"),
+    (
+        "negative population",
+        '[population]\nbase = { value = -5, assumption = "x" }\n',
+        "population.base.value",
+        "greater than 0",
+    ),
     ("wrong unit", '[resources.beds]\nunit = "per_100"\n', "resources.beds.unit", "'per_1000'"),
-    ("target below zero", '[resources.beds]\ntarget = { expr = "-1", nature = "expected", assumption = "x" }\n',
-     "resources.beds.target.expr", "expected a number like"),
+    (
+        "target below zero",
+        '[resources.beds]\ntarget = { expr = "-1", nature = "expected", assumption = "x" }\n',
+        "resources.beds.target.expr",
+        "expected a number like",
+    ),
     ("unknown key", 'colour = "blue"\n', "colour", "unknown key; allowed here: id"),
-    ("unknown nested key", '[resources.beds]\nstok = { value = 1, assumption = "x" }\n',
-     "resources.beds.stok", "allowed here: unit, stock"),
-    ("unknown resource", '[resources.bedz]\nunit = "per_1000"\nratio = { value = 1, assumption = "x" }\n',
-     "resources.bedz", "'beds'"),
-    ("number without provenance", '[population]\nbase = { value = 700000 }\n',
-     "population.base", "needs a 'source'"),
-    ("malformed citation", '[population]\nbase = { value = 700000, source = "the plan, p. 3" }\n',
-     "population.base.source", "NNN_<16 hex>.txt:LINE"),
-    ("text for a number", '[population]\nbase = { value = "many", assumption = "x" }\n',
-     "population.base.value", "expected a number, got 'many'"),
-    ("share above one", '[resources.beds]\nprimary_share = { value = 1.5, assumption = "x" }\n',
-     "resources.beds.primary_share.value", "less than or equal to 1"),
+    (
+        "unknown nested key",
+        '[resources.beds]\nstok = { value = 1, assumption = "x" }\n',
+        "resources.beds.stok",
+        "allowed here: unit, stock",
+    ),
+    (
+        "unknown resource",
+        '[resources.bedz]\nunit = "per_1000"\nratio = { value = 1, assumption = "x" }\n',
+        "resources.bedz",
+        "'beds'",
+    ),
+    ("number without provenance", '[population]\nbase = { value = 700000 }\n', "population.base", "needs a 'source'"),
+    (
+        "malformed citation",
+        '[population]\nbase = { value = 700000, source = "the plan, p. 3" }\n',
+        "population.base.source",
+        "NNN_<16 hex>.txt:LINE",
+    ),
+    (
+        "text for a number",
+        '[population]\nbase = { value = "many", assumption = "x" }\n',
+        "population.base.value",
+        "expected a number, got 'many'",
+    ),
+    (
+        "share above one",
+        '[resources.beds]\nprimary_share = { value = 1.5, assumption = "x" }\n',
+        "resources.beds.primary_share.value",
+        "less than or equal to 1",
+    ),
     ("target year before base", "target_year = 2019\n", "", "must be after base_year"),
-    ("bad nature", '[resources.beds]\ntarget = { expr = "6", nature = "mandatory", assumption = "x" }\n',
-     "resources.beds.target.nature", "'binding' or 'expected'"),
-    ("negative birth rate", '[population]\nbirth_rate = { value = -3, assumption = "x" }\n',
-     "population.birth_rate.value", "greater than or equal to 0"),
-    ("medium as a variant", '[population.variants.medium]\ndescription = "x"\n',
-     "population.variants", "'medium' is the scenario's own rates"),
+    (
+        "bad nature",
+        '[resources.beds]\ntarget = { expr = "6", nature = "mandatory", assumption = "x" }\n',
+        "resources.beds.target.nature",
+        "'binding' or 'expected'",
+    ),
+    (
+        "negative birth rate",
+        '[population]\nbirth_rate = { value = -3, assumption = "x" }\n',
+        "population.birth_rate.value",
+        "greater than or equal to 0",
+    ),
+    (
+        "medium as a variant",
+        '[population.variants.medium]\ndescription = "x"\n',
+        "population.variants",
+        "'medium' is the scenario's own rates",
+    ),
 ]
 
 
@@ -173,7 +224,9 @@ def test_bad_input_gets_one_clear_message(write_toml, label, body, field, expect
 
 
 def test_missing_field_is_named(write_toml):
-    path = write_toml('id = "x"\nbase_year = 2020\ntarget_year = 2025\n[region]\nname = "X"\nname_cn = "X"\nlevel = "district"\n')
+    path = write_toml(
+        'id = "x"\nbase_year = 2020\ntarget_year = 2025\n[region]\nname = "X"\nname_cn = "X"\nlevel = "district"\n'
+    )
     with pytest.raises(ScenarioError) as info:
         load(path)
     assert f"{path}: population: missing; this field is required" in str(info.value)
@@ -228,6 +281,7 @@ def test_overriding_a_number_drops_the_parents_citation(write_toml):
 
 def test_example_what_ifs_validate_and_compose():
     from conftest import ROOT
+
     fast = load(ROOT / "scenarios" / "builtin" / "examples" / "conghua_fast_growth.toml")
     both = load(ROOT / "scenarios" / "builtin" / "examples" / "conghua_no_hiring_limits.toml")
     assert fast.population.net_migration_rate.value == 8.0 and fast.plan.mode == "max-attainment"
@@ -238,8 +292,11 @@ def test_example_what_ifs_validate_and_compose():
 def test_a_baseline_far_from_its_target_warns_about_scope():
     from scenarios.loader import ScenarioWarning
 
-    with pytest.warns(ScenarioWarning, match=r"xiangqiao.toml: resources.beds: baseline 0.96 and target 4.58 per 1,000 "
-                                             r"differ by a factor of 4.8"):
+    with pytest.warns(
+        ScenarioWarning,
+        match=r"xiangqiao.toml: resources.beds: baseline 0.96 and target 4.58 per 1,000 "
+        r"differ by a factor of 4.8",
+    ):
         load("xiangqiao")
     import warnings
 
@@ -278,7 +335,9 @@ def test_private_capacity_from_the_seeds():
 
 
 def test_private_capacity_needs_one_baseline(write_toml):
-    path = write_toml('extend = "conghua"\n[resources.beds.private]\n'
-                      'stock = { value = 10, assumption = "x" }\nshare = { value = 0.1, assumption = "x" }\n')
+    path = write_toml(
+        'extend = "conghua"\n[resources.beds.private]\n'
+        'stock = { value = 10, assumption = "x" }\nshare = { value = 0.1, assumption = "x" }\n'
+    )
     with pytest.raises(ScenarioError, match="resources.beds.private: give the private base-year capacity as 'stock'"):
         load(path)

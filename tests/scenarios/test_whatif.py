@@ -37,8 +37,17 @@ def test_a_changed_number_becomes_a_labelled_assumption(conghua):
 
 
 def test_unchanged_values_are_not_edits(conghua):
-    assert override_for(conghua, {"population.birth_rate": 11.79, "resources.beds.target.expr": "6.0",
-                                  "constraints.enabled.hiring_limits": True}) == {}
+    assert (
+        override_for(
+            conghua,
+            {
+                "population.birth_rate": 11.79,
+                "resources.beds.target.expr": "6.0",
+                "constraints.enabled.hiring_limits": True,
+            },
+        )
+        == {}
+    )
 
 
 def test_target_edit_keeps_the_rest_and_records_both_changes(conghua):
@@ -51,11 +60,23 @@ def test_target_edit_keeps_the_rest_and_records_both_changes(conghua):
 
 
 def test_settings_are_typed_by_the_schema(conghua):
-    edits = parse_settings(["plan.budget_total=25亿", "population.death_rate=6", "constraints.enabled.hiring_limits=false",
-                            "resources.gps.target.expr=5", "plan.mode=max-attainment"], conghua)
-    assert edits == {"plan.budget_total": 2.5e9, "population.death_rate": 6.0,
-                     "constraints.enabled.hiring_limits": False, "resources.gps.target.expr": "5",
-                     "plan.mode": "max-attainment"}
+    edits = parse_settings(
+        [
+            "plan.budget_total=25亿",
+            "population.death_rate=6",
+            "constraints.enabled.hiring_limits=false",
+            "resources.gps.target.expr=5",
+            "plan.mode=max-attainment",
+        ],
+        conghua,
+    )
+    assert edits == {
+        "plan.budget_total": 2.5e9,
+        "population.death_rate": 6.0,
+        "constraints.enabled.hiring_limits": False,
+        "resources.gps.target.expr": "5",
+        "plan.mode": "max-attainment",
+    }
     with pytest.raises(AmountError, match="plan.budget_total 'abc': expected an amount of CNY"):
         parse_settings(["plan.budget_total=abc"], conghua)
     with pytest.raises(ScenarioError, match="population.death_rate: expected a number, got 'many'"):
@@ -63,8 +84,11 @@ def test_settings_are_typed_by_the_schema(conghua):
 
 
 def test_bad_edits_name_the_field(conghua):
-    with pytest.raises(ScenarioError, match=r"conghua \(what-if\): population.birth_rate.value: expected a value "
-                                            r"that is greater than or equal to 0, got -1"):
+    with pytest.raises(
+        ScenarioError,
+        match=r"conghua \(what-if\): population.birth_rate.value: expected a value "
+        r"that is greater than or equal to 0, got -1",
+    ):
         edited_scenario("conghua", {"population.birth_rate": -1.0})
     with pytest.raises(ScenarioError, match="population.foo: unknown key"):
         edited_scenario("conghua", {"population.foo": 1.0})
@@ -84,8 +108,9 @@ def test_saved_whatif_extends_its_base_holds_only_changes_and_validates(tmp_path
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     assert raw["extend"] == "conghua" and raw["id"] == "fast"
     assert set(raw) == {"extend", "id", "description", "population", "resources"}
-    assert load(path).model_dump(exclude={"id", "description"}) == \
-        edited_scenario("conghua", edits).model_dump(exclude={"id", "description"})
+    assert load(path).model_dump(exclude={"id", "description"}) == edited_scenario("conghua", edits).model_dump(
+        exclude={"id", "description"}
+    )
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 0 and "ok" in result.output
 
@@ -101,8 +126,19 @@ def test_whatif_of_a_file_extends_it_by_relative_path(tmp_path):
 def test_cli_whatif_writes_a_file_validate_accepts(tmp_path):
     out = tmp_path / "my.toml"
     runner = CliRunner()
-    result = runner.invoke(main, ["whatif", "conghua", "--set", "population.net_migration_rate=8",
-                                  "--set", "plan.budget_total=25亿", "--out", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "whatif",
+            "conghua",
+            "--set",
+            "population.net_migration_rate=8",
+            "--set",
+            "plan.budget_total=25亿",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     s = load(out)
     assert s.population.net_migration_rate.value == 8.0 and s.plan.budget_total.value == 2.5e9

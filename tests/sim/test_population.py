@@ -43,8 +43,13 @@ def test_balance_identity_holds_every_year_for_every_variant(name):
 
 
 # 2020 census shares 60+ / 65+ (research/demand.md Table A4, from the leiii/census county table)
-CENSUS_OLD_SHARES = {"conghua": (0.1252, 0.0890), "xiangqiao": (0.1996, 0.1389), "qingcheng": (0.1334, 0.0948),
-                     "renhe": (0.1870, 0.1457), "guangzhou": (0.1141, 0.0782)}
+CENSUS_OLD_SHARES = {
+    "conghua": (0.1252, 0.0890),
+    "xiangqiao": (0.1996, 0.1389),
+    "qingcheng": (0.1334, 0.0948),
+    "renhe": (0.1870, 0.1457),
+    "guangzhou": (0.1141, 0.0782),
+}
 
 
 @pytest.mark.parametrize("name", BUILTINS)
@@ -143,9 +148,15 @@ def _ages(**over) -> AgeStructure:
     fert = np.zeros(N)
     fert[3:10] = [0.01, 0.06, 0.09, 0.06, 0.025, 0.006, 0.001]  # 15-19 .. 45-49
     base = dict(
-        male=male.tolist(), female=female.tolist(), survival_male=(surv * 0.995).tolist(),
-        survival_female=surv.tolist(), birth_survival_male=0.994, birth_survival_female=0.995,
-        fertility=fert.tolist(), sex_ratio_at_birth=106.0, assumption="synthetic test population",
+        male=male.tolist(),
+        female=female.tolist(),
+        survival_male=(surv * 0.995).tolist(),
+        survival_female=surv.tolist(),
+        birth_survival_male=0.994,
+        birth_survival_female=0.995,
+        fertility=fert.tolist(),
+        sex_ratio_at_birth=106.0,
+        assumption="synthetic test population",
     )
     base.update(over)
     return AgeStructure(**base)
@@ -154,11 +165,13 @@ def _ages(**over) -> AgeStructure:
 def _cohort_scenario(ages: AgeStructure, migration_rate: float = 0.0):
     s = load("conghua")
     total = sum(ages.male) + sum(ages.female)
-    pop = s.population.model_copy(update={
-        "base": s.population.base.model_copy(update={"value": total}),
-        "age_structure": ages,
-        "net_migration_rate": Rate(value=migration_rate, assumption="test"),
-    })
+    pop = s.population.model_copy(
+        update={
+            "base": s.population.base.model_copy(update={"value": total}),
+            "age_structure": ages,
+            "net_migration_rate": Rate(value=migration_rate, assumption="test"),
+        }
+    )
     return s.model_copy(update={"population": pop, "observed": {}})  # Conghua's observations are not this population's
 
 
@@ -204,13 +217,15 @@ def test_cohort_projection_balances_and_reports_old_age_shares():
     med = res.table[res.table["variant"] == "medium"].set_index("year")
     assert med.loc[2020, "share_60plus"] == pytest.approx(
         (sum(s.population.age_structure.male[12:]) + sum(s.population.age_structure.female[12:]))
-        / s.population.base.value)
+        / s.population.base.value
+    )
     assert med["share_65plus"].notna().all()
     assert res.population(2040, "high") > res.population(2040, "medium")
 
 
 def test_age_structure_must_match_base_population(write_toml):
     from scenarios.loader import ScenarioError
+
     path = write_toml(
         'extend = "conghua"\n[population.age_structure]\nmale = [10.0, 10.0]\nfemale = [10.0, 10.0]\n'
         'survival_male = [1.0, 1.0]\nsurvival_female = [1.0, 1.0]\nbirth_survival_male = 1.0\n'
@@ -230,7 +245,9 @@ def test_cli_project_formats():
     assert table.exit_code == 0 and "727,400" in table.output and "observed" in table.output  # 2021 as published
     csv = runner.invoke(main, ["project", "renhe", "--to", "2030", "--variant", "all", "--format", "csv"])
     assert csv.exit_code == 0
-    assert csv.output.splitlines()[0] == "year,variant,population,births,deaths,migration,share_60plus,share_65plus,kind"
+    assert (
+        csv.output.splitlines()[0] == "year,variant,population,births,deaths,migration,share_60plus,share_65plus,kind"
+    )
     assert len(csv.output.splitlines()) == 1 + 3 * 11
     js = runner.invoke(main, ["project", "qingcheng", "--format", "json"])
     data = json.loads(js.output)
@@ -244,6 +261,7 @@ def test_cli_project_formats():
 
 def test_life_table_constant_hazard_gives_life_expectancy_one_over_m():
     from sim.population import life_table
+
     lt = life_table(np.full(18, 0.02))
     assert lt.e0 == pytest.approx(50.0, rel=1e-12)  # e0 = 1 / m for a constant hazard
     np.testing.assert_allclose(lt.survival, np.exp(-0.02 * 5))  # every 5-year survival ratio is exp(-5 m)
@@ -252,6 +270,7 @@ def test_life_table_constant_hazard_gives_life_expectancy_one_over_m():
 
 def test_mortality_scaled_to_a_life_expectancy_reaches_it():
     from sim.population import scale_to_life_expectancy
+
     shape = np.geomspace(0.0005, 0.2, 18)
     k, lt = scale_to_life_expectancy(shape, 78.0, q0_4=0.004)
     assert lt.e0 == pytest.approx(78.0, abs=1e-6)
@@ -264,8 +283,15 @@ def test_mortality_scaled_to_a_life_expectancy_reaches_it():
 def test_project_many_matches_the_engine_one_by_one():
     from sim.population import PopulationInputs, RatePath, project_many, project_population
 
-    draws = [PopulationInputs(base=1e5 * (1 + i / 10), birth=RatePath(2020, 10.0 + i, ((2025, 8.0),)),
-                              death=RatePath(2020, 6.0), migration=RatePath(2020, -3.0 + 2 * i)) for i in range(4)]
+    draws = [
+        PopulationInputs(
+            base=1e5 * (1 + i / 10),
+            birth=RatePath(2020, 10.0 + i, ((2025, 8.0),)),
+            death=RatePath(2020, 6.0),
+            migration=RatePath(2020, -3.0 + 2 * i),
+        )
+        for i in range(4)
+    ]
     many = project_many(draws, 2020, 2030)
     for i, d in enumerate(draws):
         one = project_population({"medium": d}, 2020, 2030).series("medium").to_numpy()

@@ -35,10 +35,24 @@ def erlang_b(c: int, a: float) -> float:
 
 def ward(lam: float, beds: int, alos: float, bed_wait_tolerance: float) -> ReferralNetwork:
     """Every arrival is admitted to hospital after an instant outpatient consult (many servers)."""
-    rates = FlowRates(primary_first_share=0.0, p_up=0.0, p_admit_primary=0.0, p_admit_hospital=1.0, p_down=0.0,
-                      consult_days=1e-4, alos_hospital=alos, alos_primary=5.0, recovery=5.0, los_cv=0.8,
-                      wait_tolerance=math.inf, bed_wait_tolerance=bed_wait_tolerance, congestion_wait=1.0,
-                      congestion_uplift=1.0, severe_share=0.0, severe_multiplier=1.0)
+    rates = FlowRates(
+        primary_first_share=0.0,
+        p_up=0.0,
+        p_admit_primary=0.0,
+        p_admit_hospital=1.0,
+        p_down=0.0,
+        consult_days=1e-4,
+        alos_hospital=alos,
+        alos_primary=5.0,
+        recovery=5.0,
+        los_cv=0.8,
+        wait_tolerance=math.inf,
+        bed_wait_tolerance=bed_wait_tolerance,
+        congestion_wait=1.0,
+        congestion_uplift=1.0,
+        severe_share=0.0,
+        severe_multiplier=1.0,
+    )
     node = AllianceNode("a", "lead", lam, 1, 1, 200, beds, 1)
     return ReferralNetwork(year=2025, population=1.0, alliances=(node,), rates=rates, clinic_days_share=1.0)
 

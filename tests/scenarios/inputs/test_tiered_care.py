@@ -32,8 +32,10 @@ def test_conghua_with_qingchengs_physician_mix_reaches_qingchengs_share():
     s = load("conghua")
     base = capacities_from_scenario(s)
     total = base["primary"]["clinicians"] + base["hospital"]["clinicians"]
-    mixed = {"primary": {**base["primary"], "clinicians": 0.6 * total},
-             "hospital": {**base["hospital"], "clinicians": 0.4 * total}}
+    mixed = {
+        "primary": {**base["primary"], "clinicians": 0.6 * total},
+        "hospital": {**base["hospital"], "clinicians": 0.4 * total},
+    }
     share, _ = tiered_care(s, mixed, s.population.base.value)
     assert share == pytest.approx(0.78, abs=1e-3)
 

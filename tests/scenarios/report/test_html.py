@@ -21,6 +21,7 @@ from cli import main
 from scenarios.loader import load
 from scenarios.report.fonts import find_cjk_font
 from scenarios.report.outputs import write_outputs
+from scenarios.report.words import run_note
 from scenarios.run.options import PipelineOptions
 from scenarios.run.pipeline import run_pipeline
 
@@ -46,16 +47,41 @@ def conghua(tmp_path_factory):
 
 
 def _chromium(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,900", *args]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1400,900",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
 
 
 def test_pipeline_writes_every_table_and_summary(outputs):
     out, result = outputs
-    for name in ("population", "additions", "stocks", "ratios", "costs", "attainment", "duals", "sweep",
-                 "referral_runs", "referral_summary", "need", "replan", "tiered_care"):
+    for name in (
+        "population",
+        "additions",
+        "stocks",
+        "ratios",
+        "costs",
+        "attainment",
+        "duals",
+        "sweep",
+        "referral_runs",
+        "referral_summary",
+        "need",
+        "replan",
+        "tiered_care",
+    ):
         assert (out / f"{name}.csv").stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["scenario"] == "renhe" and summary["all_targets_met"] is True
@@ -66,7 +92,8 @@ def test_pipeline_writes_every_table_and_summary(outputs):
     assert demand["basis"] == "target" and demand["replan"]["iterations"] >= 1
     beds = demand["need_target_year"]["beds"]
     assert 0 < beds["need"] < beds["plan"] and beds["plan"] == pytest.approx(
-        result.plan.stocks.query("year == 2025 and kind == 'beds'")["stock"].sum())
+        result.plan.stocks.query("year == 2025 and kind == 'beds'")["stock"].sum()
+    )
     assert [c["year"] for c in demand["tiered_care"]] == [2021, 2022, 2023, 2024, 2025]
     assert not list(out.glob(".tmp-*"))
 
@@ -109,7 +136,8 @@ def test_report_charts_draw_in_headless_chromium(outputs, tmp_path):
 PROBE = """<script>addEventListener('load',()=>{const out={};for(const id of ['plan','cost','attainment']){
 const r=document.getElementById(id).getBoundingClientRect();out[id]=[r.top,r.bottom,r.right];}
 out.text=document.getElementById('answer').innerText;out.head=document.querySelector('.kpis').innerText;
-const p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(out);document.body.appendChild(p);});</script>"""
+const p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(out);
+document.body.appendChild(p);});</script>"""
 
 
 @pytest.mark.slow
@@ -117,14 +145,30 @@ def test_first_screen_shows_additions_cost_and_attainment(conghua, tmp_path):
     require(CHROMIUM, NO_CHROMIUM)
     """At 1400x900 the plan by year, the cost in 亿元 and the attainment are all on the first screen."""
     page = tmp_path / "probe.html"
-    page.write_text((conghua / "report.html").read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    page.write_text(
+        (conghua / "report.html").read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8"
+    )
     dom = _chromium(tmp_path, "--virtual-time-budget=15000", "--dump-dom", page.as_uri()).stdout
     probe = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S).group(1).replace("&quot;", '"'))
     for table in ("plan", "cost", "attainment"):
         top, bottom, right = probe[table]
         assert 0 < top and bottom <= 900 and right <= 1400, (table, probe[table])
-    for text in ("新增床位", "新增执业（助理）医师", "新增注册护士", "新增全科医生", "2021", "2025", "医院", "基层",
-                 "分年度费用", "万元", "目标达成情况", "达成率", "预期性", "缺口（人/张）"):
+    for text in (
+        "新增床位",
+        "新增执业（助理）医师",
+        "新增注册护士",
+        "新增全科医生",
+        "2021",
+        "2025",
+        "医院",
+        "基层",
+        "分年度费用",
+        "万元",
+        "目标达成情况",
+        "达成率",
+        "预期性",
+        "缺口（人/张）",
+    ):
         assert text in probe["text"], text
     assert re.search(r"规划期总投入\s*[\d.]+亿元", probe["head"]), probe["head"]
 
@@ -137,7 +181,9 @@ def _fontconfig_without_cjk(tmp_path: Path) -> dict:
     fonts.mkdir()
     (fonts / Path(latin).name).symlink_to(latin)
     conf = tmp_path / "fonts.conf"
-    conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{fonts}</dir><cachedir>{tmp_path / "fc-cache"}</cachedir></fontconfig>')
+    conf.write_text(
+        f'<?xml version="1.0"?><fontconfig><dir>{fonts}</dir><cachedir>{tmp_path / "fc-cache"}</cachedir></fontconfig>'
+    )
     import os
 
     return {**os.environ, "FONTCONFIG_FILE": str(conf)}
@@ -161,16 +207,24 @@ def test_chinese_glyphs_draw_without_a_system_cjk_font(conghua, tmp_path):
     style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
     title = re.search(r"<h1>(.*?)</h1>", html).group(1)
     assert "从化区" in title
-    face, css = style[: style.index("}") + 1], style[style.index("}") + 1:]
+    face, css = style[: style.index("}") + 1], style[style.index("}") + 1 :]
     shots = {}
     for name, page_style in (("embedded", style), ("missing", css)):
         page = tmp_path / f"{name}.html"
-        page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{page_style}</style></head>'
-                        f"<body><h1>{title}</h1></body></html>", encoding="utf-8")
+        page.write_text(
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{page_style}</style></head>'
+            f"<body><h1>{title}</h1></body></html>",
+            encoding="utf-8",
+        )
         _chromium(tmp_path, f"--screenshot={tmp_path / name}.png", page.as_uri(), env=env)
         shots[name] = _title_crop(tmp_path / f"{name}.png")
-    _chromium(tmp_path, "--virtual-time-budget=15000", f"--screenshot={tmp_path / 'report.png'}",
-              (conghua / "report.html").as_uri(), env=env)
+    _chromium(
+        tmp_path,
+        "--virtual-time-budget=15000",
+        f"--screenshot={tmp_path / 'report.png'}",
+        (conghua / "report.html").as_uri(),
+        env=env,
+    )
     report = _title_crop(tmp_path / "report.png")
     assert face.startswith("@font-face") and (report < 128).sum() > 500, "the title drew dark pixels"
     assert np.abs(report - shots["embedded"]).mean() < 1.0, "the title drew with the embedded font"
@@ -229,7 +283,7 @@ def test_run_falls_back_to_the_best_reachable_plan(tmp_path):
     from scenarios.report.words import diagnosis_words
 
     assert result.diagnosis and "yearly limits on additions" in diagnosis_words(result.diagnosis)
-    assert "best reachable plan" in result.plan_note
+    assert "best reachable plan" in run_note(result)
     assert not result.plan.all_met
     att = result.sweep.groupby("budget_cny")["score"].first().to_numpy()
     assert (att[1:] >= att[:-1] - 1e-9).all()

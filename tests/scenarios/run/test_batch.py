@@ -26,10 +26,14 @@ def _whatifs(folder: Path, n: int, bad: bool = True) -> Path:
         (folder / f"renhe_w{i:02d}.toml").write_text(
             f'extend = "renhe"\nid = "renhe_w{i:02d}"\n'
             f'[population]\nbirth_rate = {{ value = {5.0 + 0.25 * i}, assumption = "what-if {i}" }}\n'
-            f'[plan]\nmode = "max-attainment"\nbudget_total = {{ value = {2.6e7 + 1.5e6 * i}, assumption = "what-if {i}" }}\n',
-            encoding="utf-8")
+            f'[plan]\nmode = "max-attainment"\nbudget_total = '
+            f'{{ value = {2.6e7 + 1.5e6 * i}, assumption = "what-if {i}" }}\n',
+            encoding="utf-8",
+        )
     if bad:
-        (folder / "zz_broken.toml").write_text('extend = "renhe"\n[population]\nbase = { value = -1, assumption = "x" }\n')
+        (folder / "zz_broken.toml").write_text(
+            'extend = "renhe"\n[population]\nbase = { value = -1, assumption = "x" }\n'
+        )
     return folder
 
 
@@ -82,7 +86,17 @@ def test_identical_results_with_one_and_two_workers(tmp_path):
 def test_kill_and_resume_loses_nothing_finished(tmp_path):
     folder = _whatifs(tmp_path / "sc", 24, bad=False)
     out = tmp_path / "out"
-    cmd = [sys.executable, str(ROOT / "cli.py"), "batch", str(folder), "--workers", "2", "--simulate", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "batch",
+        str(folder),
+        "--workers",
+        "2",
+        "--simulate",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     jobs_dir = out / "jobs"
     deadline = time.time() + 240
@@ -140,14 +154,17 @@ def test_readme_example_expands_to_valid_jobs():
     assert len(jobs) == len(refs) * 4 * 3 * 2 and all(j.error is None for j in jobs)
 
 
-@pytest.mark.parametrize("axis, values, message", [
-    ("constraints.max_additions_share.nurse", [0.2], "unknown key 'nurse'"),
-    ("population.bas", [1], "population.bas: unknown field; allowed here: base"),
-    ("referral.alliances.0", [1], "has no fields to set"),
-    ("budget", [float("inf")], "expected a finite number"),
-    ("budget", [True], "expected amounts of CNY >= 0"),
-    ("variant", [3], "names of population variants in quotes"),
-])
+@pytest.mark.parametrize(
+    "axis, values, message",
+    [
+        ("constraints.max_additions_share.nurse", [0.2], "unknown key 'nurse'"),
+        ("population.bas", [1], "population.bas: unknown field; allowed here: base"),
+        ("referral.alliances.0", [1], "has no fields to set"),
+        ("budget", [float("inf")], "expected a finite number"),
+        ("budget", [True], "expected amounts of CNY >= 0"),
+        ("variant", [3], "names of population variants in quotes"),
+    ],
+)
 def test_grid_fields_are_checked_before_anything_runs(tmp_path, axis, values, message):
     grid = tmp_path / "grid.toml"
     grid.write_text(f'[axes]\n"{axis}" = [{", ".join(str(v).lower() for v in values)}]\n')
@@ -196,8 +213,9 @@ def test_runs_on_an_existing_scheduler(tmp_path):
 
     from dask.distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
         jobs = expand_jobs(["renhe", "xiangqiao"], {})
         table = run_batch(jobs, tmp_path / "out", scheduler=cluster.scheduler_address)
         assert (table["status"] == "ok").all() and len(table) == 2
@@ -206,8 +224,10 @@ def test_runs_on_an_existing_scheduler(tmp_path):
 
 def test_jobs_keep_their_plan_and_other_targets_are_not_ranked(tmp_path, write_toml):
     """A what-if that changes a target answers another question: it is marked, not ranked against the base."""
-    lower = write_toml('extend = "renhe"\nid = "renhe_fewer_physicians"\n[resources.physicians]\n'
-                       'target = { expr = "2.0", nature = "expected", assumption = "what-if: a lower target" }\n')
+    lower = write_toml(
+        'extend = "renhe"\nid = "renhe_fewer_physicians"\n[resources.physicians]\n'
+        'target = { expr = "2.0", nature = "expected", assumption = "what-if: a lower target" }\n'
+    )
     jobs = expand_jobs(["renhe", str(lower)], {})
     table = run_batch(jobs, tmp_path / "out", workers=1)
     for job in jobs:
@@ -219,4 +239,6 @@ def test_jobs_keep_their_plan_and_other_targets_are_not_ranked(tmp_path, write_t
     assert "physicians" in marked["targets_differ"] and "-> 2.0" in marked["targets_differ"]
     base = table.iloc[0]  # a tie in numbers: the first scenario's targets are the base
     assert base["scenario"] == "renhe" and base["rank"] == 1 and base["targets_differ"] == ""
-    assert marked["attainment_score"] == 1.0 and marked["total_cost_cny"] <= base["total_cost_cny"]  # cheaper, yet listed after
+    assert (
+        marked["attainment_score"] == 1.0 and marked["total_cost_cny"] <= base["total_cost_cny"]
+    )  # cheaper, yet listed after

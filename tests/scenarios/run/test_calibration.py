@@ -31,7 +31,9 @@ def test_calibration_recovers_a_known_net_migration_rate():
     series = {y: 719_500 * (1 + growth) ** (y - 2020) for y in (2021, 2022, 2024)}
     with_obs = _with_observed("conghua", series)
     # the closed form is the components method's: leave out Conghua's census age structure
-    components = with_obs.model_copy(update={"population": with_obs.population.model_copy(update={"age_structure": None})})
+    components = with_obs.model_copy(
+        update={"population": with_obs.population.model_copy(update={"age_structure": None})}
+    )
     cal = calibrate(components, ["low", "high"])
     assert cal.fitted_rate == pytest.approx(7.3, abs=1e-4)
     assert cal.assumed_rate == s.population.net_migration_rate.value == 0.0

@@ -44,8 +44,10 @@ def test_compare_reads_a_result_folder(tmp_path):
     folder, fresh = read_record(tmp_path / "renhe"), record_from_result(result)
     L = Labels("en")
     pd.testing.assert_frame_equal(comparison_table([folder], L), comparison_table([fresh], L))
-    r = CliRunner().invoke(main, ["compare", str(tmp_path / "renhe"), "renhe", "--out", str(tmp_path / "c"),
-                                  "--no-simulate", "--lang", "en"])
+    r = CliRunner().invoke(
+        main,
+        ["compare", str(tmp_path / "renhe"), "renhe", "--out", str(tmp_path / "c"), "--no-simulate", "--lang", "en"],
+    )
     assert r.exit_code == 0, r.output
     diff = pd.read_csv(tmp_path / "c" / "differences.csv")
     assert diff.empty, diff  # the same scenario, once read back and once run
@@ -73,8 +75,9 @@ def test_need_in_the_comparison_is_the_need_table_total_not_twice_it(tmp_path):
 
 
 def test_a_private_share_target_does_not_overwrite_the_bed_count_target(tmp_path):
-    r = run_pipeline(load("guangzhou"), PipelineOptions(simulate=False, sweep_steps=0, uncertainty_draws=0,
-                                                        replan=False))
+    r = run_pipeline(
+        load("guangzhou"), PipelineOptions(simulate=False, sweep_steps=0, uncertainty_draws=0, replan=False)
+    )
     ratio = [t for t in r.problem.targets if t.kind == "beds" and t.measure == "ratio"][0]
     assert any(t.kind == "beds" and t.measure == "private_share" for t in r.problem.targets)
     table = r.need

@@ -20,7 +20,7 @@ from optimize.solve import GAP_ACCEPTED, InfeasiblePlan, solve
 from scenarios.inputs.allocation import SUBSETS, tier_split
 from scenarios.labels import Labels
 from scenarios.loader import ScenarioWarning, load
-from scenarios.report.words import diagnosis_words, dual_words, outlook_sentences, outlook_words
+from scenarios.report.words import diagnosis_words, dual_words, outlook_sentences, outlook_words, plan_note
 from scenarios.run.plan import plan_or_best_reachable, problem_for
 
 BUILTINS = ["conghua", "xiangqiao", "qingcheng", "renhe", "guangzhou"]
@@ -48,8 +48,9 @@ def test_no_pool_declines_and_no_negative_cost_line(outcomes, name):
     assert (costs[["capital_cny", "running_cny", "total_cny"]] >= 0).all().all()
     for parent, children in p.subsets.items():  # members outside the 其中 rows never fall either
         for tier in ("hospital", "primary"):
-            pub = st[(st["ownership"] == "public") & (st["tier"] == tier)].pivot_table(index="year", columns="kind",
-                                                                                  values="stock")
+            pub = st[(st["ownership"] == "public") & (st["tier"] == tier)].pivot_table(
+                index="year", columns="kind", values="stock"
+            )
             rest = pub[parent] - pub[[c for c in children if c in pub]].sum(axis=1)
             assert (rest >= rest[p.base_year] - 1e-9).all(), (parent, tier)
 
@@ -110,8 +111,9 @@ def test_each_unmet_target_has_an_earliest_year_and_a_least_change(outcomes, nam
     assert len(look) == len(unmet)
     assert list(look["name"]) == list(unmet["name"])
     for row, sentence in zip(look.itertuples(), outlook_sentences(look, Labels("en"))):
-        assert re.search(r": (reachable in 20\d\d|not reachable by 2035 under the same limits); on time only ",
-                         sentence), sentence
+        assert re.search(
+            r": (reachable in 20\d\d|not reachable by 2035 under the same limits); on time only ", sentence
+        ), sentence
         if not pd.isna(row.earliest_year):
             assert p.target_year < row.earliest_year <= 2035 and f"reachable in {row.earliest_year}" in sentence
         assert row.binding_limit
@@ -129,11 +131,14 @@ def test_unmet_targets_are_the_expected_ones(outcomes):
 @pytest.mark.parametrize("name", ["qingcheng", "xiangqiao", "guangzhou"])
 def test_the_diagnosis_quotes_the_fallback_plan(outcomes, name):
     p, o = outcomes[name]
-    assert o.diagnosis is not None and "best reachable plan" in o.note
+    note = plan_note(o.mode, p.budget_total, o.diagnosis is None, Labels("en"))
+    assert o.diagnosis is not None and "best reachable plan" in note
     diagnosis = diagnosis_words(o.diagnosis, Labels("en"))
     att = o.plan.attainment
     for row in att[~att["met"]].itertuples():
-        value = f"{row.achieved_ratio:.1%}" if row.measure == "private_share" else f"{row.achieved_ratio:.3g} {row.unit}"
+        value = (
+            f"{row.achieved_ratio:.1%}" if row.measure == "private_share" else f"{row.achieved_ratio:.3g} {row.unit}"
+        )
         assert f"{row.name} ({name}): best reachable {value} against the target {row.expr}" in diagnosis
     quoted = re.findall(r"^  (.+) \(" + name + r"\): best reachable", diagnosis, flags=re.M)
     assert sorted(quoted) == sorted(att.loc[~att["met"], "name"])  # no met target is called short
@@ -145,7 +150,8 @@ def test_words_match_the_tables(outcomes, name):
     plan = o.plan
     en = Labels("en")
     duals = dual_words(plan, en)
-    texts = duals + [o.note, diagnosis_words(o.diagnosis, en) if o.diagnosis else ""] + outlook_sentences(o.outlook, en)
+    note = plan_note(o.mode, p.budget_total, o.diagnosis is None, en)
+    texts = duals + [note, diagnosis_words(o.diagnosis, en) if o.diagnosis else ""] + outlook_sentences(o.outlook, en)
     assert not any("1,000,000,000,000,000" in t for t in texts)  # no placeholder budget
     met = dict(zip(plan.attainment["name"], plan.attainment["met"]))
     for text in duals:
@@ -196,12 +202,17 @@ def test_disinvestment_is_shown_and_explained():
     from scenarios.report.words import disinvestment_words
 
     p = AllocationProblem(
-        regions=("r",), kinds=("beds",), base_year=2020, target_year=2022,
+        regions=("r",),
+        kinds=("beds",),
+        base_year=2020,
+        target_year=2022,
         baseline={("r", "beds", "hospital"): 100.0, ("r", "beds", "primary"): 0.0},
         population={("r", y): 100_000.0 for y in (2020, 2021, 2022)},
         targets=(TargetRow("r", "beds", "floor", 0.5, 1000.0, "expected", "0.5", 1.0),),
-        capital={("beds", t): 10.0 for t in TIERS}, annual={("beds", t): 1.0 for t in TIERS},
-        allow_disinvestment=True)
+        capital={("beds", t): 10.0 for t in TIERS},
+        annual={("beds", t): 1.0 for t in TIERS},
+        allow_disinvestment=True,
+    )
     plan = solve(p)  # the target (50 beds) is below the base stock: the cheapest plan cuts 50 beds
     assert plan.additions["removed"].sum() == 50 and (plan.costs["running_cny"] < 0).any()
     words = disinvestment_words(plan)

@@ -47,8 +47,9 @@ def test_plan15_what_ifs_validate_with_cited_2030_targets(name):
 
 @pytest.mark.slow
 def test_run_conghua_from_2025_to_2030_end_to_end(tmp_path):
-    out = CliRunner().invoke(main, ["run", "conghua", "--base", "2025", "--target", "2030", "--out", str(tmp_path),
-                                    "--replications", "1"])
+    out = CliRunner().invoke(
+        main, ["run", "conghua", "--base", "2025", "--target", "2030", "--out", str(tmp_path), "--replications", "1"]
+    )
     assert out.exit_code == 0, out.output
     assert "Base year 2025: observed and projected figures" in out.output
     assert "min-cost plan to 2030" in out.output
@@ -60,19 +61,38 @@ def test_run_conghua_from_2025_to_2030_end_to_end(tmp_path):
     assert "基年 2025：观测值与推算值" in report  # the report is Chinese by default
     assert "calibrated projection from the observed 2023 population" in report
     assert "2026–2030年" in report
-    en = CliRunner().invoke(main, ["run", "conghua", "--base", "2025", "--target", "2030", "--out", str(tmp_path / "en"),
-                                   "--no-simulate", "--lang", "en"])
+    en = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "conghua",
+            "--base",
+            "2025",
+            "--target",
+            "2030",
+            "--out",
+            str(tmp_path / "en"),
+            "--no-simulate",
+            "--lang",
+            "en",
+        ],
+    )
     assert en.exit_code == 0, en.output
-    assert "Base year 2025: observed and projected figures" in (tmp_path / "en" / "report.html").read_text(encoding="utf-8")
+    assert "Base year 2025: observed and projected figures" in (tmp_path / "en" / "report.html").read_text(
+        encoding="utf-8"
+    )
     assert (tmp_path / "base_figures.csv").exists() and (tmp_path / "referral_summary.csv").exists()
 
 
-@pytest.mark.parametrize("args,field,expect", [
-    (["conghua", "--base", "2027", "--target", "2030"], "--base", "after the scenario's target year 2025"),
-    (["conghua", "--base", "2019", "--target", "2025"], "--base", "before the scenario's base year 2020"),
-    (["conghua", "--base", "2025", "--target", "2024"], "--target", "must be after the base year 2025"),
-    (["guangzhou", "--base", "2021", "--target", "2023"], "observed.2024", "after the target year 2023"),
-])
+@pytest.mark.parametrize(
+    "args,field,expect",
+    [
+        (["conghua", "--base", "2027", "--target", "2030"], "--base", "after the scenario's target year 2025"),
+        (["conghua", "--base", "2019", "--target", "2025"], "--base", "before the scenario's base year 2020"),
+        (["conghua", "--base", "2025", "--target", "2024"], "--target", "must be after the base year 2025"),
+        (["guangzhou", "--base", "2021", "--target", "2023"], "observed.2024", "after the target year 2023"),
+    ],
+)
 def test_bad_base_years_are_named(args, field, expect):
     out = CliRunner().invoke(main, ["optimize", *args])
     assert out.exit_code == 2, out.output

@@ -17,8 +17,12 @@ def busy_beds_simulator(busy: dict[str, float], wait: float = 0.0):
         st = plan.stocks
         beds = st[(st["year"] == st["year"].max()) & (st["kind"] == "beds")].groupby("tier")["stock"].sum()
         calls.append(dict(beds))
-        return {"occupancy_hospital": min(1.0, busy["hospital"] / beds["hospital"]),
-                "occupancy_primary": min(1.0, busy["primary"] / beds["primary"]), "bed_wait_p95_days": wait}
+        return {
+            "occupancy_hospital": min(1.0, busy["hospital"] / beds["hospital"]),
+            "occupancy_primary": min(1.0, busy["primary"] / beds["primary"]),
+            "bed_wait_p95_days": wait,
+        }
+
     run.calls = calls
     return run
 
@@ -54,6 +58,8 @@ def test_idle_beds_are_flagged_as_overbuilt_in_words():
     out = replan(s, problem_for(s), "min-cost", sim)
     assert out.converged and out.count == 1
     occ = 800.0 / sim.calls[0]["hospital"]
-    assert len(out.flags) == 1 and out.flags[0].startswith(f"hospital beds run at {occ:.0%} in 2025, below the 60% floor")
+    assert len(out.flags) == 1 and out.flags[0].startswith(
+        f"hospital beds run at {occ:.0%} in 2025, below the 60% floor"
+    )
     assert "more hospital beds than the simulated patients fill at 85% occupancy" in out.flags[0]
     assert "the 2020 stock already exceeds the demand and no plan removes beds" in out.flags[0]

@@ -25,8 +25,11 @@ from scenarios.schema import Fraction, NonNegativeQuantity, UncertaintySettings
 def _fixed(s, corr: float = 0.0, costs: float = 0.0, variants: bool = False):
     """``s`` with the given cost spread and rate correlation, with or without its low/high variants."""
     q = lambda v, cls=NonNegativeQuantity: cls(value=v, assumption="test")  # noqa: E731
-    update = {"uncertainty": UncertaintySettings(capital_cost=q(costs), running_cost=q(costs), demand_rate=q(costs),
-                                                 rate_correlation=q(corr, Fraction))}
+    update = {
+        "uncertainty": UncertaintySettings(
+            capital_cost=q(costs), running_cost=q(costs), demand_rate=q(costs), rate_correlation=q(corr, Fraction)
+        )
+    }
     if not variants:
         update["population"] = s.population.model_copy(update={"variants": {}})
     return s.model_copy(update=update)
@@ -83,7 +86,10 @@ def test_robust_plan_meets_each_target_in_the_share_and_says_its_premium(conghua
     assert r.robust_joint >= 0.9 - 1e-12  # one region: the floors all hinge on the same population
     assert r.premium == pytest.approx(r.robust.plan.total_cost - plan.total_cost)
     # the spread starts at the latest observed year (2023), so the premium is some 万, not 亿
-    assert any(re.search(r"holding in 9 of 10 futures costs [\d.,]+(亿|万) more", w) for w in uncertainty_words(r, Labels("en")))
+    assert any(
+        re.search(r"holding in 9 of 10 futures costs [\d.,]+(亿|万) more", w)
+        for w in uncertainty_words(r, Labels("en"))
+    )
     assert share_words(0.95) == "95% of futures"
 
 
@@ -111,16 +117,39 @@ def test_same_seed_same_numbers_with_one_and_two_workers(conghua):
 def test_cli_uncertainty_writes_tables_and_charts(tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["optimize", "conghua", "--out", str(tmp_path / "plan")]).exit_code == 0
-    r = runner.invoke(main, ["uncertainty", "conghua", "--draws", "60", "--plan", str(tmp_path / "plan"), "--no-solve",
-                             "--out", str(tmp_path / "u")])
+    r = runner.invoke(
+        main,
+        [
+            "uncertainty",
+            "conghua",
+            "--draws",
+            "60",
+            "--plan",
+            str(tmp_path / "plan"),
+            "--no-solve",
+            "--out",
+            str(tmp_path / "u"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "9 of 10 futures" in r.output
     for name in ("uncertainty_probabilities.csv", "uncertainty_fan.csv", "uncertainty_draws.csv", "uncertainty.html"):
         assert (tmp_path / "u" / name).exists()
     summary = json.loads((tmp_path / "u" / "uncertainty.json").read_text(encoding="utf-8"))
     assert summary["draws"] == 60 and 0.0 <= summary["joint_probability"] <= 1.0
-    bad = runner.invoke(main, ["uncertainty", "conghua", "--draws", "10", "--plan", str(tmp_path / "nothing"),
-                               "--out", str(tmp_path / "bad")])
+    bad = runner.invoke(
+        main,
+        [
+            "uncertainty",
+            "conghua",
+            "--draws",
+            "10",
+            "--plan",
+            str(tmp_path / "nothing"),
+            "--out",
+            str(tmp_path / "bad"),
+        ],
+    )
     assert bad.exit_code == 2 and "stocks.csv" in bad.output and "Traceback" not in bad.output
 
 
@@ -140,7 +169,9 @@ def test_need_moves_with_residents_and_use_rates_and_a_robust_plan_covers_it():
     s = load("qingcheng")
     draws, table = draw_futures(s, 4000, seed=2)
     demand = table.set_index("input").loc["demand_rate"]
-    assert np.percentile(draws.demand_factor, 95) == pytest.approx(demand.p95, rel=0.02) and demand.p95 == pytest.approx(1.10)
+    assert np.percentile(draws.demand_factor, 95) == pytest.approx(
+        demand.p95, rel=0.02
+    ) and demand.p95 == pytest.approx(1.10)
     assert np.median(draws.demand_factor) == pytest.approx(1.0, abs=0.01)
     p = problem_for(s, basis="need")  # sized by the target-year need only: floors by tier
     plan = plan_or_best_reachable(p).plan
@@ -150,8 +181,9 @@ def test_need_moves_with_residents_and_use_rates_and_a_robust_plan_covers_it():
     assert 0.0 < need.loc["beds", "probability"] < 1.0  # a plan sized to the medium need misses it in some futures
     assert (need["robust_probability"] >= 0.9 - 1e-12).all()  # floors at the 90% quantile of the drawn need
     assert (need["robust_probability"] >= need["probability"]).all()
-    assert any("beds needed in 2025" in w for w in uncertainty_words(r, Labels("en"))) and \
-        any("2025年床位需求" in w for w in uncertainty_words(r, Labels("zh")))
+    assert any("beds needed in 2025" in w for w in uncertainty_words(r, Labels("en"))) and any(
+        "2025年床位需求" in w for w in uncertainty_words(r, Labels("zh"))
+    )
 
 
 @pytest.mark.slow
@@ -163,8 +195,9 @@ def test_draws_solved_on_a_dask_scheduler_give_the_same_numbers(conghua):
     s, p, plan = conghua
     opts = lambda scheduler=None: UncertaintyOptions(draws=150, seed=9, share=None, scheduler=scheduler)  # noqa: E731
     here = run_uncertainty(s, p, plan, opts())
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
         there = run_uncertainty(s, p, plan, opts(cluster.scheduler_address))
     assert here.draws.equals(there.draws) and here.solves == there.solves > 0
 

@@ -26,8 +26,9 @@ class SimPyReferralSimulation:
     city-scale runs (Guangzhou); it does not apply the congestion uplift to referrals.
     """
 
-    def __init__(self, net: ReferralNetwork, seed: int, warmup_days: float = 60.0, days: float = 365.0,
-                 flows_only: bool = False):
+    def __init__(
+        self, net: ReferralNetwork, seed: int, warmup_days: float = 60.0, days: float = 365.0, flows_only: bool = False
+    ):
         self.net, self.r = net, net.rates
         self.rnd = random.Random(seed)
         self.env = simpy.Environment()
@@ -37,8 +38,10 @@ class SimPyReferralSimulation:
         r = self.r
         sev, m = r.severe_share, r.severe_multiplier
         self.mult = (m, (1.0 - sev * m) / (1.0 - sev) if sev < 1 else 1.0)  # (severe, other); mean 1
-        self.los = {k: lognormal_params(v, r.los_cv) for k, v in
-                    (("hospital", r.alos_hospital), ("primary", r.alos_primary), ("recovery", r.recovery))}
+        self.los = {
+            k: lognormal_params(v, r.los_cv)
+            for k, v in (("hospital", r.alos_hospital), ("primary", r.alos_primary), ("recovery", r.recovery))
+        }
         self.alliances = [self._stations(a) for a in net.alliances]
 
     def _stations(self, a: AllianceNode) -> AllianceStations:
@@ -106,7 +109,9 @@ class SimPyReferralSimulation:
                 return
             c.visits_primary += counting
             done = now + wait + service
-            p_up = min(1.0, r.p_up * mult * (r.congestion_uplift if wait > r.congestion_wait and not self.flows_only else 1.0))
+            p_up = min(
+                1.0, r.p_up * mult * (r.congestion_uplift if wait > r.congestion_wait and not self.flows_only else 1.0)
+            )
             u = rnd.random()
             if forced:  # condition on continuing
                 u *= r.p_admit_primary + (1 - r.p_admit_primary) * p_up
@@ -117,7 +122,9 @@ class SimPyReferralSimulation:
             return
         self.hospital_consult(a, now, service, mult, forced)
 
-    def hospital_consult(self, a: AllianceStations, now: float, service: float, mult: float, forced: bool = False) -> None:
+    def hospital_consult(
+        self, a: AllianceStations, now: float, service: float, mult: float, forced: bool = False
+    ) -> None:
         r, c, counting = self.r, self.c, self.counting()
         wait = a.outpatient.book(now, service, r.wait_tolerance)
         if wait is None:
@@ -221,15 +228,24 @@ class SimPyReferralSimulation:
             cap = sum(w.servers for w in wards)
             area = sum(w.area for w in wards)
             n = sum(w.started for w in wards)
-            return (area / (cap * days) if cap else float("nan"), area / days,
-                    sum(w.service_sum for w in wards) / n if n else float("nan"), n, cap)
+            return (
+                area / (cap * days) if cap else float("nan"),
+                area / days,
+                sum(w.service_sum for w in wards) / n if n else float("nan"),
+                n,
+                cap,
+            )
 
         occ_h, busy_h, los_h, n_h, cap_h = ward_stats([a.ward for a in self.alliances])
         occ_p, busy_p, los_p, n_p, cap_p = ward_stats([a.primary_ward for a in self.alliances])
         return YearRun(
-            days=days, counters=self.c,
-            waits={"primary_consult": pool(clinics), "hospital_consult": pool([a.outpatient for a in self.alliances]),
-                   "hospital_bed": pool([a.ward for a in self.alliances])},
+            days=days,
+            counters=self.c,
+            waits={
+                "primary_consult": pool(clinics),
+                "hospital_consult": pool([a.outpatient for a in self.alliances]),
+                "hospital_bed": pool([a.ward for a in self.alliances]),
+            },
             occupancy={"hospital": occ_h, "primary": occ_p},
             busy_beds={"hospital": busy_h, "primary": busy_p},
             mean_los={"hospital": los_h, "primary": los_p},

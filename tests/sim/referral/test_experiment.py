@@ -49,10 +49,17 @@ def test_runs_on_a_dask_scheduler_are_the_runs_of_one_process():
     nets = [network(2.0, 3), busy_network()]
     here = simulate(nets, replications=2, seed=4, days=150)
     calls = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster:
-        there = simulate(nets, replications=2, seed=4, days=150, scheduler=cluster.scheduler_address,
-                         progress=lambda: calls.append(1))
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
+        there = simulate(
+            nets,
+            replications=2,
+            seed=4,
+            days=150,
+            scheduler=cluster.scheduler_address,
+            progress=lambda: calls.append(1),
+        )
     assert len(calls) == 4
     pd.testing.assert_frame_equal(here.runs, there.runs)
 
@@ -93,8 +100,22 @@ def test_cli_simulate_with_an_optimizer_plan(tmp_path):
     runner = CliRunner()
     r = runner.invoke(main, ["optimize", "renhe", "--out", str(tmp_path / "plan")])
     assert r.exit_code == 0, r.output
-    sim = runner.invoke(main, ["simulate", "renhe", "--plan", str(tmp_path / "plan"), "--years", "2021-2022",
-                               "--replications", "2", "--flows-only", "--out", str(tmp_path / "sim")])
+    sim = runner.invoke(
+        main,
+        [
+            "simulate",
+            "renhe",
+            "--plan",
+            str(tmp_path / "plan"),
+            "--years",
+            "2021-2022",
+            "--replications",
+            "2",
+            "--flows-only",
+            "--out",
+            str(tmp_path / "sim"),
+        ],
+    )
     assert sim.exit_code == 0, sim.output
     assert "in-area care rate" in sim.output
     runs = (tmp_path / "sim" / "runs.csv").read_text().splitlines()

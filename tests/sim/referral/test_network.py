@@ -17,8 +17,9 @@ def test_zero_capacity_is_refused():
         net.check()
     s = load("renhe")
     with pytest.raises(NetworkError, match="zero hospital beds but patients are admitted"):
-        network_from_scenario(s, capacities={"hospital": {"clinicians": 100, "beds": 0},
-                                             "primary": {"clinicians": 100, "beds": 50}})
+        network_from_scenario(
+            s, capacities={"hospital": {"clinicians": 100, "beds": 0}, "primary": {"clinicians": 100, "beds": 50}}
+        )
 
 
 def test_probabilities_out_of_range_are_refused(write_toml):
@@ -30,17 +31,20 @@ def test_probabilities_out_of_range_are_refused(write_toml):
 
 
 def test_alliance_shares_must_sum_to_one(write_toml):
-    path = write_toml('extend = "renhe"\n[referral]\nalliances = [ { name = "a", lead = "h", members = 3, '
-                      'population_share = 0.6, assumption = "x" }, { name = "b", lead = "h", members = 2, '
-                      'population_share = 0.6, assumption = "x" } ]\n')
+    path = write_toml(
+        'extend = "renhe"\n[referral]\nalliances = [ { name = "a", lead = "h", members = 3, '
+        'population_share = 0.6, assumption = "x" }, { name = "b", lead = "h", members = 2, '
+        'population_share = 0.6, assumption = "x" } ]\n'
+    )
     with pytest.raises(ScenarioError, match="population_share values sum to 1.2; expected them to sum to 1"):
         load(path)
 
 
 def test_negative_rates_are_refused(write_toml):
     path = write_toml('extend = "renhe"\n[referral]\nvisits_per_capita = { value = -2, assumption = "x" }\n')
-    with pytest.raises(ScenarioError,
-                       match="referral.visits_per_capita.value: expected a value that is greater than 0"):
+    with pytest.raises(
+        ScenarioError, match="referral.visits_per_capita.value: expected a value that is greater than 0"
+    ):
         load(path)
     with pytest.raises(NetworkError, match="arrivals_per_day = -1"):
         AllianceNode("a", "h", -1.0, 1, 1, 1, 1, 1)

@@ -58,8 +58,17 @@ def test_two_station_network_matches_jackson():
 def test_littles_law_holds_on_bed_occupancy():
     # every patient goes to hospital outpatient (fast, many servers) and is admitted
     lam, beds, los = 4.0, 40, 6.0  # offered load 24 beds
-    net = network(lam, 1, 50, beds, primary_first_share=0.0, p_admit_hospital=1.0, alos_hospital=los,
-                  consult_days=0.01, los_cv=0.8)
+    net = network(
+        lam,
+        1,
+        50,
+        beds,
+        primary_first_share=0.0,
+        p_admit_hospital=1.0,
+        alos_hospital=los,
+        consult_days=0.01,
+        los_cv=0.8,
+    )
     sim = ReferralSimulation(net, seed=3, warmup_days=100, days=3000)
     run = sim.run()
     L = run.busy_beds["hospital"]  # time-average occupied beds
@@ -142,10 +151,23 @@ def test_block_engine_agrees_with_the_pure_simpy_model():
     seeds = np.random.SeedSequence(99).generate_state(2 * reps)
     block = [kpis(ReferralSimulation(net, int(s), 100, 1500).run()) for s in seeds[:reps]]
     simpy_ = [kpis(SimPyReferralSimulation(net, int(s), 100, 1500).run()) for s in seeds[reps:]]
-    for k in ("episodes", "visits_primary", "visits_hospital", "up_referrals", "admissions_hospital",
-              "admissions_primary", "down_referrals", "leakage", "wait_primary_mean_days", "wait_primary_p95_days",
-              "wait_hospital_mean_days", "wait_hospital_p95_days", "bed_wait_mean_days", "occupancy_hospital",
-              "occupancy_primary"):
+    for k in (
+        "episodes",
+        "visits_primary",
+        "visits_hospital",
+        "up_referrals",
+        "admissions_hospital",
+        "admissions_primary",
+        "down_referrals",
+        "leakage",
+        "wait_primary_mean_days",
+        "wait_primary_p95_days",
+        "wait_hospital_mean_days",
+        "wait_hospital_p95_days",
+        "bed_wait_mean_days",
+        "occupancy_hospital",
+        "occupancy_primary",
+    ):
         a, b = np.array([r[k] for r in block]), np.array([r[k] for r in simpy_])
         # 4 standard errors: about 1 in 1000 per KPI by chance with 18 degrees of freedom
         assert _compare(a, b) < 4, (k, a.mean(), b.mean())

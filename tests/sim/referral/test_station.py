@@ -17,8 +17,12 @@ def test_block_booking_is_the_one_by_one_recursion(servers, tolerance):
     times = np.sort(rng.uniform(0, n / (0.95 * servers), n))
     service = rng.exponential(1.0, n)
     block, single = Station("b", servers, 10.0, 1e9), Station("s", servers, 10.0, 1e9)
-    waits = np.concatenate([block.book_block(times[:7000], service[:7000], tolerance),
-                            block.book_block(times[7000:], service[7000:], tolerance)])
+    waits = np.concatenate(
+        [
+            block.book_block(times[:7000], service[:7000], tolerance),
+            block.book_block(times[7000:], service[7000:], tolerance),
+        ]
+    )
     one = [single.book(t, s, tolerance) for t, s in zip(times.tolist(), service.tolist())]
     assert np.array_equal(waits, np.array([np.nan if w is None else w for w in one]), equal_nan=True)
     assert sorted(block.free) == sorted(single.free)
