@@ -237,6 +237,33 @@ TEXT: dict[str, tuple[str, str]] = {
         "没有规划能达到全部目标；这是在约束下最接近目标、费用最低的规划",
         "no plan meets every target; this is the best reachable plan under the constraints at least cost",
     ),
+    "mc_dist_two_piece_normal": ("两段正态分布，每千人口每年", "two-piece normal, per 1,000 a year"),
+    "mc_dist_lognormal": ("对数正态系数", "lognormal factor"),
+    "mc_dist_correlation": ("各率冲击的相关系数", "correlation of the rate shocks"),
+    "mc_dist_observed": ("按观测值", "as observed"),
+    "mc_dist_need_scaled": (
+        "中方案需求 × 抽样常住人口 / 中方案常住人口 × 需求系数",
+        "medium need x drawn residents / medium residents x demand factor",
+    ),
+    "mc_note_variants": ("取自{variants}", "from the {variants_en} variant{plural}"),
+    "mc_note_no_spread": (
+        "无离散：没有方案改变此率，[uncertainty] 也未给出",
+        "no spread: no variant changes this rate and [uncertainty] gives none",
+    ),
+    "mc_note_independent": ("相互独立", "independent"),
+    "mc_note_observed_from": (
+        "{year}年及以前按观测值；每次抽样从{year}年人口起预测",
+        "years up to {year} as observed; each draw projected on from the {year} population",
+    ),
+    "mc_note_need_age_mix": (
+        "每次抽样沿用中方案的年龄结构（近似：规划期内生育与迁移冲击只使65岁及以上占比变动不到1个百分点）",
+        "the age mix of the medium projection is kept in every draw (an approximation: "
+        "fertility and migration shocks move the 65+ share by a fraction of a point over a plan)",
+    ),
+    "mc_note_need_none": (
+        "情景没有 [demand] 部分：不评估需求",
+        "the scenario has no [demand] section: need is not evaluated",
+    ),
     "warn_none": ("全部目标按期达成，无其他提示。", "Every target is met on time; nothing else to flag."),
     "method": (
         "人口：{method}法预测（出生、死亡、迁移率按每千人口计）；"

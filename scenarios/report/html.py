@@ -25,6 +25,7 @@ from scenarios.report.charts import fig_sweep, report_figures
 from scenarios.report.fonts import FONT_STACK, font_face_css
 from scenarios.report.words import (
     _target_name,
+    assumption_table,
     cost_words,
     diagnosis_words,
     dual_words,
@@ -463,7 +464,7 @@ def _uncertainty_cost_table(u: UncertaintyResult, L: Labels) -> str:
 
 
 def _uncertainty_assumption_table(u: UncertaintyResult, L: Labels) -> str:
-    a, names = u.assumptions, L.headers("uncertainty_assumptions")
+    a, names = assumption_table(u, L), L.headers("uncertainty_assumptions")
     num = lambda v: "-" if v != v else f"{v:,.2f}"  # noqa: E731
     out = pd.DataFrame(
         {

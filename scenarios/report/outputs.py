@@ -11,7 +11,14 @@ import pandas as pd
 
 from scenarios.files import PLAN_MANIFEST, _write_json, atomic_write, plan_manifest, staged, write_tables
 from scenarios.labels import Labels
-from scenarios.report.words import diagnosis_words, outlook_sentences, run_note, uncertainty_words, worded_tables
+from scenarios.report.words import (
+    assumption_table,
+    diagnosis_words,
+    outlook_sentences,
+    run_note,
+    uncertainty_words,
+    worded_tables,
+)
 
 if TYPE_CHECKING:
     from scenarios.run.evaluation import Evaluation
@@ -24,7 +31,8 @@ def write_uncertainty(result: UncertaintyResult, title: str, out_dir: str | Path
     from scenarios.report.html import write_uncertainty_html
 
     out = Path(out_dir)
-    written = write_tables(result.tables(), out)
+    tables = {**result.tables(), "uncertainty_assumptions": assumption_table(result, Labels("en"))}
+    written = write_tables(tables, out)
     written.append(
         atomic_write(
             out / "uncertainty.json",
@@ -48,6 +56,8 @@ def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None 
     en = Labels("en")
     with staged(out_dir) as out:  # swapped in whole: never a mix of two runs, nothing left from a wider run
         tables = worded_tables(result.tables(), result.plan, en)
+        if result.uncertainty is not None:
+            tables["uncertainty_assumptions"] = assumption_table(result.uncertainty, en)
         written = write_tables(tables, out)
         summary = result.summary()  # the diagnosis and the outlook in English sentences, as summary.json has them
         summary["plan_note"] = run_note(result, en)

@@ -415,3 +415,32 @@ def plan_note(mode: str, budget: float | None, reached: bool, L: Labels | None =
 def run_note(r: PipelineResult, L: Labels | None = None) -> str:
     """:func:`plan_note` of a pipeline run."""
     return plan_note(r.plan.mode, r.plan.budget_total, r.diagnosis is None, L)
+
+
+def _assumption_note(row, L: Labels) -> str:
+    if row.note == "scenario":
+        return row.label
+    if row.note == "variants":
+        names = str(row.detail).split(",")
+        return L.text(
+            "mc_note_variants",
+            variants="、".join(L.value(v) for v in names),
+            variants_en=" and ".join(names),
+            plural="s" if len(names) > 1 else "",
+        )
+    return L.text(f"mc_note_{row.note}", year=row.detail)
+
+
+def assumption_table(u: UncertaintyResult, L: Labels) -> pd.DataFrame:
+    """The Monte Carlo's assumptions as read: input, distribution and label in words, p5, median and p95."""
+    a = u.assumptions
+    return pd.DataFrame(
+        {
+            "input": a["input"],
+            "distribution": [L.text(f"mc_dist_{d}") for d in a["distribution"]],
+            "p5": a["p5"],
+            "median": a["median"],
+            "p95": a["p95"],
+            "label": [_assumption_note(r, L) for r in a.itertuples(index=False)],
+        }
+    )

@@ -53,6 +53,9 @@ from sim.referral.experiment import DEFAULT_SEED
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
 RATES = ("birth_rate", "death_rate", "net_migration_rate")
+# the assumptions table: distribution and note are kinds (worded by scenarios.report.words.assumption_table); label
+# is the scenario's own source or assumption; detail the variants drawn from or the latest observed year
+ASSUMPTION_COLUMNS = ["input", "distribution", "p5", "median", "p95", "note", "label", "detail"]
 ENGINE_RATE = {"birth_rate": "birth", "death_rate": "death", "net_migration_rate": "migration"}
 
 
@@ -122,21 +125,17 @@ class UncertaintyResult:
 # -- draws ---------------------------------------------------------------------------------------
 
 
-def _sides(s: Scenario, name: str, medium: RatePath) -> tuple[RatePath, RatePath, str]:
-    """The rate paths at the 5th and 95th percentiles, and the label of where they come from."""
+def _sides(s: Scenario, name: str, medium: RatePath) -> tuple[RatePath, RatePath, tuple[str, str, str]]:
+    """The rate paths at the 5th and 95th percentiles, and where they come from (note kind, label, detail)."""
     spread = getattr(s.uncertainty, name)
     if spread is not None:
         shift = lambda d: RatePath(medium.base_year, medium.base + d, tuple((y, v + d) for y, v in medium.anchors))  # noqa: E731
-        return shift(spread.low), shift(spread.high), _label(spread)
+        return shift(spread.low), shift(spread.high), _origin(spread, "no_spread")
     pop = s.population
     side = lambda v: getattr(population_inputs(pop, s.base_year, v), ENGINE_RATE[name]) if v in pop.variants else medium  # noqa: E731
     have = [v for v in (LOW, HIGH) if v in pop.variants and getattr(pop.variants[v], name) is not None]
-    label = (
-        f"from the {' and '.join(have)} variant{'s' if len(have) > 1 else ''}"
-        if have
-        else "no spread: no variant changes this rate and [uncertainty] gives none"
-    )
-    return side(LOW), side(HIGH), label
+    origin = ("variants", "", ",".join(have)) if have else ("no_spread", "", "")
+    return side(LOW), side(HIGH), origin
 
 
 def _drawn_path(medium: RatePath, low: RatePath, high: RatePath, z: float) -> RatePath:
@@ -165,8 +164,9 @@ def _spread(q) -> float:
     return q.value if q is not None else 0.0
 
 
-def _label(q, none: str = "no spread") -> str:
-    return (q.assumption or q.source or q.reference or "") if q is not None else none
+def _origin(q, none: str) -> tuple[str, str, str]:
+    """Where a spread comes from: ("scenario", its source or assumption, "") when given, else (``none``, "", "")."""
+    return ("scenario", q.assumption or q.source or q.reference or "", "") if q is not None else (none, "", "")
 
 
 def _from_latest_observed(
@@ -213,7 +213,7 @@ def draw_futures(
         lo, hi, label = _sides(s, name, med)
         paths[name] = (med, lo, hi)
         ty = np.array([float(to_year)])
-        rows.append((name, "two-piece normal, per 1,000 a year", lo.at(ty)[0], med.at(ty)[0], hi.at(ty)[0], label))
+        rows.append((name, "two_piece_normal", lo.at(ty)[0], med.at(ty)[0], hi.at(ty)[0], *label))
     inputs: list[PopulationInputs] = []
     for d in range(n):
         drawn = {ENGINE_RATE[name]: _drawn_path(*paths[name], shocks[d, j]) for j, name in enumerate(RATES)}
@@ -230,43 +230,44 @@ def draw_futures(
     (demand,) = _lognormal_factors([_spread(u.demand_rate)], np.random.default_rng(demand_ss), n)
     for name, q in (("capital_cost", u.capital_cost), ("running_cost", u.running_cost), ("demand_rate", u.demand_rate)):
         sp = _spread(q)
-        rows.append((name, "lognormal factor", 1 / (1 + sp), 1.0, 1 + sp, _label(q)))
+        rows.append((name, "lognormal", 1 / (1 + sp), 1.0, 1 + sp, *_origin(q, "no_spread")))
     rho = u.rate_correlation
     rows.append(
         (
             "rate_correlation",
-            "correlation of the rate shocks",
+            "correlation",
             np.nan,
             rho.value if rho else 0.0,
             np.nan,
-            _label(rho, "independent"),
+            *_origin(rho, "independent"),
         )
     )
     if latest is not None:
         rows.append(
             (
                 "observed_population",
-                "as observed",
+                "observed",
                 np.nan,
                 float(pop[0, latest - s.base_year]) if latest <= to_year else np.nan,
                 np.nan,
-                f"years up to {latest} as observed; each draw projected on from the {latest} population",
+                "observed_from",
+                "",
+                str(latest),
             )
         )
     rows.append(
         (
             "need_from_demand",
-            "medium need x drawn residents / medium residents x demand factor",
+            "need_scaled",
             np.nan,
             np.nan,
             np.nan,
-            "the age mix of the medium projection is kept in every draw (an approximation: "
-            "fertility and migration shocks move the 65+ share by a fraction of a point over a plan)"
-            if s.demand is not None
-            else "the scenario has no [demand] section: need is not evaluated",
+            "need_age_mix" if s.demand is not None else "need_none",
+            "",
+            "",
         )
     )
-    table = pd.DataFrame(rows, columns=["input", "distribution", "p5", "median", "p95", "label"])
+    table = pd.DataFrame(rows, columns=ASSUMPTION_COLUMNS)
     years = tuple(range(s.base_year, to_year + 1))
     return Draws(years, {s.id: pop}, capital, running, demand), table
 
