@@ -934,6 +934,8 @@ def _check_port(port: int) -> None:
 
 def _print_demand(s, result) -> None:
     """Need, target and plan by year; the re-plan iterations; tiered care on the plan."""
+    from scenarios.report.words import overbuilt_words, replan_table, replan_words
+
     if result.need is not None:
         nd = result.need[result.need["tier"] == "all"].dropna(subset=["need"])
         years = sorted(nd["year"].unique())
@@ -960,7 +962,7 @@ def _print_demand(s, result) -> None:
         t = Table(title=f"Plan -> simulate -> re-plan ({s.target_year}): {r.count} iteration(s)")
         for col in ("iteration", "tier", "beds", "occupancy", "p95 bed wait (days)", "action"):
             t.add_column(col, justify="left" if col in ("tier", "action") else "right")
-        for row in r.iterations.itertuples():
+        for row in replan_table(r.iterations).itertuples():
             t.add_row(
                 str(row.iteration),
                 row.tier,
@@ -970,8 +972,8 @@ def _print_demand(s, result) -> None:
                 row.action,
             )
         console.print(t)
-        console.print(("[green]" if r.converged else "[yellow]") + r.message + "[/]", highlight=False)
-        for flag in r.flags:
+        console.print(("[green]" if r.converged else "[yellow]") + replan_words(r) + "[/]", highlight=False)
+        for flag in overbuilt_words(r.flags):
             console.print(f"[yellow]{flag}[/]", highlight=False)
     care = result.demand_summary().get("tiered_care")
     if care:

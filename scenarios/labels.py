@@ -264,6 +264,47 @@ TEXT: dict[str, tuple[str, str]] = {
         "情景没有 [demand] 部分：不评估需求",
         "the scenario has no [demand] section: need is not evaluated",
     ),
+    "rp_fixed_point": (
+        "经{it}轮达到不动点：{year}年模拟床位使用率医院{occ_h:.0%}、基层{occ_p:.0%}（{band}），"
+        "床位等候时间P95为{wait:.2f}天",
+        "fixed point after {it} iteration{plural}: simulated {year} bed occupancy {occ_h:.0%} hospital, "
+        "{occ_p:.0%} primary care ({band}), p95 bed wait {wait:.2f} days",
+    ),
+    "rp_band_inside": ("在{lo:.0%}-{hi:.0%}的服务区间内", "inside the {lo:.0%}-{hi:.0%} service band"),
+    "rp_band_flagged": (
+        "没有层级高于{hi:.0%}，但标注的层级低于{lo:.0%}的下限",
+        "no tier above {hi:.0%}, but below the {lo:.0%} floor where flagged",
+    ),
+    "rp_stalled": (
+        "经{it}轮后停止：在约束下规划无法增加模拟所需的床位（{reasons}）",
+        "stopped after {it} iterations: the plan cannot add the beds the simulation asks for ({reasons}) "
+        "under the constraints",
+    ),
+    "rp_limit": (
+        "在{limit}轮内（上限，[demand.standards].max_iterations）未达到不动点：最后的规划仍不满足标准（{reasons}）",
+        "no fixed point within {limit} iterations (the limit, [demand.standards].max_iterations): the last plan "
+        "still breaks a standard ({reasons})",
+    ),
+    "rp_reason_occupancy": ("使用率{value:.0%}高于{limit:.0%}", "occupancy {value:.0%} above {limit:.0%}"),
+    "rp_reason_wait": (
+        "床位等候时间P95为{value:.2f}天，高于{limit:g}天",
+        "p95 bed wait {value:.2f} days above {limit:g}",
+    ),
+    "rp_reason_sep": ("；", "; "),
+    "rp_reason_of": ("{tier}：{why}", "{tier}: {why}"),
+    "rp_action_raise": ("增至{floor:,.0f}张床位（{why}）", "raise to {floor:,.0f} beds ({why})"),
+    "rp_action_within": ("符合标准", "within standards"),
+    "rp_overbuilt": (
+        "{year}年{tier}床位使用率为{occ:.0%}，低于{lo:.0%}的下限：按{target:.0%}的使用率，"
+        "比模拟患者所需多约{spare:,.0f}张{tier}床位（相对需求建设过多：{why}）。",
+        "{tier} beds run at {occ:.0%} in {year}, below the {lo:.0%} floor: about {spare:,.0f} more {tier} beds "
+        "than the simulated patients fill at {target:.0%} occupancy (overbuilt for the demand: {why}).",
+    ),
+    "rp_overbuilt_added": ("规划为达到目标新增{added:,.0f}张", "the plan adds {added:,.0f} to reach its targets"),
+    "rp_overbuilt_base": (
+        "{base_year}年的床位已超过需求，且没有规划会减少床位",
+        "the {base_year} stock already exceeds the demand and no plan removes beds",
+    ),
     "warn_none": ("全部目标按期达成，无其他提示。", "Every target is met on time; nothing else to flag."),
     "method": (
         "人口：{method}法预测（出生、死亡、迁移率按每千人口计）；"

@@ -15,6 +15,9 @@ from scenarios.report.words import (
     assumption_table,
     diagnosis_words,
     outlook_sentences,
+    overbuilt_words,
+    replan_table,
+    replan_words,
     run_note,
     uncertainty_words,
     worded_tables,
@@ -58,9 +61,15 @@ def write_outputs(result: PipelineResult, out_dir: str | Path, lang: str | None 
         tables = worded_tables(result.tables(), result.plan, en)
         if result.uncertainty is not None:
             tables["uncertainty_assumptions"] = assumption_table(result.uncertainty, en)
+        if result.replan is not None:
+            tables["replan"] = replan_table(result.replan.iterations, en)
         written = write_tables(tables, out)
         summary = result.summary()  # the diagnosis and the outlook in English sentences, as summary.json has them
         summary["plan_note"] = run_note(result, en)
+        if result.replan is not None:  # the loop's end and the overbuilt tiers in English, as always
+            loop = summary["demand"]["replan"]
+            loop.pop("stop")
+            loop.update(message=replan_words(result.replan, en), overbuilt=overbuilt_words(result.replan.flags, en))
         summary["diagnosis"] = None if result.diagnosis is None else diagnosis_words(result.diagnosis, en)
         summary["outlook"] = outlook_sentences(result.outlook, en)
         if result.uncertainty is not None:

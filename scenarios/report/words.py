@@ -444,3 +444,78 @@ def assumption_table(u: UncertaintyResult, L: Labels) -> pd.DataFrame:
             "label": [_assumption_note(r, L) for r in a.itertuples(index=False)],
         }
     )
+
+
+def _tier(tier: str, L: Labels) -> str:
+    """A tier in a re-plan sentence: its code in English (``hospital``), its name in Chinese (医院)."""
+    return L.value(tier) if L.lang == "zh" else tier
+
+
+def _breach_reason(cause: str, value: float, limit: float, L: Labels) -> str:
+    return L.text(f"rp_reason_{cause}", value=value, limit=limit)
+
+
+def overbuilt_words(flags, L: Labels | None = None) -> list[str]:
+    """One sentence per tier overbuilt for the demand (:class:`scenarios.run.replan.Overbuilt`)."""
+    L = L or Labels("en")
+    out = []
+    for f in flags:
+        why = (
+            L.text("rp_overbuilt_added", added=f.added)
+            if f.added is not None
+            else L.text("rp_overbuilt_base", base_year=f.base_year)
+        )
+        out.append(
+            L.text(
+                "rp_overbuilt",
+                tier=_tier(f.tier, L),
+                occ=f.occupancy,
+                year=f.year,
+                lo=f.floor,
+                spare=f.spare,
+                target=f.target,
+                why=why,
+            )
+        )
+    return out
+
+
+def replan_words(r, L: Labels | None = None) -> str:
+    """How the plan -> simulate -> re-plan loop ended (:class:`scenarios.run.replan.ReplanResult`), in a sentence."""
+    L = L or Labels("en")
+    it = r.count
+    reasons = L.text("rp_reason_sep").join(
+        L.text("rp_reason_of", tier=_tier(b.tier, L), why=_breach_reason(b.cause, b.value, b.limit, L))
+        for b in r.breaches
+    )
+    if r.stop == "fixed_point":
+        lo, hi = r.band
+        band = L.text("rp_band_flagged" if r.flags else "rp_band_inside", lo=lo, hi=hi)
+        k = r.kpi
+        return L.text(
+            "rp_fixed_point",
+            it=it,
+            plural="s" * (it > 1),
+            year=r.year,
+            occ_h=k["occupancy_hospital"],
+            occ_p=k["occupancy_primary"],
+            band=band,
+            wait=k["bed_wait_p95_days"],
+        )
+    if r.stop == "stalled":
+        return L.text("rp_stalled", it=it, reasons=reasons)
+    return L.text("rp_limit", limit=r.limit, reasons=reasons)
+
+
+def replan_table(iterations: pd.DataFrame, L: Labels | None = None) -> pd.DataFrame:
+    """The re-plan iterations as read: each row's action in words (raise to N beds and why, or within standards)."""
+    from scenarios.run.replan import ITERATION_COLUMNS
+
+    L = L or Labels("en")
+    action = [
+        L.text("rp_action_raise", floor=r.raise_to, why=_breach_reason(r.cause, r.value, r.limit, L))
+        if r.action == "raise"
+        else L.text("rp_action_within")
+        for r in iterations.itertuples(index=False)
+    ]
+    return iterations.assign(action=action)[ITERATION_COLUMNS]

@@ -93,8 +93,8 @@ class PipelineResult:
             out["replan"] = {
                 "iterations": self.replan.count,
                 "converged": self.replan.converged,
-                "message": self.replan.message,
-                "overbuilt": self.replan.flags,
+                "stop": self.replan.stop,
+                "overbuilt": [vars(f) for f in self.replan.flags],
             }
         if self.simulation is not None and self.care is not None:
             summ = self.simulation.summary().set_index(["year", "kpi"])["mean"]

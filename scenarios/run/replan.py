@@ -24,20 +24,30 @@ from scenarios.schema import Scenario
 
 KPIS = ("occupancy_hospital", "occupancy_primary", "bed_wait_p95_days")
 ITERATION_COLUMNS = ["iteration", "tier", "beds", "occupancy", "bed_wait_p95_days", "floor", "action", "total_cost_cny"]
+# each row also keeps the breach it raises for: the new floor, the cause (occupancy | wait), its value and limit
+BREACH_COLUMNS = ["raise_to", "cause", "value", "limit"]
 
 SimulateYear = Callable[[AllocationPlan], dict[str, float]]  # plan -> target-year KPI means
 
 
 @dataclass
 class ReplanResult:
-    """The final plan, one row per iteration and tier (``iterations``), and what happened in words."""
+    """The final plan, one row per iteration and tier (``iterations``), and how the loop ended: ``stop`` is
+    ``fixed_point`` (every standard met), ``stalled`` (the plan cannot add the beds asked for) or ``limit``
+    (``max_iterations`` reached); ``kpi`` the last target-year means, ``breaches`` the standards still broken,
+    ``flags`` the tiers overbuilt for the demand. :func:`scenarios.report.words.replan_words` says it."""
 
     outcome: PlanOutcome
     problem: AllocationProblem
     iterations: pd.DataFrame
     converged: bool
-    message: str
-    flags: list[str] = field(default_factory=list)  # overbuilding, in words
+    stop: str
+    year: int
+    limit: int
+    band: tuple[float, float]  # the service band of occupancy (min, max), 0-1
+    kpi: dict[str, float] = field(default_factory=dict)
+    breaches: tuple[Breach, ...] = ()
+    flags: list[Overbuilt] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -50,8 +60,36 @@ def _beds(plan: AllocationPlan, region: str, year: int) -> dict[str, float]:
     return sub.groupby("tier")["stock"].sum().to_dict()
 
 
-def _raise(s: Scenario, kpi: dict[str, float], beds: dict[str, float]) -> dict[str, tuple[float, str]]:
-    """{tier: (floor on beds, reason)} for the tiers that break a standard."""
+@dataclass(frozen=True)
+class Breach:
+    """A tier breaking a service standard in the target year: its bed ``floor`` for the next plan, the ``cause``
+    (``occupancy``, a share 0-1, or ``wait``, p95 bed wait in days), the simulated ``value`` and the ``limit``."""
+
+    tier: str
+    floor: float
+    cause: str
+    value: float
+    limit: float
+
+
+@dataclass(frozen=True)
+class Overbuilt:
+    """A tier whose simulated target-year occupancy is below the service floor: ``spare`` beds more than the
+    patients fill at ``target`` occupancy; ``added`` beds the plan adds over the base year (None: the base-year
+    stock already exceeds the demand)."""
+
+    tier: str
+    year: int
+    occupancy: float
+    floor: float
+    spare: float
+    target: float
+    added: float | None
+    base_year: int
+
+
+def _raise(s: Scenario, kpi: dict[str, float], beds: dict[str, float]) -> dict[str, Breach]:
+    """{tier: breach} for the tiers that break a standard."""
     d = s.demand
     std = d.standards
     target = {"hospital": d.target_occupancy_hospital.value, "primary": d.target_occupancy_primary.value}
@@ -64,16 +102,15 @@ def _raise(s: Scenario, kpi: dict[str, float], beds: dict[str, float]) -> dict[s
         if over or slow:
             have = beds.get(tier, 0.0)
             floor = max(have * (occ if occ == occ else 1.0) / target[tier], have * 1.05)
-            why = (
-                f"occupancy {occ:.0%} above {std.occupancy_max.value:.0%}"
+            out[tier] = (
+                Breach(tier, floor, "occupancy", occ, std.occupancy_max.value)
                 if over
-                else f"p95 bed wait {wait:.2f} days above {std.bed_wait_p95_max_days.value:g}"
+                else Breach(tier, floor, "wait", wait, std.bed_wait_p95_max_days.value)
             )
-            out[tier] = (floor, why)
     return out
 
 
-def _overbuilt(s: Scenario, kpi: dict[str, float], beds: dict[str, float], base: dict[str, float]) -> list[str]:
+def _overbuilt(s: Scenario, kpi: dict[str, float], beds: dict[str, float], base: dict[str, float]) -> list[Overbuilt]:
     d = s.demand
     lo = d.standards.occupancy_min.value
     target = {"hospital": d.target_occupancy_hospital.value, "primary": d.target_occupancy_primary.value}
@@ -82,17 +119,9 @@ def _overbuilt(s: Scenario, kpi: dict[str, float], beds: dict[str, float], base:
         occ = kpi.get(f"occupancy_{tier}", float("nan"))
         if occ == occ and occ < lo:
             have = beds.get(tier, 0.0)
+            added = have - base.get(tier, 0.0) if have > base.get(tier, 0.0) + 0.5 else None
             spare = have - have * occ / target[tier]
-            why = (
-                f"the plan adds {have - base.get(tier, 0.0):,.0f} to reach its targets"
-                if have > base.get(tier, 0.0) + 0.5
-                else f"the {s.base_year} stock already exceeds the demand and no plan removes beds"
-            )
-            flags.append(
-                f"{tier} beds run at {occ:.0%} in {s.target_year}, below the {lo:.0%} floor: about "
-                f"{spare:,.0f} more {tier} beds than the simulated patients fill at {target[tier]:.0%} occupancy "
-                f"(overbuilt for the demand: {why})."
-            )
+            flags.append(Overbuilt(tier, s.target_year, occ, lo, spare, target[tier], added, s.base_year))
     return flags
 
 
@@ -119,9 +148,7 @@ def replan(
         raised = _raise(s, kpi, beds)
         for tier in ("hospital", "primary"):
             fl = floors.get(("beds", tier, Y))
-            action = (
-                f"raise to {raised[tier][0]:,.0f} beds ({raised[tier][1]})" if tier in raised else "within standards"
-            )
+            b = raised.get(tier)
             rows.append(
                 (
                     it,
@@ -130,37 +157,30 @@ def replan(
                     kpi.get(f"occupancy_{tier}"),
                     kpi.get("bed_wait_p95_days") if tier == "hospital" else float("nan"),
                     fl.units if fl else float("nan"),
-                    action,
+                    "raise" if b else "within",  # worded by scenarios.report.words.replan_table
                     outcome.plan.total_cost,
+                    b.floor if b else float("nan"),
+                    b.cause if b else "",
+                    b.value if b else float("nan"),
+                    b.limit if b else float("nan"),
                 )
             )
-        table = pd.DataFrame(rows, columns=ITERATION_COLUMNS)
+        table = pd.DataFrame(rows, columns=ITERATION_COLUMNS + BREACH_COLUMNS)
         flags = _overbuilt(s, kpi, beds, _beds(outcome.plan, region, s.base_year))
+        std = s.demand.standards
+        end = dict(
+            year=Y,
+            limit=limit,
+            band=(std.occupancy_min.value, std.occupancy_max.value),
+            kpi=dict(kpi),
+            breaches=tuple(raised.values()),
+            flags=flags,
+        )
         if not raised:
-            std = s.demand.standards
-            band = (
-                f"inside the {std.occupancy_min.value:.0%}-{std.occupancy_max.value:.0%} service band"
-                if not flags
-                else f"no tier above {std.occupancy_max.value:.0%}, but below the {std.occupancy_min.value:.0%} "
-                "floor where flagged"
-            )
-            msg = (
-                f"fixed point after {it} iteration{'s' * (it > 1)}: simulated {Y} bed occupancy "
-                f"{kpi['occupancy_hospital']:.0%} hospital, {kpi['occupancy_primary']:.0%} primary care ({band}), "
-                f"p95 bed wait {kpi['bed_wait_p95_days']:.2f} days"
-            )
-            return ReplanResult(outcome, prob, table, True, msg, flags)
+            return ReplanResult(outcome, prob, table, True, "fixed_point", **end)
         if last_beds is not None and all(abs(beds.get(t, 0) - last_beds.get(t, 0)) < 0.5 for t in raised):
-            msg = (
-                f"stopped after {it} iterations: the plan cannot add the beds the simulation asks for "
-                f"({'; '.join(f'{t}: {w}' for t, (_, w) in raised.items())}) under the constraints"
-            )
-            return ReplanResult(outcome, prob, table, False, msg, flags)
-        for tier, (units, _) in raised.items():
-            floors[("beds", tier, Y)] = FloorRow(region, "beds", tier, Y, units, f"simulated need: {tier} beds")
+            return ReplanResult(outcome, prob, table, False, "stalled", **end)
+        for tier, breach in raised.items():
+            floors[("beds", tier, Y)] = FloorRow(region, "beds", tier, Y, breach.floor, f"simulated need: {tier} beds")
         last_beds = beds
-    msg = (
-        f"no fixed point within {limit} iterations (the limit, [demand.standards].max_iterations): the last plan "
-        f"still breaks a standard ({'; '.join(f'{t}: {w}' for t, (_, w) in raised.items())})"
-    )
-    return ReplanResult(outcome, prob, table, False, msg, flags)
+    return ReplanResult(outcome, prob, table, False, "limit", **end)
