@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import math
 import os
 import re
@@ -105,10 +106,10 @@ def _nudge(data: st.DataObject, doc: dict) -> dict:
     return doc
 
 
-def _file(data: st.DataObject, folder: Path) -> Path:
+def _file(data: st.DataObject, folder: Path, hows: list[str] | None = None) -> Path:
     name = data.draw(st.sampled_from(sorted(FILES)), label="scenario")
     path = folder / f"fuzz_{name}.toml"
-    how = data.draw(st.sampled_from(["mutate"] * 6 + ["nudge"] * 2 + ["bytes", "splice"]), label="how")
+    how = data.draw(st.sampled_from(hows or ["mutate"] * 6 + ["nudge"] * 2 + ["bytes", "splice"]), label="how")
     if how == "bytes":
         path.write_bytes(data.draw(st.binary(max_size=200), label="bytes"))
     elif how == "splice":  # random bytes inside the real file
@@ -229,3 +230,80 @@ def test_mutated_scenarios_run_end_to_end_with_checked_answers(data, folder):
     if result.exit_code in (0, 1) and (out / "attainment.csv").exists():
         _check_plan(out, tomllib.loads(path.read_text(encoding="utf-8")))
         _check_projection((out / "population.csv").read_text(encoding="utf-8"))
+
+
+def _check_manifest(out: Path) -> None:
+    """A run folder matches its manifest: complete, every listed file present, each CSV with the rows it lists."""
+    manifest = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert manifest["complete"] is True
+    for name in manifest["files"]:
+        assert (out / name).exists(), name
+    for name, rows in manifest["rows"].items():
+        assert len(pd.read_csv(out / name)) == rows, name
+
+
+def _check_simulation(out: Path) -> None:
+    """Accepted referral KPIs: occupancies and shares within 0-1, counts never negative, CIs around their means."""
+    summary = pd.read_csv(out / "summary.csv")
+    shares = summary[summary["kpi"].str.contains("occupancy|share|rate") & summary["mean"].notna()]
+    assert ((shares["mean"] >= -1e-9) & (shares["mean"] <= 1 + 1e-9)).all(), shares
+    counts = summary[summary["kpi"].isin(["visits_total", "up_referrals", "down_referrals", "discharges"])]
+    assert (counts["mean"].dropna() >= 0).all(), counts
+
+
+def _check_uncertainty(out: Path) -> None:
+    """Accepted Monte Carlo: probabilities within 0-1 with non-negative standard errors; the fan ordered."""
+    probs = pd.read_csv(out / "uncertainty_probabilities.csv")
+    assert ((probs["probability"] >= 0) & (probs["probability"] <= 1)).all() and (probs["std_error"] >= 0).all()
+    fan = pd.read_csv(out / "uncertainty_fan.csv")
+    assert (fan["p10"] <= fan["p50"] + 1e-6).all() and (fan["p50"] <= fan["p90"] + 1e-6).all()
+
+
+def _check_batch(out: Path) -> None:
+    """An accepted batch: one ranked row, ok with attainment 0-100% and a non-negative cost, or a recorded error."""
+    ranking = pd.read_csv(out / "ranking.csv")
+    assert len(ranking) == 1 and ranking["status"].iloc[0] in ("ok", "error"), ranking
+    ok = ranking[ranking["status"] == "ok"]
+    assert ((ok["attainment_score"] >= 0) & (ok["attainment_score"] <= 1 + 1e-9)).all()
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=int(os.environ.get("HEALTHSIM_FUZZ_STUDY_EXAMPLES", 16)),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_mutated_scenarios_in_simulate_uncertainty_and_batch_give_checked_answers(data, folder):
+    """``simulate``, ``uncertainty`` and ``batch`` on mutated files: a clear refusal, or answers within their
+    ranges; a ``run`` folder written for the same file matches its manifest. Mostly plausible files (nudged), so
+    that the answers are reached and checked."""
+    path = _file(data, folder, ["nudge"] * 3 + ["mutate"])
+    runner = CliRunner()
+    base = folder / f"study_{path.stem}"
+    shutil.rmtree(base, ignore_errors=True)
+    commands = {
+        "simulate": ["simulate", str(path), "--replications", "1", "--flows-only", "--workers", "1"],
+        "uncertainty": ["uncertainty", str(path), "--draws", "20", "--no-solve", "--robust", "0.9"],
+        "batch": ["batch", str(path), "--workers", "1"],
+        "run": ["run", str(path), "--no-simulate", "--no-replan"],
+    }
+    checks = {
+        "simulate": _check_simulation,
+        "uncertainty": _check_uncertainty,
+        "batch": _check_batch,
+        "run": _check_manifest,
+    }
+    for name, argv in commands.items():
+        out = base / name
+        result = runner.invoke(main, [*argv, "--out", str(out)])
+        event(f"{name} exit {result.exit_code}")
+        if name == "batch":  # a batch records a bad job as a failed row and goes on
+            assert "Traceback" not in result.output, result.output
+            if (out / "ranking.csv").exists():
+                checks[name](out)
+            continue
+        _check(result, path)
+        if result.exit_code in (0, 1) and out.exists() and any(out.iterdir()):
+            checks[name](out)
