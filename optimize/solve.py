@@ -140,14 +140,22 @@ MODES = ("min-cost", "max-attainment")
 NO_BUDGET = "max-attainment needs a budget: pass --budget CNY or set plan.budget_total in the scenario"
 
 
+def check_mode(mode: str, budgeted: bool) -> None:
+    """Refuse an unknown mode, and max-attainment without a plan budget (``budgeted`` False): what a missing
+    budget means, said once for ``solve``, the model export and the run options."""
+    if mode not in MODES:
+        raise OptimizeError(f"mode {mode!r}: expected 'min-cost' or 'max-attainment'")
+    if mode == "max-attainment" and not budgeted:
+        raise OptimizeError(NO_BUDGET)
+
+
 def export_model(p: AllocationProblem, path: str | Path, mode: str = "min-cost", integer: bool = False) -> Path:
     """Write the model as ``.lp`` or ``.mps`` (by extension) for re-solving elsewhere."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("lp", "mps"):
         raise OptimizeError(f"--export-model {path}: expected a file ending in .lp or .mps")
-    if mode == "max-attainment" and p.budget_total is None:
-        raise OptimizeError(NO_BUDGET)
+    check_mode(mode, p.budget_total is not None)
     m = build_model(p, ModelOptions(mode=mode, integer=integer))
     path.parent.mkdir(parents=True, exist_ok=True)
     m.write(str(path), io_options={"symbolic_solver_labels": True})  # format from the extension
@@ -155,10 +163,7 @@ def export_model(p: AllocationProblem, path: str | Path, mode: str = "min-cost",
 
 
 def _check_mode(p: AllocationProblem, mode: str, budgetless: bool) -> None:
-    if mode not in MODES:
-        raise OptimizeError(f"mode {mode!r}: expected 'min-cost' or 'max-attainment'")
-    if mode == "max-attainment" and p.budget_total is None and not budgetless:
-        raise OptimizeError(NO_BUDGET)
+    check_mode(mode, p.budget_total is not None or budgetless)  # budgetless: the best reachable plan, least cost
     if mode == "max-attainment" and not p.targets and not p.floors:
         raise OptimizeError("max-attainment needs at least one resource target (or floor) in the scenario")
 

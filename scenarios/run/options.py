@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from optimize.solve import MODES, NO_BUDGET, OptimizeError
+from optimize.solve import check_mode
 from scenarios.inputs.population import MEDIUM
 from scenarios.labels import check_lang
 from scenarios.schema import Scenario
@@ -70,10 +70,7 @@ def resolve_options(scenario: Scenario, options: PipelineOptions | None = None) 
         else (plan.budget_per_year.value if plan.budget_per_year is not None else None)
     )
     mode = o.mode or plan.mode
-    if mode not in MODES:
-        raise OptimizeError(f"mode {mode!r}: expected 'min-cost' or 'max-attainment'")
-    if mode == "max-attainment" and budget is None:
-        raise OptimizeError(NO_BUDGET)
+    check_mode(mode, budget is not None)
     return replace(
         o,
         budget=budget,
