@@ -245,7 +245,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "中方案需求 × 抽样常住人口 / 中方案常住人口 × 需求系数",
         "medium need x drawn residents / medium residents x demand factor",
     ),
-    "mc_note_variants": ("取自{variants}", "from the {variants_en} variant{plural}"),
+    "mc_note_variants": ("取自{variants}", "from the {variants} variant{plural}"),
+    "variant_sep": ("、", " and "),
     "mc_note_no_spread": (
         "无离散：没有方案改变此率，[uncertainty] 也未给出",
         "no spread: no variant changes this rate and [uncertainty] gives none",

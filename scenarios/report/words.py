@@ -422,12 +422,8 @@ def _assumption_note(row, L: Labels) -> str:
         return row.label
     if row.note == "variants":
         names = str(row.detail).split(",")
-        return L.text(
-            "mc_note_variants",
-            variants="、".join(L.value(v) for v in names),
-            variants_en=" and ".join(names),
-            plural="s" if len(names) > 1 else "",
-        )
+        shown = L.text("variant_sep").join(_code(v, L) for v in names)
+        return L.text("mc_note_variants", variants=shown, plural="s" if len(names) > 1 else "")
     return L.text(f"mc_note_{row.note}", year=row.detail)
 
 
@@ -446,9 +442,9 @@ def assumption_table(u: UncertaintyResult, L: Labels) -> pd.DataFrame:
     )
 
 
-def _tier(tier: str, L: Labels) -> str:
-    """A tier in a re-plan sentence: its code in English (``hospital``), its name in Chinese (医院)."""
-    return L.value(tier) if L.lang == "zh" else tier
+def _code(value: str, L: Labels) -> str:
+    """A kind inside a sentence: its code in English (``hospital``, ``low``), its name in Chinese (医院, 低方案)."""
+    return L.value(value) if L.lang == "zh" else value
 
 
 def _breach_reason(cause: str, value: float, limit: float, L: Labels) -> str:
@@ -468,7 +464,7 @@ def overbuilt_words(flags, L: Labels | None = None) -> list[str]:
         out.append(
             L.text(
                 "rp_overbuilt",
-                tier=_tier(f.tier, L),
+                tier=_code(f.tier, L),
                 occ=f.occupancy,
                 year=f.year,
                 lo=f.floor,
@@ -485,7 +481,7 @@ def replan_words(r, L: Labels | None = None) -> str:
     L = L or Labels("en")
     it = r.count
     reasons = L.text("rp_reason_sep").join(
-        L.text("rp_reason_of", tier=_tier(b.tier, L), why=_breach_reason(b.cause, b.value, b.limit, L))
+        L.text("rp_reason_of", tier=_code(b.tier, L), why=_breach_reason(b.cause, b.value, b.limit, L))
         for b in r.breaches
     )
     if r.stop == "fixed_point":
