@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from optimize.problem import PRIVATE, TIERS, AllocationProblem, TargetRow
+from optimize.problem import OTHER_PUBLIC, PRIVATE, TIERS, AllocationProblem, TargetRow
 
 FAMILIES = (
     "no_decline",
@@ -43,12 +43,17 @@ FAMILIES = (
     "milestones",
     "capital_smoothing",
     "floors",
+    "need_caps",
+    "ramp",
     "budget_per_year",
     "budget_total",
 )
 MUTABLE = ("population", "budget", "caps", "floors")  # groups of data that can be made mutable parameters
 COST_SCALE = 1e6  # costs enter the objective in millions of CNY, for numerical scale
 FLOOR_PENALTY = 1e7  # CNY million per whole floor missed in elastic min-cost models (far above any plan's cost)
+CAP_PENALTY = 1e4  # CNY million per unit built past a need cap: above any price, below a missed floor
+YIELD_PENALTY = 1e3  # CNY million per unit an expected target falls short where it yields to a cap: below CAP_PENALTY
+CAP_WEIGHT = 10.0  # max-attainment: weight of a cap's relative excess (targets weigh about 1-3)
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,10 @@ def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo
         define_capital_smoothing_constraints(m, p)
     if "floors" in fam and p.floors:
         define_floor_constraints(m, p, opt)
+    if "need_caps" in fam and p.caps:
+        define_need_cap_constraints(m, p, opt)
+    if "ramp" in fam and p.ramp and len(p.years) > 1:
+        define_ramp_constraints(m, p)
     if "budget_per_year" in fam and p.budget_per_year is not None:
         define_budget_per_year_constraints(m, p)
     if "budget_total" in fam and p.budget_total is not None:
@@ -107,6 +116,11 @@ def build_model(p: AllocationProblem, opt: ModelOptions = ModelOptions()) -> pyo
 def _total(m: pyo.ConcreteModel, p: AllocationProblem, r: str, k: str, y: int):
     """Stock of a kind over every pool (public tiers and private) at the end of year y."""
     return sum(m.stock[r, k, t, y] for t in p.pools(r, k))
+
+
+def _bureau(m: pyo.ConcreteModel, p: AllocationProblem, r: str, k: str, y: int):
+    """Stock of a kind in the bureau's own tiers at the end of year y."""
+    return sum(m.stock[r, k, t, y] for t in TIERS)
 
 
 def _hospital(m: pyo.ConcreteModel, p: AllocationProblem, r: str, k: str, y: int):
@@ -172,6 +186,19 @@ def define_variables(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptio
             domain=pyo.NonNegativeReals,  # per-capita units (or share)
             bounds=(lambda m, i: (0, m.shortfall_cap[i])) if opt.shortfall_caps else None,
         )
+    else:
+        yielding = [i for i in range(len(p.targets)) if "need_caps" in opt.families and p.yields(i)]
+        if yielding:  # expected targets that fall short rather than build past the need (per-capita units)
+            m.YIELDING = pyo.Set(initialize=yielding, ordered=True)
+            m.need_short = pyo.Var(m.YIELDING, domain=pyo.NonNegativeReals)
+    for (r, k, t), path in p.projected.items():  # pools the bureau does not decide: their path is data
+        if k not in p.kinds or r not in p.regions:
+            continue
+        prev = p.baseline[r, k, t]
+        for y, v in zip(p.years, path):
+            m.stock[r, k, t, y].fix(v)
+            m.add[r, k, t, y].fix(max(0.0, round(v - prev) if opt.integer else v - prev))
+            prev = v
 
 
 def define_balance_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
@@ -179,6 +206,8 @@ def define_balance_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> No
     first = p.years[0]
 
     def balance(m, r, k, t, y):
+        if not p.decided(r, k, t):
+            return pyo.Constraint.Skip  # a projected pool's stock is fixed data
         prev = p.baseline[r, k, t] if y == first else m.stock[r, k, t, y - 1]
         flow = m.add[r, k, t, y] - (m.cut[r, k, t, y] if p.allow_disinvestment else 0)
         return m.stock[r, k, t, y] == prev - p.leavers(r, k, t) + flow
@@ -195,13 +224,16 @@ def _own_stock(m, p: AllocationProblem, r: str, k: str, t: str, y: int | None):
 
 
 def capital_rate(p: AllocationProblem, k: str, t: str) -> float:
-    """Public CNY per unit added to pool t: the subsidy for private capacity."""
+    """Public CNY per unit added to pool t: the subsidy for private capacity the plan decides (a lever),
+    nothing for capacity other operators build on their own budgets."""
+    if t == OTHER_PUBLIC:
+        return 0.0
     return p.private_subsidy.get(k, 0.0) if t == PRIVATE else p.capital[k, t]
 
 
 def running_rate(p: AllocationProblem, k: str, t: str) -> float:
-    """Public CNY per unit-year above the base year: nothing for private capacity."""
-    return 0.0 if t == PRIVATE else p.annual[k, t]
+    """Public CNY per unit-year above the base year: nothing for other operators' capacity."""
+    return p.annual[k, t] if t in TIERS else 0.0
 
 
 def define_cost_expressions(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
@@ -245,7 +277,14 @@ def _target_gap(m, p: AllocationProblem, i: int, year: int, level: float):
     r, k = tr.region, tr.kind
     if tr.measure == "private_share":
         return m.stock[r, k, PRIVATE, year] - level * _hospital(m, p, r, k, year)
-    return _total(m, p, r, k, year) - level * _scale(m, p, i, year)
+    return sum(m.stock[r, k, t, year] for t in p.counted_pools(tr)) - level * _scale(m, p, i, year)
+
+
+def _yield_slack(m, p: AllocationProblem, i: int, year: int, weight: float = 1.0):
+    """Units by which a yielding expected target (or its milestone, ``weight`` its slope) may fall short."""
+    if hasattr(m, "need_short") and i in m.YIELDING:
+        return weight * m.need_short[i] * _scale(m, p, i, year)
+    return 0
 
 
 def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
@@ -254,7 +293,7 @@ def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: M
 
     def target_rule(m, i):
         tr = p.targets[i]
-        slack = m.shortfall[i] * _scale(m, p, i, Y) if opt.elastic else 0
+        slack = m.shortfall[i] * _scale(m, p, i, Y) if opt.elastic else _yield_slack(m, p, i, Y)
         gap = _target_gap(m, p, i, Y, tr.ratio)
         return gap + slack >= 0 if tr.sense == "floor" else gap - slack <= 0
 
@@ -262,10 +301,14 @@ def define_target_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: M
 
 
 def define_no_decline_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """No pool (tier, ownership) falls below its base-year stock in any plan year (lower bounds on ``stock``),
+    """No decided pool (tier, ownership) falls below its base-year stock in any plan year (lower bounds on
+    ``stock``), nor below its previous year's (no dip and recover: leavers are replaced before the pool grows),
     nor do a parent's members outside its subsets (so a GP added is a physician added, not one relabelled)."""
     for (r, k, t, y), var in m.stock.items():  # a bound, not a row: the solver handles it in presolve
-        var.setlb(p.baseline[r, k, t])
+        if p.decided(r, k, t):
+            var.setlb(p.baseline[r, k, t])
+    steps = [(r, k, t, y) for (r, k, t, y) in m.I if p.decided(r, k, t) and y > p.years[0]]
+    m.no_dip = pyo.Constraint(steps, rule=lambda m, r, k, t, y: m.stock[r, k, t, y] >= m.stock[r, k, t, y - 1])
     rest = [(r, k, t, y) for r in p.regions for k, _ in _subset_pairs(p) for t in TIERS for y in p.years]
     m.no_decline_rest = pyo.Constraint(
         rest, rule=lambda m, r, k, t, y: _own_stock(m, p, r, k, t, y) >= _own_stock(m, p, r, k, t, None)
@@ -291,7 +334,12 @@ def define_hiring_limit_constraints(m: pyo.ConcreteModel, p: AllocationProblem) 
 
 def define_private_growth_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Yearly private additions of a kind at most ``private_max_additions`` units."""
-    pk = [(r, k, y) for (r, k) in p.private_max_additions if (r, k, PRIVATE) in p.baseline for y in p.years]
+    pk = [
+        (r, k, y)
+        for (r, k) in p.private_max_additions
+        if (r, k, PRIVATE) in p.baseline and p.decided(r, k, PRIVATE)
+        for y in p.years
+    ]
     m.private_growth = pyo.Constraint(
         pk, rule=lambda m, r, k, y: m.add[r, k, PRIVATE, y] <= p.private_max_additions[r, k]
     )
@@ -328,17 +376,17 @@ def define_gp_primary_constraints(m: pyo.ConcreteModel, p: AllocationProblem) ->
 
 
 def define_primary_share_band_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
-    """Each kind's primary-care share, every plan year, between its base share and base +
-    ``primary_share_shift_max``."""
+    """Each kind's primary-care share of the bureau's own stock, every plan year, between its base share and
+    base + ``primary_share_shift_max`` (other operators' capacity, which the bureau does not decide, is left out)."""
     rky = [(r, k, y) for r in p.regions for k in p.kinds for y in p.years]
     m.band_lo = pyo.Constraint(
-        rky, rule=lambda m, r, k, y: m.stock[r, k, "primary", y] >= p.base_share(r, k) * _total(m, p, r, k, y)
+        rky, rule=lambda m, r, k, y: m.stock[r, k, "primary", y] >= p.bureau_share(r, k) * _bureau(m, p, r, k, y)
     )
     m.band_hi = pyo.Constraint(
         rky,
         rule=lambda m, r, k, y: (
             m.stock[r, k, "primary", y]
-            <= min(1.0, p.base_share(r, k) + p.primary_share_shift_max) * _total(m, p, r, k, y)
+            <= min(1.0, p.bureau_share(r, k) + p.primary_share_shift_max) * _bureau(m, p, r, k, y)
         ),
     )
 
@@ -354,6 +402,7 @@ def define_milestone_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt
         base = p.base_value(tr)
         gap = _target_gap(m, p, i, y, tr.milestone(y, B, Y, base))
         if not opt.elastic:
+            gap = gap + _yield_slack(m, p, i, y, tr.milestone_slope(y, B, Y, base))
             return gap >= 0 if tr.sense == "floor" else gap <= 0
         s = tr.milestone_slope(y, B, Y, base) * m.shortfall[i] * _scale(m, p, i, y)
         return gap + s >= 0 if tr.sense == "floor" else gap - s <= 0
@@ -396,6 +445,36 @@ def define_floor_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: Mo
     m.floor = pyo.Constraint(m.FLOORS, rule=floor_rule)
 
 
+def cap_rows(p: AllocationProblem) -> list:
+    """The cap rows that apply to the model (kind, year and region in the problem)."""
+    return [c for c in p.caps if c.kind in p.kinds and c.year in p.years and c.region in p.regions]
+
+
+def define_need_cap_constraints(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptions) -> None:
+    """Each cap row: the bureau's stock of its kind (one tier, or both) in its year at most ``units``, relaxed by
+    ``cap_excess`` (units), priced at :data:`CAP_PENALTY` (min-cost) or :data:`CAP_WEIGHT` per relative unit
+    (max-attainment): beds past the need from demand are built only where a hard target or floor forces them."""
+    rows = cap_rows(p)
+    m.CAPS = pyo.Set(initialize=list(range(len(rows))), ordered=True)
+    m.cap_excess = pyo.Var(m.CAPS, domain=pyo.NonNegativeReals)
+
+    def cap_rule(m, i):
+        c = rows[i]
+        stock = _bureau(m, p, c.region, c.kind, c.year) if c.tier is None else m.stock[c.region, c.kind, c.tier, c.year]
+        return stock - m.cap_excess[i] <= c.units
+
+    m.need_cap = pyo.Constraint(m.CAPS, rule=cap_rule)
+
+
+def define_ramp_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
+    """Smooth hiring and building: the bureau's additions of a kind change by at most ``ramp`` units from one
+    year to the next (no final-year spike)."""
+    idx = [(r, k, y) for (r, k) in p.ramp if k in p.kinds and r in p.regions for y in p.years[1:]]
+    adds = lambda m, r, k, y: sum(m.add[r, k, t, y] for t in TIERS)  # noqa: E731
+    m.ramp_up = pyo.Constraint(idx, rule=lambda m, r, k, y: adds(m, r, k, y) - adds(m, r, k, y - 1) <= p.ramp[r, k])
+    m.ramp_down = pyo.Constraint(idx, rule=lambda m, r, k, y: adds(m, r, k, y - 1) - adds(m, r, k, y) <= p.ramp[r, k])
+
+
 def define_budget_per_year_constraints(m: pyo.ConcreteModel, p: AllocationProblem) -> None:
     """Each plan year's public cost at most ``budget_per_year`` (CNY)."""
     m.budget_year = pyo.Constraint(m.YEARS, rule=lambda m, y: m.cost[y] <= m.budget_per_year_cny / COST_SCALE)
@@ -414,10 +493,18 @@ def define_objective(m: pyo.ConcreteModel, p: AllocationProblem, opt: ModelOptio
         if hasattr(m, "floor_short"):
             rows = floor_rows(p)
             shortfall = shortfall + sum(m.floor_short[i] / max(rows[i].units, 1e-9) for i in m.FLOORS)
+        if hasattr(m, "cap_excess"):
+            rows = cap_rows(p)
+            shortfall = shortfall + CAP_WEIGHT * sum(m.cap_excess[i] / max(rows[i].units, 1.0) for i in m.CAPS)
         m.objective = pyo.Objective(expr=shortfall + 1e-6 * present_value / m.tiebreak_budget, sense=pyo.minimize)
     else:
         floors = 0
         if hasattr(m, "floor_short"):
             rows = floor_rows(p)
             floors = FLOOR_PENALTY * sum(m.floor_short[i] / max(rows[i].units, 1e-9) for i in m.FLOORS)
+        if hasattr(m, "cap_excess"):
+            floors = floors + CAP_PENALTY * sum(m.cap_excess[i] for i in m.CAPS)
+        if hasattr(m, "need_short"):
+            Y = p.target_year
+            floors = floors + YIELD_PENALTY * sum(m.need_short[i] * _scale(m, p, i, Y) for i in m.YIELDING)
         m.objective = pyo.Objective(expr=present_value + floors, sense=pyo.minimize)

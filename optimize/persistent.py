@@ -81,7 +81,7 @@ class PersistentModel:
         self._vars = [(v, cols[id(v)]) for v in m.component_data_objects(pyo.Var) if id(v) in cols]
         Y = problem.target_year
         self._target_stock = [
-            _linear(sum(m.stock[tr.region, tr.kind, t, Y] for t in problem.pools(tr.region, tr.kind)), cols)
+            _linear(sum(m.stock[tr.region, tr.kind, t, Y] for t in problem.counted_pools(tr)), cols)
             for tr in problem.targets
         ]
 

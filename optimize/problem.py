@@ -14,8 +14,12 @@ from typing import Literal
 
 import numpy as np
 
-TIERS = ("hospital", "primary")  # public tiers
+TIERS = ("hospital", "primary")  # the bureau's own public tiers: what the plan decides
+OTHER_PUBLIC = (
+    "other_public"  # other public operators' hospital capacity in the area (city, provincial, army, enterprise)
+)
 PRIVATE = "private"  # privately run hospital capacity (社会办医), where the scenario gives it
+OPERATORS = {"hospital": "public", "primary": "public", OTHER_PUBLIC: OTHER_PUBLIC, PRIVATE: PRIVATE}
 HORIZON_MAX = 2035  # last year the earliest-attainable-year search looks at
 MET_TOL = 1e-6  # a goal is met when the gap to it is at most this share of max(1, |goal|)
 
@@ -59,6 +63,7 @@ class TargetRow:
     weight: float = 1.0
     label: str = ""  # display name of the resource (e.g. "nurses"); the kind when empty
     measure: Literal["ratio", "private_share"] = "ratio"
+    scope: Literal["area", "bureau"] = "area"  # what it counts: every institution in the area, or the bureau's own
 
     @property
     def name(self) -> str:
@@ -101,12 +106,29 @@ class FloorRow:
 
 
 @dataclass(frozen=True)
+class CapRow:
+    """An upper bound on the bureau's stock in one year: at most ``units`` of ``kind`` in ``tier`` (``None``: both
+    of its tiers) in ``region`` at the end of ``year`` (the need from demand plus headroom, less what other
+    operators hold). Soft: exceeding it is priced far above any plan's cost, so only a hard target or floor
+    does, and the result reports by how much."""
+
+    region: str
+    kind: str
+    tier: str | None
+    year: int
+    units: float
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class AllocationProblem:
     """Data of the allocation model. Money in CNY; stocks in persons or beds; years as integers.
 
-    ``baseline`` is keyed by (region, kind, pool): the public tiers always, ``private`` where
-    the region has private capacity of that kind. ``subsets`` maps a kind to the kinds counted
-    inside it (其中 rows: GPs and TCM physicians are physicians). ``attrition`` is a yearly share;
+    ``baseline`` is keyed by (region, kind, pool): the bureau's public tiers always, ``other_public`` and
+    ``private`` where the region has such capacity of that kind. ``projected`` holds the stock path (end of each
+    plan year) of the pools the bureau does not decide: other public operators' always, private unless it is a
+    policy lever (then it is decided, with ``private_subsidy`` its public price). ``subsets`` maps a kind to the
+    kinds counted inside it (其中 rows: GPs and TCM physicians are physicians). ``attrition`` is a yearly share;
     the model turns it into a fixed number of whole leavers a year (share x base-year stock).
     """
 
@@ -138,6 +160,10 @@ class AllocationProblem:
     # (region, kind, year) -> residents a per-capita target is measured against, where it differs from
     # ``population`` (a robust plan: a quantile of the drawn populations); milestones use it too
     target_population: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    projected: dict[tuple[str, str, str], tuple[float, ...]] = field(default_factory=dict)  # pool -> stock by plan year
+    caps: tuple[CapRow, ...] = ()  # upper bounds on the bureau's stocks (the need from demand), soft
+    expected_yield: bool = True  # an expected (预期性) target falls short rather than build past a cap
+    ramp: dict[tuple[str, str], float] = field(default_factory=dict)  # (region, kind) -> most change of yearly adds
 
     @property
     def years(self) -> list[int]:
@@ -145,8 +171,33 @@ class AllocationProblem:
         return list(range(self.base_year + 1, self.target_year + 1))
 
     def pools(self, region: str, kind: str) -> tuple[str, ...]:
-        """The pools of a kind in a region: the public tiers, plus ``private`` where it has private capacity."""
-        return TIERS + ((PRIVATE,) if (region, kind, PRIVATE) in self.baseline else ())
+        """The pools of a kind in a region: the bureau's tiers, plus ``other_public`` and ``private`` where given."""
+        return TIERS + tuple(t for t in (OTHER_PUBLIC, PRIVATE) if (region, kind, t) in self.baseline)
+
+    def decided(self, region: str, kind: str, pool: str) -> bool:
+        """Whether the plan decides a pool's additions (the bureau's tiers; private capacity as a lever)."""
+        return (region, kind, pool) not in self.projected
+
+    def counted_pools(self, tr: TargetRow) -> tuple[str, ...]:
+        """The pools a ratio target counts: every pool in the area, or the bureau's tiers only."""
+        pools = self.pools(tr.region, tr.kind)
+        return TIERS if tr.scope == "bureau" else pools
+
+    def projected_stock(self, region: str, kind: str, pool: str, year: int) -> float:
+        """A projected pool's stock at the end of ``year`` (the base-year stock in the base year)."""
+        if year == self.base_year:
+            return self.baseline[region, kind, pool]
+        return self.projected[region, kind, pool][year - self.base_year - 1]
+
+    def yields(self, i: int) -> bool:
+        """Whether target i may fall short rather than build past a cap: expected, of a capped kind."""
+        tr = self.targets[i]
+        return (
+            self.expected_yield
+            and tr.nature == "expected"
+            and tr.measure == "ratio"
+            and any(c.kind == tr.kind and c.region == tr.region for c in self.caps)
+        )
 
     def hospital_pools(self, region: str, kind: str) -> tuple[str, ...]:
         """The pools that count as hospital capacity: every pool but primary care (public hospital, private)."""
@@ -161,20 +212,29 @@ class AllocationProblem:
         total = self.base_total(region, kind)
         return self.baseline[region, kind, "primary"] / total if total > 0 else 0.0
 
+    def bureau_share(self, region: str, kind: str) -> float:
+        """Base-year primary-care share of the bureau's own stock of a kind (its two tiers)."""
+        own = sum(self.baseline[region, kind, t] for t in TIERS)
+        return self.baseline[region, kind, "primary"] / own if own > 0 else 0.0
+
     def base_value(self, tr: TargetRow) -> float:
         """A target's measure in the base year from the base-year stocks (where its milestones start)."""
         r, k = tr.region, tr.kind
         if tr.measure == "private_share":
             hosp = sum(self.baseline[r, k, t] for t in self.hospital_pools(r, k))
             return self.baseline.get((r, k, PRIVATE), 0.0) / hosp if hosp > 0 else 0.0
-        return self.base_total(r, k) / self.population[r, self.base_year] * tr.divisor
+        have = sum(self.baseline[r, k, t] for t in self.counted_pools(tr))
+        return have / self.population[r, self.base_year] * tr.divisor
 
     def requirement_population(self, tr: TargetRow, year: int) -> float:
         """Residents a per-capita target is measured against in ``year``: ``target_population`` where given."""
         return self.target_population.get((tr.region, tr.kind, year), self.population[tr.region, year])
 
     def leavers(self, region: str, kind: str, pool: str) -> int:
-        """Whole units leaving a pool each year: attrition x base-year stock, rounded."""
+        """Whole units leaving a decided pool each year: attrition x base-year stock, rounded (a projected pool's
+        path is net of its leavers)."""
+        if not self.decided(region, kind, pool):
+            return 0
         return round(self.attrition.get(kind, 0.0) * self.baseline[region, kind, pool])
 
     def discount(self, year: int) -> float:

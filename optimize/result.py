@@ -11,10 +11,11 @@ from dataclasses import astuple, dataclass, field, fields
 
 import pandas as pd
 
-from optimize.model import COST_SCALE, ModelOptions, capital_rate, running_rate, target_scale
-from optimize.problem import PRIVATE, AllocationProblem, TargetRow, gap_met
+from optimize.model import COST_SCALE, ModelOptions, cap_rows, capital_rate, running_rate, target_scale
+from optimize.problem import OPERATORS, TIERS, AllocationProblem, TargetRow, gap_met
 
-TABLES = ("additions", "stocks", "ratios", "costs", "attainment", "milestones", "duals")
+TABLES = ("additions", "stocks", "ratios", "costs", "attainment", "milestones", "duals", "caps")
+CAP_COLUMNS = ["region", "year", "kind", "tier", "cap", "stock", "excess"]
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,9 @@ DUAL_COLUMNS = [f.name for f in fields(Dual)]
 class AllocationPlan:
     """Additions, stocks, per-capita ratios, costs, target attainment, milestones and shadow prices.
 
-    Tables (all tidy, one observation per row; ``tier`` is hospital or primary, ``ownership`` public or
-    private, so private and public additions are separate rows):
+    Tables (all tidy, one observation per row; ``tier`` is hospital or primary, ``ownership`` public (the bureau's
+    own, what the plan decides), other_public (other public operators in the area) or private, so each operator's
+    additions are separate rows):
 
     * ``additions``: region, year, kind, tier, ownership, added (whole units added that year), removed (units cut:
       only with disinvestment on)
@@ -69,6 +71,8 @@ class AllocationPlan:
       stocks to the target), plan_line (the line the plan commits to: to the target, or for a target it cannot
       meet, to the target less its shortfall), achieved, on_track
     * ``duals``: one row per :class:`Dual` (constraint, region, kind, dual, unit and the target it prices)
+    * ``caps``: region, year, kind, tier ('all': both of the bureau's tiers), cap (units: the need from demand
+      plus headroom, less other operators' stock), stock (the bureau's), excess (units built past the cap)
     """
 
     mode: str
@@ -92,6 +96,7 @@ class AllocationPlan:
     solve_seconds: float = 0.0
     n_variables: int = 0
     n_constraints: int = 0
+    caps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CAP_COLUMNS))
 
     @property
     def all_met(self) -> bool:
@@ -126,7 +131,7 @@ def _pool_tables(p: AllocationProblem, m, whole: bool) -> tuple[pd.DataFrame, pd
     for r in p.regions:
         for k in p.kinds:
             for t in p.pools(r, k):
-                tier, owner = ("hospital", "private") if t == PRIVATE else (t, "public")
+                tier, owner = (t, "public") if t in TIERS else ("hospital", OPERATORS[t])
                 rows_stock.append((r, p.base_year, k, tier, owner, p.baseline[r, k, t]))
                 for y in p.years:
                     cut = _value(m.cut[r, k, t, y], whole) if p.allow_disinvestment else 0.0
@@ -140,7 +145,7 @@ def _pool_tables(p: AllocationProblem, m, whole: bool) -> tuple[pd.DataFrame, pd
 
 def _cost_table(p: AllocationProblem, additions: pd.DataFrame, stocks: pd.DataFrame) -> pd.DataFrame:
     """Public CNY by (year, kind, tier, owner): capital of additions, running cost of the own stock above base."""
-    pool = lambda tier, owner: PRIVATE if owner == "private" else tier  # noqa: E731
+    pool = lambda tier, owner: tier if owner == "public" else owner  # noqa: E731
     st = stocks.set_index(["region", "year", "kind", "tier", "ownership"])["stock"]
     rows = []
     for a in additions.itertuples(index=False):
@@ -170,24 +175,26 @@ def _cost_table(p: AllocationProblem, additions: pd.DataFrame, stocks: pd.DataFr
     return costs
 
 
-def _measure_lookup(stocks: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Totals, hospital-tier and private stock by (region, kind, year), for :func:`achieved_value`."""
+def _measure_lookup(stocks: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Totals, hospital-tier, private and the bureau's stock by (region, kind, year), for :func:`achieved_value`."""
     keys = ["region", "kind", "year"]
     total = stocks.groupby(keys)["stock"].sum()
     hospital = stocks[stocks["tier"] == "hospital"].groupby(keys)["stock"].sum()
     private = stocks[stocks["ownership"] == "private"].groupby(keys)["stock"].sum()
-    return total, hospital, private
+    bureau = stocks[stocks["ownership"] == "public"].groupby(keys)["stock"].sum()
+    return total, hospital, private, bureau
 
 
 def achieved_value(p: AllocationProblem, tr: TargetRow, stocks: pd.DataFrame | tuple, year: int) -> float:
     """The target's measure in ``year`` from a stocks table (or its :func:`_measure_lookup`): per-capita
     ratio, or private share of hospital capacity."""
-    total, hospital, private = stocks if isinstance(stocks, tuple) else _measure_lookup(stocks)
+    total, hospital, private, bureau = stocks if isinstance(stocks, tuple) else _measure_lookup(stocks)
     key = (tr.region, tr.kind, year)
     if tr.measure == "private_share":
         hosp = hospital.get(key, 0.0)
         return float(private.get(key, 0.0) / hosp) if hosp > 0 else 0.0
-    return float(total[key] / p.population[tr.region, year] * tr.divisor)
+    have = bureau.get(key, 0.0) if tr.scope == "bureau" else total[key]
+    return float(have / p.population[tr.region, year] * tr.divisor)
 
 
 def _attainment_row(p: AllocationProblem, tr: TargetRow, achieved: float) -> tuple:
@@ -280,7 +287,8 @@ def milestone_table(p: AllocationProblem, stocks: pd.DataFrame, goals: list[floa
 def _goals(p: AllocationProblem, m) -> list[float]:
     """The value each target's milestones run to: the target, less the shortfall where the model has one."""
     if not hasattr(m, "shortfall"):
-        return [tr.ratio for tr in p.targets]
+        short = {i: m.need_short[i].value or 0.0 for i in m.YIELDING} if hasattr(m, "need_short") else {}
+        return [tr.ratio - short.get(i, 0.0) for i, tr in enumerate(p.targets)]
     return [
         tr.ratio - (m.shortfall[i].value or 0.0) * (1 if tr.sense == "floor" else -1) for i, tr in enumerate(p.targets)
     ]
@@ -328,10 +336,21 @@ def extract_plan(p: AllocationProblem, m, opt: ModelOptions, duals: dict, whole:
         attainment=attainment,
         duals=dual_df,
         milestones=milestone_table(p, stocks, _goals(p, m)),
+        caps=cap_table(p, stocks),
         integer=whole,
         present_value=float(costs["pv_cny"].sum()),
         discount_rate=p.discount_rate,
     )
+
+
+def cap_table(p: AllocationProblem, stocks: pd.DataFrame) -> pd.DataFrame:
+    """Each need cap beside the bureau's stock and the units built past it (see ``AllocationPlan.caps``)."""
+    own = stocks[stocks["ownership"] == "public"].set_index(["region", "year", "kind", "tier"])["stock"]
+    rows = []
+    for c in cap_rows(p):
+        have = sum(own.get((c.region, c.year, c.kind, t), 0.0) for t in (TIERS if c.tier is None else (c.tier,)))
+        rows.append((c.region, c.year, c.kind, c.tier or "all", c.units, have, max(0.0, have - c.units)))
+    return pd.DataFrame(rows, columns=CAP_COLUMNS)
 
 
 def target_price(p: AllocationProblem, i: int, duals: dict) -> float:

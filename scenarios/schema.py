@@ -263,6 +263,7 @@ class TargetSpec(Provenanced):
     expr: str
     nature: Literal["binding", "expected"]
     year: int | None = None
+    scope: Literal["area", "bureau"] = "area"  # what it counts: every institution in the area, or the bureau's own
     _what: ClassVar[str] = "a target"
 
     @field_validator("expr")
@@ -276,17 +277,29 @@ class TargetSpec(Provenanced):
         return parse_target(self.expr)
 
 
+class GrowthRate(Quantity):
+    """A pool's growth as a share of its stock per year (0.066 = +6.6% a year), observed or from its own projects."""
+
+    value: float = Field(ge=-0.5, le=1.0)
+
+
 class Ownership(Strict):
     """Privately run (社会办医) hospital capacity of a resource in the base year, and its target.
 
     ``stock``: private units (beds or persons); or ``share``: the private share of hospital
     capacity (all but primary care), 0-1. ``target``: the plan's private-share target, written
-    in percent as the seeds print it (``"30"``, ``">10"``).
+    in percent as the seeds print it (``"30"``, ``">10"``). Private capacity is projected, not decided:
+    ``growth`` a year (observed; held flat when absent), or ``path`` (cited stocks by year). ``lever = true``
+    makes private additions a decision of the plan instead, priced at ``costs.<kind>.private_subsidy`` (above 0:
+    a private bed is never free to the plan) and capped at the observed growth.
     """
 
     stock: NonNegativeQuantity | None = None
     share: Fraction | None = None
     target: TargetSpec | None = None
+    growth: GrowthRate | None = None
+    path: dict[int, NonNegativeQuantity] = Field(default_factory=dict)
+    lever: bool = False
 
     @model_validator(mode="after")
     def _one_baseline(self) -> Ownership:
@@ -299,8 +312,24 @@ class Ownership(Strict):
         return self
 
 
+class OtherPublic(Strict):
+    """Hospital capacity of other public operators inside the area (city, provincial, army, enterprise hospitals):
+    counted by the area's indicators, not decided by the district's plan. ``stock``: base-year units, within the
+    resource's stock; ``growth`` a year or ``path`` (cited stocks by year, from their own projects); held flat when
+    neither is given. ``who``: the institutions, as the source names them."""
+
+    stock: NonNegativeQuantity
+    growth: GrowthRate | None = None
+    path: dict[int, NonNegativeQuantity] = Field(default_factory=dict)
+    who: str = ""
+
+
 class Resource(Strict):
-    """Baseline and target of one resource (beds or a staff type); ``private``: its privately run part."""
+    """Baseline and target of one resource (beds or a staff type), over every institution in the area.
+
+    ``stock`` counts every operator (the bureau's own tiers, ``other_public`` and ``private``, both within the
+    hospital tier); ``ratio`` must agree with it (see ``scenarios.loader.RECONCILE_TOL``).
+    """
 
     unit: Unit
     stock: NonNegativeQuantity | None = None
@@ -309,6 +338,7 @@ class Resource(Strict):
     target: TargetSpec | None = None
     alternative_targets: list[TargetSpec] = Field(default_factory=list)
     private: Ownership | None = None
+    other_public: OtherPublic | None = None
 
     @model_validator(mode="after")
     def _baseline(self) -> Resource:
@@ -417,6 +447,10 @@ class PlanSettings(Strict):
     ``whole_units``: plan in whole beds and persons (default) or allow fractions.
     ``basis``: what the plan must reach in the target year: the plan's per-capita targets (``target``),
     the ``need`` implied by the projected population (``[demand]``), or ``both``.
+    ``size_by_need`` (default on): the bureau builds no beds past the need from demand (plus
+    ``demand.planning_headroom``, less other operators' beds) unless a binding (约束性) target forces it; an expected
+    (预期性) target above the need is reported as not justified by demand. ``meet_expected_above_need``: meet such
+    targets anyway (the beds past the need are still reported).
     """
 
     budget_total: NonNegativeQuantity | None = None
@@ -427,6 +461,8 @@ class PlanSettings(Strict):
     trajectory: Literal["linear", "free"] = "linear"
     discount_rate: Fraction | None = None
     whole_units: bool = True
+    size_by_need: bool = True
+    meet_expected_above_need: bool = False
 
 
 class Alliance(Provenanced):
@@ -519,6 +555,9 @@ class DemandSettings(Strict):
     x ln(primary / hospital physicians relative to the base year); the share of residents' episodes
     treated outside the area (``bypass_share`` in the base year) moves with the area's physicians
     (both tiers) per 1,000 to the power ``-bypass_elasticity``.
+    ``planning_headroom``: beds the plan may hold above the need (share; the need bound). ``observed_occupancy_*``:
+    base-year bed occupancy (病床使用率) by tier, against which the need model is checked on the base year;
+    ``non_resident_share``: share of the area's admissions that are patients from outside it (a referral centre).
     """
 
     admissions_ratio_65plus: PositiveQuantity
@@ -538,6 +577,10 @@ class DemandSettings(Strict):
     bypass_share: Fraction
     bypass_elasticity: NonNegativeQuantity
     standards: ServiceStandards
+    planning_headroom: Fraction | None = None
+    observed_occupancy_hospital: Fraction | None = None
+    observed_occupancy_primary: Fraction | None = None
+    non_resident_share: Fraction | None = None
 
 
 class RateSpread(Provenanced):

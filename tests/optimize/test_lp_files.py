@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from optimize.model import FAMILIES, ModelOptions, build_model
-from optimize.problem import AllocationProblem, FloorRow, TargetRow
+from optimize.problem import AllocationProblem, CapRow, FloorRow, TargetRow
 
 LP_DIR = Path(__file__).parent / "lp_files"
 KINDS = ("beds", "physicians", "nurses", "gps")
@@ -66,7 +66,8 @@ def lp_differences(golden: str, written: str) -> str:
 def tiny_problem() -> AllocationProblem:
     """One region, four kinds, two plan years; every family has data so that it is written.
 
-    Beds have a private pool (社会办医) with a private-share target; GPs are counted inside physicians.
+    Beds have a private pool (社会办医) with a private-share target; GPs are counted inside physicians. The core
+    leaves the need caps out (a family), so the expected nurse target yields only where caps are written.
     """
     base = {"beds": (80.0, 20.0), "physicians": (30.0, 10.0), "nurses": (40.0, 5.0), "gps": (2.0, 6.0)}
     baseline = {("r", k, t): v for k, (h, p) in base.items() for t, v in (("hospital", h), ("primary", p))}
@@ -111,6 +112,8 @@ def tiny_problem() -> AllocationProblem:
         private_max_additions={("r", "beds"): 5.0},
         subsets={"physicians": ("gps",)},
         floors=(FloorRow("r", "beds", "hospital", 2022, 95.0), FloorRow("r", "physicians", None, 2022, 45.0)),
+        caps=(CapRow("r", "beds", "hospital", 2022, 100.0), CapRow("r", "beds", None, 2021, 118.0)),
+        ramp={("r", "physicians"): 4.0},
     )
 
 
